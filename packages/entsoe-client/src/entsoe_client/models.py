@@ -1,0 +1,79 @@
+"""Typed results of the ENTSO-E Transparency Platform.
+
+Every timestamp is an aware ``datetime`` in UTC. A point covers ``[start, end)``; for
+calendar resolutions (P1M, P1Y) ``end`` is the next calendar boundary, never a fixed number
+of seconds. Values are floats exactly as the platform wrote them (``float(text)``), so the
+decimal text round-trips through ``repr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One interval of a series: the value holds from ``start`` (inclusive) to ``end``."""
+
+    start: datetime
+    end: datetime
+    value: float
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSeries:
+    """One ``TimeSeries`` element with its Periods flattened into points in time order.
+
+    A03 curves are already forward-filled: a position the platform omitted because its value
+    repeats is present here with the repeated value, up to the Period's end.
+    """
+
+    mrid: str
+    business_type: str | None
+    curve_type: str
+    resolution: str
+    points: list[Point]
+    in_domain: str | None = None
+    out_domain: str | None = None
+    bidding_zone: str | None = None
+    unit: str | None = None
+    currency: str | None = None
+    price_unit: str | None = None
+    psr_type: str | None = None
+    classification_sequence: int | None = None
+    object_aggregation: str | None = None
+    resolutions: tuple[str, ...] = ()
+    """All resolutions of the series' Periods, when a series mixes several (rare)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDocument:
+    """A GL_MarketDocument, Publication_MarketDocument or similar answer with its series."""
+
+    mrid: str
+    revision_number: int
+    created_at: datetime | None
+    document_type: str
+    process_type: str | None
+    period_start: datetime | None
+    period_end: datetime | None
+    root_element: str
+    series: list[TimeSeries] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """An Acknowledgement_MarketDocument: the platform's way to say no (or "no data")."""
+
+    mrid: str | None
+    created_at: datetime | None
+    reason_code: str | None
+    reason_text: str
+
+    @property
+    def is_no_data(self) -> bool:
+        """True for "No matching data found" (reason 999 with that text): an empty result."""
+        text = self.reason_text.lower()
+        return "no matching data" in text or (self.reason_code == "999" and "no data" in text)
