@@ -1,0 +1,1 @@
+"""`energy-data backfill` command (being built)."""

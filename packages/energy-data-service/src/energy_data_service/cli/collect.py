@@ -1,0 +1,1 @@
+"""`energy-data collect` command (being built)."""

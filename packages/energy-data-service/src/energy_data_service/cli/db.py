@@ -1,0 +1,1 @@
+"""`energy-data db` command (being built)."""

@@ -1,0 +1,1 @@
+"""`energy-data export` command (being built)."""

@@ -1,0 +1,1 @@
+"""`energy-data imports` command (being built)."""

@@ -1,0 +1,1 @@
+"""`energy-data quality` command (being built)."""

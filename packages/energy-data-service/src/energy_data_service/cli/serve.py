@@ -1,0 +1,1 @@
+"""`energy-data serve` command (being built)."""

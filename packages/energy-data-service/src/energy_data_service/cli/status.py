@@ -1,0 +1,1 @@
+"""`energy-data status` command (being built)."""

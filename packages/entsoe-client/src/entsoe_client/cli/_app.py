@@ -1,0 +1,5 @@
+"""The `entsoe` Typer application that every command module registers on."""
+
+import typer
+
+app = typer.Typer(name="entsoe", no_args_is_help=True, add_completion=False)

@@ -1,0 +1,1 @@
+"""`entsoe fetch` command (being built)."""

@@ -1,0 +1,1 @@
+"""`entsoe parse` command (being built)."""

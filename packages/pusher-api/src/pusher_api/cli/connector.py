@@ -1,0 +1,1 @@
+"""`pusher-api connector` command (being built)."""

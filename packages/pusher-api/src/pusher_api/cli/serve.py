@@ -1,0 +1,1 @@
+"""`pusher-api serve` command (being built)."""
