@@ -1,0 +1,1 @@
+"""Test helpers for the pusher API and its connectors, shipped so every suite can reuse them."""
