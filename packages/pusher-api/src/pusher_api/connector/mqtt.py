@@ -1,0 +1,280 @@
+"""The reference MQTT connector: Kafka command topic → MQTT devices, device replies → status topic.
+
+Delivery is at least once. A command's Kafka offset is committed only after the command was
+handed to the MQTT broker (or found expired, or refused) *and* its status record was acknowledged
+by Kafka. When the MQTT or Kafka connection fails mid-way, the connector reconnects and resumes
+from the last committed offset, so a device may see a command twice: devices de-duplicate by
+``request_id``. Commands are handled one at a time per partition, so one device's commands reach
+it in the order the API accepted them (the record key is the device id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import aiomqtt
+import orjson
+import paho.mqtt.client as paho
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from pusher_api.connector.device_protocol import (
+    RESPONSES_SUBSCRIPTION,
+    InvalidReplyError,
+    command_message,
+    command_properties,
+    commands_topic,
+    device_id_from_responses_topic,
+    parse_reply,
+)
+from pusher_api.connector.settings import MqttConnectorSettings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = structlog.get_logger(__name__)
+
+ReportedStatus = Literal["delivered", "succeeded", "failed", "expired"]
+
+# paho return codes that mean "this message can never be published", not "the link is down".
+_PER_MESSAGE_ERRORS = frozenset({paho.MQTT_ERR_PAYLOAD_SIZE, paho.MQTT_ERR_INVAL})
+_RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
+_POLL_TIMEOUT_MS = 200
+_MAX_RECORDS_PER_POLL = 500
+
+
+class _CommandRecord(BaseModel):
+    """The fields of a command record this connector acts on; others are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    request_id: str
+    device_id: str
+    command_type: str
+    protocol: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    timestamp: datetime
+    qos: int = Field(default=1, ge=0, le=2)
+    retain: bool = False
+    expires_at: datetime | None = None
+
+
+class MqttConnector:
+    """Consumes the command topic as one member of a consumer group and serves MQTT devices."""
+
+    def __init__(self, settings: MqttConnectorSettings) -> None:
+        self._settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set; the batch in hand is finished and committed first."""
+        settings = self._settings
+        consumer = AIOKafkaConsumer(
+            settings.kafka_command_topic,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.kafka_connector_group,
+            enable_auto_commit=False,
+            # A new group starts at the oldest command: nothing queued before it is skipped.
+            auto_offset_reset="earliest",
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+        )
+        await producer.start()
+        try:
+            await consumer.start()
+            try:
+                await self._serve_until_stopped(consumer, producer, stop)
+            finally:
+                await consumer.stop()
+        finally:
+            await producer.stop()
+
+    async def _serve_until_stopped(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                async with self._mqtt_client() as mqtt:
+                    log.info(
+                        "connector.mqtt_connected",
+                        host=self._settings.mqtt_host,
+                        port=self._settings.mqtt_port,
+                    )
+                    failures = 0
+                    await self._serve(consumer, producer, mqtt, stop)
+            except (aiomqtt.MqttError, KafkaError) as error:
+                delay = _RECONNECT_DELAYS_S[min(failures, len(_RECONNECT_DELAYS_S) - 1)]
+                failures += 1
+                log.warning("connector.connection_lost", error=str(error), retry_in_s=delay)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                with contextlib.suppress(KafkaError):
+                    # Uncommitted commands are handled again: at least once.
+                    await consumer.seek_to_committed()
+
+    def _mqtt_client(self) -> aiomqtt.Client:
+        settings = self._settings
+        return aiomqtt.Client(
+            settings.mqtt_host,
+            settings.mqtt_port,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            timeout=settings.mqtt_publish_timeout_s,
+        )
+
+    async def _serve(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        mqtt: aiomqtt.Client,
+        stop: asyncio.Event,
+    ) -> None:
+        await mqtt.subscribe(RESPONSES_SUBSCRIPTION, qos=1)
+        replies = asyncio.create_task(self._forward_replies(mqtt, producer))
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(
+                    timeout_ms=_POLL_TIMEOUT_MS, max_records=_MAX_RECORDS_PER_POLL
+                )
+                await self._handle_batches(batches, consumer, producer, mqtt)
+                if replies.done():
+                    replies.result()  # re-raises what ended the reply loop
+                    raise aiomqtt.MqttError("the MQTT reply subscription ended")
+        finally:
+            replies.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replies
+
+    async def _handle_batches(
+        self,
+        batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        mqtt: aiomqtt.Client,
+    ) -> None:
+        for partition, records in batches.items():
+            acknowledgements = []
+            for record in records:
+                status = await self._handle_command(record, mqtt, producer)
+                if status is not None:
+                    acknowledgements.append(status)
+            # Commit only what Kafka has confirmed the status of.
+            await asyncio.gather(*acknowledgements)
+            await consumer.commit({partition: records[-1].offset + 1})
+
+    async def _handle_command(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        mqtt: aiomqtt.Client,
+        producer: AIOKafkaProducer,
+    ) -> asyncio.Future[Any] | None:
+        """Publish one command; returns the pending status record, None when nothing to report."""
+        try:
+            command = _CommandRecord.model_validate_json(record.value or b"")
+        except ValidationError as error:
+            log.error(
+                "connector.malformed_command_skipped",
+                partition=record.partition,
+                offset=record.offset,
+                error=str(error),
+            )
+            return None
+        if command.protocol != "mqtt":
+            return None
+
+        now = datetime.now(UTC)
+        if command.expires_at is not None and command.expires_at <= now:
+            log.info("connector.command_expired", request_id=command.request_id)
+            return await self._report(
+                producer,
+                command.device_id,
+                command.request_id,
+                "expired",
+                f"expired at {command.expires_at.isoformat()} before it could be published",
+            )
+
+        try:
+            await mqtt.publish(
+                commands_topic(command.device_id),
+                command_message(
+                    request_id=command.request_id,
+                    command_type=command.command_type,
+                    payload=command.payload,
+                    timestamp=command.timestamp,
+                    expires_at=command.expires_at,
+                ),
+                qos=command.qos,
+                retain=command.retain,
+                properties=command_properties(
+                    command.device_id, command.request_id, command.expires_at, now
+                ),
+            )
+        except aiomqtt.MqttCodeError as error:
+            if error.rc not in _PER_MESSAGE_ERRORS:
+                raise  # the connection is gone: reconnect and publish again
+            return await self._report_failed(producer, command, f"MQTT refused it: {error}")
+        except ValueError as error:  # invalid topic or payload, found before sending
+            return await self._report_failed(producer, command, f"cannot publish: {error}")
+        log.info("connector.command_delivered", request_id=command.request_id, qos=command.qos)
+        return await self._report(
+            producer, command.device_id, command.request_id, "delivered", None
+        )
+
+    async def _report_failed(
+        self, producer: AIOKafkaProducer, command: _CommandRecord, detail: str
+    ) -> asyncio.Future[Any]:
+        log.warning("connector.command_failed", request_id=command.request_id, detail=detail)
+        return await self._report(producer, command.device_id, command.request_id, "failed", detail)
+
+    async def _report(
+        self,
+        producer: AIOKafkaProducer,
+        device_id: str,
+        request_id: str,
+        status: ReportedStatus,
+        detail: str | None,
+    ) -> asyncio.Future[Any]:
+        """Queue one status record; the returned future resolves when Kafka acknowledged it."""
+        value = orjson.dumps(
+            {
+                "request_id": request_id,
+                "device_id": device_id,
+                "status": status,
+                "detail": detail,
+                "timestamp": datetime.now(UTC),
+            },
+            option=orjson.OPT_UTC_Z,
+        )
+        future: asyncio.Future[Any] = await producer.send(
+            self._settings.kafka_status_topic, value=value, key=device_id.encode()
+        )
+        return future
+
+    async def _forward_replies(self, mqtt: aiomqtt.Client, producer: AIOKafkaProducer) -> None:
+        async for message in mqtt.messages:
+            topic = message.topic.value
+            properties = message.properties
+            correlation = getattr(properties, "CorrelationData", None) if properties else None
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            try:
+                device_id = device_id_from_responses_topic(topic)
+                reply = parse_reply(payload, correlation)
+            except InvalidReplyError as error:
+                log.warning("connector.reply_dropped", topic=topic, reason=str(error))
+                continue
+            log.info(
+                "connector.device_replied",
+                request_id=reply.request_id,
+                device_id=device_id,
+                status=reply.status,
+            )
+            acknowledgement = await self._report(
+                producer, device_id, reply.request_id, reply.status, reply.detail
+            )
+            await acknowledgement
