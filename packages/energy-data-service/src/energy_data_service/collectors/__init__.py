@@ -1,0 +1,1 @@
+"""Fetching from the ENTSO-E platform (thin layer over ``entsoe_client``)."""

@@ -1,0 +1,123 @@
+"""Composition root: the one place that builds settings → engine → repositories → services.
+
+Use it as an async context manager; entering applies the migrations, leaving closes the HTTP
+client and the engine::
+
+    async with Container(load_settings()) as container:
+        await container.data_service.collect(...)
+
+The ENTSO-E client is built on first use, so commands that never talk to the platform
+(`status`, `export`, `import`) work without a token.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from energy_data_service.db.engine import create_engine
+from energy_data_service.db.migrate import upgrade
+from energy_data_service.repositories.backfill import BackfillRepository
+from energy_data_service.repositories.points import PointRepository
+from energy_data_service.repositories.runs import RunRepository
+from energy_data_service.settings import Settings
+
+if TYPE_CHECKING:
+    from entsoe_client.client import EntsoeClient
+
+    from energy_data_service.collectors.entsoe_collector import EntsoeCollector
+    from energy_data_service.services.backfill_service import BackfillService
+    from energy_data_service.services.entsoe_data_service import EntsoEDataService
+
+
+class MissingTokenError(RuntimeError):
+    """The platform is needed but no token is configured."""
+
+
+class Container:
+    """Holds the long-lived objects of one process and wires them together."""
+
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        self._migrate = migrate
+        self.engine = create_engine(settings.database.url)
+        self.points = PointRepository(self.engine)
+        self.runs = RunRepository(self.engine)
+        self.backfills = BackfillRepository(self.engine)
+        self._exit_stack = AsyncExitStack()
+        self._client: EntsoeClient | None = None
+
+    async def __aenter__(self) -> Container:
+        if self._migrate:
+            await upgrade(self.engine)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client (if it was opened) and the engine's pool."""
+        await self._exit_stack.aclose()
+        self._client = None
+        await self.engine.dispose()
+
+    async def client(self) -> EntsoeClient:
+        """The shared ENTSO-E client, opened on first use."""
+        if self._client is None:
+            from entsoe_client.client import EntsoeClient
+
+            token = self.settings.entsoe.api_token
+            if token is None or not token.get_secret_value():
+                raise MissingTokenError(
+                    "No ENTSO-E API token: set ENTSOE__API_TOKEN (or ENTSOE_API_TOKEN) "
+                    "in the environment or in .env."
+                )
+            client = EntsoeClient(
+                token.get_secret_value(),
+                base_url=self.settings.entsoe.base_url,
+                requests_per_minute=self.settings.entsoe.requests_per_minute,
+            )
+            self._client = await self._exit_stack.enter_async_context(client)
+        return self._client
+
+    async def collector(self) -> EntsoeCollector:
+        """Collector over the shared client."""
+        from energy_data_service.collectors.entsoe_collector import EntsoeCollector
+
+        return EntsoeCollector(await self.client())
+
+    async def data_service(self) -> EntsoEDataService:
+        """Gap filler and range collector."""
+        from energy_data_service.services.entsoe_data_service import EntsoEDataService
+
+        return EntsoEDataService(
+            collector=await self.collector(),
+            points=self.points,
+            runs=self.runs,
+            collection=self.settings.collection,
+        )
+
+    async def backfill_service(self) -> BackfillService:
+        """Chunked, resumable history loader."""
+        from energy_data_service.services.backfill_service import BackfillService
+
+        return BackfillService(
+            collector=await self.collector(),
+            engine=self.engine,
+            points=self.points,
+            backfills=self.backfills,
+            runs=self.runs,
+            settings=self.settings.backfill,
+        )
+
+    @cached_property
+    def url(self) -> str:
+        """Database URL (password hidden) for messages."""
+        return self.engine.url.render_as_string(hide_password=True)

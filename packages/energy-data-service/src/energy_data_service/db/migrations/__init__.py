@@ -1,0 +1,1 @@
+"""Alembic migrations of the energy data service (revisions under ``versions/``)."""

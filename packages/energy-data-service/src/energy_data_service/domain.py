@@ -1,0 +1,194 @@
+"""The service's own vocabulary: stored points, data types, areas and time steps.
+
+An ``EnergyPoint`` is a ``NamedTuple`` in the column order of the ``energy_points`` table, so
+bulk ingest hands it to the driver (COPY, executemany) without building another object.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from entsoe_client.areas import Area
+
+
+class EnergyPoint(NamedTuple):
+    """One stored value with the provenance needed to decide which revision wins."""
+
+    area_code: str
+    data_type: str
+    business_type: str
+    resolution: str
+    classification_sequence: int
+    timestamp: datetime
+    value: float
+    unit: str
+    curve_type: str
+    document_mrid: str
+    revision_number: int
+    document_created_at: datetime | None
+    fetched_at: datetime
+
+    @property
+    def series_key(self) -> tuple[str, str, str, str, int]:
+        """Identity of the series this point belongs to (primary key minus the timestamp)."""
+        return (
+            self.area_code,
+            self.data_type,
+            self.business_type,
+            self.resolution,
+            self.classification_sequence,
+        )
+
+
+POINT_COLUMNS: tuple[str, ...] = EnergyPoint._fields
+KEY_COLUMNS: tuple[str, ...] = (
+    "area_code",
+    "data_type",
+    "business_type",
+    "resolution",
+    "classification_sequence",
+    "timestamp",
+)
+
+# (documentType, processType) → data type. Day-ahead prices carry no processType.
+DATA_TYPE_BY_DOCUMENT: dict[tuple[str, str | None], str] = {
+    ("A65", "A16"): "actual_load",
+    ("A65", "A01"): "day_ahead_forecast",
+    ("A65", "A31"): "week_ahead_forecast",
+    ("A65", "A32"): "month_ahead_forecast",
+    ("A65", "A33"): "year_ahead_forecast",
+    ("A70", "A33"): "forecast_margin",
+    ("A44", None): "day_ahead_prices",
+    ("A44", "A01"): "day_ahead_prices",
+}
+DATA_TYPES: tuple[str, ...] = (
+    "actual_load",
+    "day_ahead_forecast",
+    "week_ahead_forecast",
+    "month_ahead_forecast",
+    "year_ahead_forecast",
+    "forecast_margin",
+    "day_ahead_prices",
+)
+FORECAST_TYPES = frozenset(
+    {
+        "day_ahead_forecast",
+        "week_ahead_forecast",
+        "month_ahead_forecast",
+        "year_ahead_forecast",
+        "forecast_margin",
+    }
+)
+FORECAST_HORIZON: dict[str, timedelta] = {
+    "day_ahead_forecast": timedelta(days=2),
+    "week_ahead_forecast": timedelta(days=8),
+    "month_ahead_forecast": timedelta(days=35),
+    "year_ahead_forecast": timedelta(days=366),
+    "forecast_margin": timedelta(days=366),
+}
+"""How far ahead each forecast is published; the gap filler re-fetches it up to there."""
+
+
+class UnknownChoiceError(ValueError):
+    """A name that is not one of a closed set; the message lists close matches or all choices."""
+
+
+def _choice_error(kind: str, name: str, choices: list[str]) -> UnknownChoiceError:
+    close = difflib.get_close_matches(name.upper(), [c.upper() for c in choices], n=3, cutoff=0.5)
+    by_upper = {c.upper(): c for c in choices}
+    if close:
+        hint = "did you mean " + ", ".join(by_upper[c] for c in close) + "?"
+    else:
+        hint = "valid choices: " + ", ".join(choices)
+    return UnknownChoiceError(f"unknown {kind} {name!r}: {hint}")
+
+
+def resolve_data_type(name: str) -> str:
+    """Normalise ``Actual-Load`` → ``actual_load``; unknown names raise with close matches."""
+    normalised = name.strip().lower().replace("-", "_")
+    if normalised in DATA_TYPES:
+        return normalised
+    raise _choice_error("data type", name, list(DATA_TYPES))
+
+
+def resolve_area(name: str) -> Area:
+    """An area by short name or EIC; unknown names raise ``UnknownChoiceError`` with matches."""
+    from entsoe_client.areas import Area
+    from entsoe_client.exceptions import UnknownAreaError
+
+    try:
+        return Area.lookup(name.strip())
+    except UnknownAreaError as error:
+        if error.suggestions:
+            raise UnknownChoiceError(
+                f"unknown area {name!r}: did you mean {', '.join(error.suggestions)}?"
+            ) from None
+        raise _choice_error("area", name, [a.name for a in Area]) from None
+
+
+def area_time_zone(area_code: str) -> ZoneInfo:
+    """Local zone of an area (by EIC or name); UTC when the area is unknown to the client."""
+    from entsoe_client.areas import Area
+
+    try:
+        return ZoneInfo(Area.lookup(area_code).tz_name)
+    except LookupError:
+        return ZoneInfo("UTC")
+
+
+def area_label(area_code: str) -> str:
+    """Short name for display (``DE_LU``), falling back to the stored EIC."""
+    from entsoe_client.areas import Area
+
+    try:
+        return str(Area.lookup(area_code).short_name)
+    except LookupError:
+        return area_code
+
+
+_FIXED_STEPS = {
+    "PT1M": timedelta(minutes=1),
+    "PT5M": timedelta(minutes=5),
+    "PT15M": timedelta(minutes=15),
+    "PT30M": timedelta(minutes=30),
+    "PT60M": timedelta(hours=1),
+    "PT1H": timedelta(hours=1),
+}
+_LOCAL_DAYS = {"P1D": 1, "P7D": 7}
+_LOCAL_MONTHS = {"P1M": 1, "P3M": 3, "P1Y": 12}
+
+
+def normalise_resolution(resolution: str) -> str:
+    """One spelling per duration, so ``PT1H`` and ``PT60M`` series are the same series."""
+    return "PT60M" if resolution == "PT1H" else resolution
+
+
+def step_end(start: datetime, resolution: str, zone: ZoneInfo) -> datetime:
+    """End of the interval starting at ``start`` (UTC).
+
+    Sub-daily steps are fixed durations; days, weeks, months and years follow the area's local
+    calendar, so a local day across a DST switch is 23 or 25 hours long.
+    """
+    fixed = _FIXED_STEPS.get(resolution)
+    if fixed is not None:
+        return start + fixed
+    local = start.astimezone(zone).replace(tzinfo=None)
+    if resolution in _LOCAL_DAYS:
+        nxt = local + timedelta(days=_LOCAL_DAYS[resolution])
+    elif resolution in _LOCAL_MONTHS:
+        months = local.month - 1 + _LOCAL_MONTHS[resolution]
+        nxt = local.replace(year=local.year + months // 12, month=months % 12 + 1, day=1)
+    else:
+        raise ValueError(f"unsupported resolution {resolution!r}")
+    return nxt.replace(tzinfo=zone).astimezone(UTC)
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC; naive input is taken as UTC (the CLI's documented convention)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Turning ENTSO-E documents into stored points, one processor per document family."""

@@ -1,0 +1,247 @@
+"""All SQL for ``energy_points``: revision-aware bulk upsert and the reads services need.
+
+Upsert rule (the whole reason this table exists): for the same series and timestamp a point
+from a newer *or equal* revision replaces the stored one; an older revision never does. The
+comparison lives in the ``ON CONFLICT … DO UPDATE … WHERE`` clause, so it holds however the
+writes interleave.
+
+Bulk ingest: PostgreSQL COPYs into a session temp table and runs one ``INSERT … SELECT … ON
+CONFLICT``; SQLite runs one ``executemany`` of the upsert inside the caller's transaction.
+Both take an optional connection so a caller can store points and record progress atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from energy_data_service.db.tables import energy_points, sqlite_timestamp
+from energy_data_service.domain import KEY_COLUMNS, POINT_COLUMNS, EnergyPoint
+
+_COLUMN_LIST = ", ".join(f'"{c}"' for c in POINT_COLUMNS)
+_KEY_LIST = ", ".join(f'"{c}"' for c in KEY_COLUMNS)
+_UPDATE_LIST = ", ".join(f'"{c}" = excluded."{c}"' for c in POINT_COLUMNS if c not in KEY_COLUMNS)
+_ON_CONFLICT = (
+    f"ON CONFLICT ({_KEY_LIST}) DO UPDATE SET {_UPDATE_LIST} "
+    "WHERE excluded.revision_number >= energy_points.revision_number"
+)
+_SQLITE_UPSERT = (
+    f"INSERT INTO energy_points ({_COLUMN_LIST}) "
+    f"VALUES ({', '.join('?' for _ in POINT_COLUMNS)}) {_ON_CONFLICT}"
+)
+_PG_STAGING = "energy_points_staging"
+_PG_CREATE_STAGING = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_PG_STAGING} "
+    "(LIKE energy_points INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_PG_MERGE = (
+    f"INSERT INTO energy_points ({_COLUMN_LIST}) "
+    f"SELECT {_COLUMN_LIST} FROM {_PG_STAGING} {_ON_CONFLICT}"
+)
+_TS = energy_points.c.timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesBounds:
+    """First and last stored interval start of one series, and how many points it holds."""
+
+    area_code: str
+    data_type: str
+    business_type: str
+    resolution: str
+    classification_sequence: int
+    first: datetime
+    last: datetime
+    points: int
+
+
+def latest_revisions(points: Iterable[EnergyPoint]) -> list[EnergyPoint]:
+    """One point per key, the highest revision winning (the later one on a tie).
+
+    PostgreSQL refuses an ``INSERT … ON CONFLICT`` that touches the same row twice, and the
+    result must not depend on the order points arrive in, so duplicates go before the write.
+    """
+    best: dict[tuple[Any, ...], EnergyPoint] = {}
+    for point in points:
+        key = point[:6]
+        held = best.get(key)
+        if held is None or point.revision_number >= held.revision_number:
+            best[key] = point
+    return list(best.values())
+
+
+class PointRepository:
+    """Reads and writes of stored points; the only module that knows their SQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def upsert(
+        self, points: Iterable[EnergyPoint], connection: AsyncConnection | None = None
+    ) -> int:
+        """Store ``points`` revision-aware; returns how many distinct points were offered."""
+        rows = latest_revisions(points)
+        if not rows:
+            return 0
+        if connection is not None:
+            await self._write(connection, rows)
+        else:
+            async with self._engine.begin() as own:
+                await self._write(own, rows)
+        return len(rows)
+
+    async def _write(self, connection: AsyncConnection, rows: list[EnergyPoint]) -> None:
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql(_PG_CREATE_STAGING)
+            await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(_PG_STAGING, records=rows, columns=POINT_COLUMNS)
+            await connection.exec_driver_sql(_PG_MERGE)
+        else:
+            await connection.exec_driver_sql(_SQLITE_UPSERT, _sqlite_rows(rows))
+
+    async def range(
+        self, area_code: str, data_type: str, start: datetime, end: datetime
+    ) -> list[EnergyPoint]:
+        """Every stored point of every series in ``[start, end)``, ordered by time."""
+        async with self._engine.connect() as connection:
+            result = await connection.execute(_range_query(area_code, data_type, start, end))
+            return [EnergyPoint(*row) for row in result]
+
+    async def iter_range(
+        self,
+        area_code: str,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        batch_size: int = 10_000,
+    ) -> AsyncIterator[list[EnergyPoint]]:
+        """The same rows as ``range`` in batches, with a server-side cursor (export)."""
+        async with self._engine.connect() as connection:
+            result = await connection.stream(
+                _range_query(area_code, data_type, start, end).execution_options(
+                    yield_per=batch_size
+                )
+            )
+            async for partition in result.partitions(batch_size):
+                yield [EnergyPoint(*row) for row in partition]
+
+    async def latest(self, area_code: str, data_type: str) -> EnergyPoint | None:
+        """The point with the newest timestamp (finest resolution, first sequence on ties)."""
+        query = (
+            select(*[energy_points.c[c] for c in POINT_COLUMNS])
+            .where(energy_points.c.area_code == area_code, energy_points.c.data_type == data_type)
+            .order_by(
+                _TS.desc(),
+                energy_points.c.classification_sequence,
+                energy_points.c.resolution,
+            )
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return EnergyPoint(*row) if row is not None else None
+
+    async def series_bounds(
+        self, area_code: str | None = None, data_type: str | None = None
+    ) -> list[SeriesBounds]:
+        """First/last timestamp and count per stored series, optionally for one area/type."""
+        c = energy_points.c
+        group = (c.area_code, c.data_type, c.business_type, c.resolution, c.classification_sequence)
+        query = select(*group, func.min(_TS), func.max(_TS), func.count()).group_by(*group)
+        if area_code is not None:
+            query = query.where(c.area_code == area_code)
+        if data_type is not None:
+            query = query.where(c.data_type == data_type)
+        query = query.order_by(*group)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            SeriesBounds(
+                area_code=row[0],
+                data_type=row[1],
+                business_type=row[2],
+                resolution=row[3],
+                classification_sequence=row[4],
+                first=_aware(row[5]),
+                last=_aware(row[6]),
+                points=row[7],
+            )
+            for row in rows
+        ]
+
+    async def present_intervals(
+        self, area_code: str, data_type: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, str]]:
+        """Distinct (interval start, resolution) pairs stored in ``[start, end)`` for gaps."""
+        c = energy_points.c
+        query = (
+            select(_TS, c.resolution)
+            .distinct()
+            .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
+            .order_by(_TS)
+        )
+        async with self._engine.connect() as connection:
+            return [(row[0], row[1]) for row in await connection.execute(query)]
+
+    async def count(self, area_code: str | None = None, data_type: str | None = None) -> int:
+        """Number of stored points (all series), optionally for one area/type."""
+        query = select(func.count()).select_from(energy_points)
+        if area_code is not None:
+            query = query.where(energy_points.c.area_code == area_code)
+        if data_type is not None:
+            query = query.where(energy_points.c.data_type == data_type)
+        async with self._engine.connect() as connection:
+            return int(await connection.scalar(query) or 0)
+
+
+def _range_query(area_code: str, data_type: str, start: datetime, end: datetime) -> Any:
+    c = energy_points.c
+    return (
+        select(*[c[name] for name in POINT_COLUMNS])
+        .where(and_(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS))
+        .order_by(_TS, c.business_type, c.classification_sequence, c.resolution)
+    )
+
+
+def _aware(value: Any) -> datetime:
+    """MIN/MAX keep the column type, but be safe with raw SQLite text."""
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _sqlite_rows(rows: Sequence[EnergyPoint]) -> list[tuple[Any, ...]]:
+    memo: dict[datetime, str] = {}
+
+    def text(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        held = memo.get(value)
+        if held is None:
+            held = memo[value] = sqlite_timestamp(value)
+        return held
+
+    return [
+        (
+            p.area_code,
+            p.data_type,
+            p.business_type,
+            p.resolution,
+            p.classification_sequence,
+            sqlite_timestamp(p.timestamp),
+            p.value,
+            p.unit,
+            p.curve_type,
+            p.document_mrid,
+            p.revision_number,
+            text(p.document_created_at),
+            text(p.fetched_at),
+        )
+        for p in rows
+    ]

@@ -1,0 +1,1 @@
+"""Use cases: gap filling, backfill (and the services other issues add)."""

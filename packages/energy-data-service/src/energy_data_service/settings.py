@@ -1,0 +1,237 @@
+"""All configuration of the energy data service, read once from the environment and `.env`.
+
+One ``Settings`` class with one nested model per concern; environment names nest with ``__``
+(``DATABASE__URL``, ``COLLECTION__AREAS``). Other services add their own nested section here
+(one model + one field) rather than reading the environment themselves.
+
+``load_settings`` turns pydantic's validation error into ``SettingsError`` whose message names
+each offending environment variable and what is wrong with it, so the CLI can print it as is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_TYPES = (
+    "actual_load",
+    "day_ahead_forecast",
+    "week_ahead_forecast",
+    "month_ahead_forecast",
+    "year_ahead_forecast",
+    "forecast_margin",
+    "day_ahead_prices",
+)
+
+
+def _split_commas(value: Any) -> Any:
+    """Accept ``DE_LU,FR`` (the natural way to write a list in an env file) as well as JSON."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return value
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class DatabaseSettings(BaseModel):
+    """Where the time series live: an SQLite file by default, or PostgreSQL/TimescaleDB."""
+
+    url: str = "sqlite+aiosqlite:///./data/energy.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {url.split('://', 1)[0]!r})"
+            )
+        return url
+
+
+class EntsoeSettings(BaseModel):
+    """How to reach the Transparency Platform; the token is never printed."""
+
+    api_token: SecretStr | None = None
+    base_url: str = "https://web-api.tp.entsoe.eu/api"
+    requests_per_minute: int | None = Field(default=400, ge=1)
+    """Client-side pacing below the platform's 400/min ban threshold; empty disables pacing."""
+
+    @field_validator("requests_per_minute", mode="before")
+    @classmethod
+    def _empty_means_off(cls, value: Any) -> Any:
+        return None if value in ("", "none", "None", "off", 0, "0") else value
+
+
+class HttpSettings(BaseModel):
+    """Address the REST API listens on."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class SchedulerSettings(BaseModel):
+    """Whether and how often `energy-data serve` runs the collection jobs next to the API."""
+
+    enabled: bool = True
+    realtime_minutes: int = Field(default=30, ge=5, le=120)
+    """Real-time collection (actual load and the latest forecasts) every N minutes."""
+    forecast_hours: float = Field(default=6, gt=0, le=48)
+    """Forecasts re-fetched over their horizon every N hours."""
+    gap_fill_hours: float = Field(default=4, gt=0, le=48)
+    """Gap analysis over the lookback window, filling what it finds, every N hours."""
+    backfill_time_utc: str = "02:00"
+    """Daily backfill analysis (coverage check and fill of older holes), HH:MM UTC."""
+    price_times_utc: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["12:30", "13:30"]
+    )
+    """Tomorrow's day-ahead prices, fetched after publication (~12:00 UTC), HH:MM UTC."""
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    """Attempts per job run before it is recorded as failed (retries back off exponentially)."""
+    retry_base_seconds: float = Field(default=30, ge=0)
+    """Pause before the first retry; each further retry doubles it (capped at 30 min)."""
+    shutdown_grace_seconds: float = Field(default=30, ge=0)
+    """On SIGTERM running jobs may finish for this long before they are cancelled."""
+    leader_poll_seconds: float = Field(default=5, gt=0, le=300)
+    """How often a follower replica tries to take the scheduler lock (PostgreSQL only)."""
+
+    @field_validator("price_times_utc", mode="before")
+    @classmethod
+    def _comma_times(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("backfill_time_utc")
+    @classmethod
+    def _one_time(cls, value: str) -> str:
+        _parse_hhmm(value)
+        return value
+
+    @field_validator("price_times_utc")
+    @classmethod
+    def _times(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _parse_hhmm(value)
+        return values
+
+
+def _parse_hhmm(value: str) -> tuple[int, int]:
+    """``"13:30"`` → ``(13, 30)``; anything else is a readable validation error."""
+    hour, _, minute = value.strip().partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"{value!r} is not a time of day as HH:MM (UTC)")
+    return int(hour), int(minute)
+
+
+class ApiSettings(BaseModel):
+    """Access and limits of the REST API."""
+
+    keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    """Accepted ``X-API-Key`` values (comma-separated); empty means the API is open."""
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Browser origins allowed to call the API; ``*`` allows any origin, without credentials."""
+    default_limit: int = Field(default=10_000, ge=1)
+    """Points per JSON page when the request gives no ``limit``."""
+    max_limit: int = Field(default=100_000, ge=1)
+    """Hard cap on ``limit``: above it the request is refused with 400."""
+    max_buckets: int = Field(default=10_000, ge=1)
+    """Hard cap on buckets of one aggregation request."""
+
+    @field_validator("keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+
+class CollectionSettings(BaseModel):
+    """What the gap filler keeps complete, and how far back it looks for holes."""
+
+    areas: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["DE_LU", "FR", "NL"])
+    data_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_DATA_TYPES)
+    )
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    """Areas collected at the same time (the client's pacing still bounds requests)."""
+    lookback_days: int = Field(default=7, ge=1, le=3660)
+    """Width of the window (ending now) in which every hole is found and filled."""
+
+    @field_validator("areas", "data_types", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("areas")
+    @classmethod
+    def _known_areas(cls, names: list[str]) -> list[str]:
+        from energy_data_service.domain import resolve_area
+
+        return [resolve_area(name).name for name in names]
+
+    @field_validator("data_types")
+    @classmethod
+    def _known_data_types(cls, names: list[str]) -> list[str]:
+        from energy_data_service.domain import resolve_data_type
+
+        return [resolve_data_type(name) for name in names]
+
+
+class BackfillSettings(BaseModel):
+    """How history is fetched: chunk sizes that respect the platform's per-request limits."""
+
+    load_chunk_days: int = Field(default=31, ge=1, le=31)
+    """Load and forecasts: the platform answers at most one month per request."""
+    price_chunk_days: int = Field(default=100, ge=1, le=100)
+    """Day-ahead prices: at most 100 daily series per answer."""
+
+
+class Settings(BaseSettings):
+    """The whole configuration; build it with ``load_settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    entsoe: EntsoeSettings = Field(default_factory=EntsoeSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    collection: CollectionSettings = Field(default_factory=CollectionSettings)
+    backfill: BackfillSettings = Field(default_factory=BackfillSettings)
+
+    entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    """Plain ``ENTSOE_API_TOKEN`` (the name most tools use); ``ENTSOE__API_TOKEN`` wins."""
+
+    @model_validator(mode="after")
+    def _plain_token_fallback(self) -> Settings:
+        if self.entsoe.api_token is None and self.entsoe_api_token is not None:
+            self.entsoe.api_token = self.entsoe_api_token
+        return self
+
+
+class SettingsError(Exception):
+    """The environment holds an invalid setting; the message names the variable(s)."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem: ``COLLECTION__AREAS: unknown area 'XX' …``."""
+    lines = []
+    for problem in error.errors():
+        variable = "__".join(str(part) for part in problem["loc"] if not isinstance(part, int))
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{variable.upper() or 'settings'}: {message}")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (and `.env`); raise ``SettingsError`` with a readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
