@@ -22,6 +22,7 @@ logged and dropped: it cannot be matched to a command.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ import orjson
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pusher_api.messages import DEVICE_ID_PATTERN
 
 COMMANDS_TOPIC = "devices/{device_id}/commands"
 RESPONSES_TOPIC = "devices/{device_id}/responses"
@@ -73,8 +76,10 @@ def commands_topic(device_id: str) -> str:
 def device_id_from_responses_topic(topic: str) -> str:
     """The device id in ``devices/{device_id}/responses``."""
     parts = topic.split("/")
-    if len(parts) != 3 or parts[0] != "devices" or parts[2] != "responses" or not parts[1]:
+    if len(parts) != 3 or parts[0] != "devices" or parts[2] != "responses":
         raise InvalidReplyError(f"topic {topic!r} is not devices/{{device_id}}/responses")
+    if not re.fullmatch(DEVICE_ID_PATTERN, parts[1]):
+        raise InvalidReplyError(f"{parts[1]!r} in topic {topic!r} is not a valid device id")
     return parts[1]
 
 

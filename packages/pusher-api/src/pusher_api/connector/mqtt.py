@@ -14,14 +14,15 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import aiomqtt
-import orjson
 import paho.mqtt.client as paho
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
 from pusher_api.connector.device_protocol import (
     RESPONSES_SUBSCRIPTION,
     InvalidReplyError,
@@ -32,33 +33,15 @@ from pusher_api.connector.device_protocol import (
     parse_reply,
 )
 from pusher_api.connector.settings import MqttConnectorSettings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pusher_api.messages import CommandStatus, DeviceCommand, Protocol, StatusReport
 
 log = structlog.get_logger(__name__)
-
-ReportedStatus = Literal["delivered", "succeeded", "failed", "expired"]
 
 # paho return codes that mean "this message can never be published", not "the link is down".
 _PER_MESSAGE_ERRORS = frozenset({paho.MQTT_ERR_PAYLOAD_SIZE, paho.MQTT_ERR_INVAL})
 _RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
 _POLL_TIMEOUT_MS = 200
 _MAX_RECORDS_PER_POLL = 500
-
-
-class _CommandRecord(BaseModel):
-    """The fields of a command record this connector acts on; others are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    request_id: str
-    device_id: str
-    command_type: str
-    protocol: str
-    payload: dict[str, Any] = Field(default_factory=dict)
-    timestamp: datetime
-    qos: int = Field(default=1, ge=0, le=2)
-    retain: bool = False
-    expires_at: datetime | None = None
 
 
 class MqttConnector:
@@ -176,7 +159,7 @@ class MqttConnector:
     ) -> asyncio.Future[Any] | None:
         """Publish one command; returns the pending status record, None when nothing to report."""
         try:
-            command = _CommandRecord.model_validate_json(record.value or b"")
+            command = DeviceCommand.from_kafka(record.value or b"")
         except ValidationError as error:
             log.error(
                 "connector.malformed_command_skipped",
@@ -185,7 +168,7 @@ class MqttConnector:
                 error=str(error),
             )
             return None
-        if command.protocol != "mqtt":
+        if command.protocol is not Protocol.mqtt:
             return None
 
         now = datetime.now(UTC)
@@ -195,7 +178,7 @@ class MqttConnector:
                 producer,
                 command.device_id,
                 command.request_id,
-                "expired",
+                CommandStatus.expired,
                 f"expired at {command.expires_at.isoformat()} before it could be published",
             )
 
@@ -223,36 +206,31 @@ class MqttConnector:
             return await self._report_failed(producer, command, f"cannot publish: {error}")
         log.info("connector.command_delivered", request_id=command.request_id, qos=command.qos)
         return await self._report(
-            producer, command.device_id, command.request_id, "delivered", None
+            producer, command.device_id, command.request_id, CommandStatus.delivered, None
         )
 
     async def _report_failed(
-        self, producer: AIOKafkaProducer, command: _CommandRecord, detail: str
+        self, producer: AIOKafkaProducer, command: DeviceCommand, detail: str
     ) -> asyncio.Future[Any]:
         log.warning("connector.command_failed", request_id=command.request_id, detail=detail)
-        return await self._report(producer, command.device_id, command.request_id, "failed", detail)
+        return await self._report(
+            producer, command.device_id, command.request_id, CommandStatus.failed, detail
+        )
 
     async def _report(
         self,
         producer: AIOKafkaProducer,
         device_id: str,
         request_id: str,
-        status: ReportedStatus,
+        status: CommandStatus,
         detail: str | None,
     ) -> asyncio.Future[Any]:
         """Queue one status record; the returned future resolves when Kafka acknowledged it."""
-        value = orjson.dumps(
-            {
-                "request_id": request_id,
-                "device_id": device_id,
-                "status": status,
-                "detail": detail,
-                "timestamp": datetime.now(UTC),
-            },
-            option=orjson.OPT_UTC_Z,
+        report = StatusReport(
+            request_id=request_id, device_id=device_id, status=status, detail=detail
         )
         future: asyncio.Future[Any] = await producer.send(
-            self._settings.kafka_status_topic, value=value, key=device_id.encode()
+            self._settings.kafka_status_topic, value=report.kafka_value(), key=report.kafka_key()
         )
         return future
 
@@ -275,6 +253,6 @@ class MqttConnector:
                 status=reply.status,
             )
             acknowledgement = await self._report(
-                producer, device_id, reply.request_id, reply.status, reply.detail
+                producer, device_id, reply.request_id, CommandStatus(reply.status), reply.detail
             )
             await acknowledgement
