@@ -54,10 +54,10 @@ def _add_months(local: datetime, months: int) -> datetime:
     return local.replace(year=year, month=month, day=min(local.day, last_day))
 
 
-def _advance(start_utc: datetime, steps: int, span: Span, tz: tzinfo) -> datetime:
-    """``start`` plus ``steps`` spans, counted on the wall clock of ``tz``, back in UTC."""
+def _advance(start_utc: datetime, span: Span, tz: tzinfo) -> datetime:
+    """``start`` plus one span, counted on the wall clock of ``tz``, back in UTC."""
     local = start_utc.astimezone(tz).replace(tzinfo=None)
-    moved = _add_months(local, span.months * steps) + timedelta(days=span.days * steps)
+    moved = _add_months(local, span.months) + timedelta(days=span.days)
     return moved.replace(tzinfo=tz).astimezone(UTC)
 
 
@@ -66,22 +66,20 @@ def split_range(
 ) -> list[tuple[datetime, datetime]]:
     """Consecutive half-open chunks covering ``[start, end)``, each at most ``span`` long.
 
-    Steps are counted from ``start`` (not from the previous chunk's end), so clamping a day
-    (31 January + 1 month = 29 February) never makes later chunks drift.
+    Each chunk ends one span after its own start, so a clamped day (31 January + 1 month =
+    29 February) shortens the following chunks instead of letting one exceed the span.
     """
     if start >= end:
         return []
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     chunks: list[tuple[datetime, datetime]] = []
     chunk_start = start
-    step = 1
     while chunk_start < end:
-        chunk_end = min(_advance(start, step, span, tz), end)
-        if chunk_end <= chunk_start:  # a wall-clock step that lands in a DST gap; never expected
+        chunk_end = min(_advance(chunk_start, span, tz), end)
+        if chunk_end <= chunk_start:  # a wall-clock step into a DST gap; never for real spans
             chunk_end = min(chunk_start + timedelta(hours=1), end)
         chunks.append((chunk_start, chunk_end))
         chunk_start = chunk_end
-        step += 1
     return chunks
 
 
