@@ -45,7 +45,14 @@ class TimeSeries:
     classification_sequence: int | None = None
     object_aggregation: str | None = None
     resolutions: tuple[str, ...] = ()
-    """All resolutions of the series' Periods, when a series mixes several (rare)."""
+    """All resolutions of the series' Periods in document order, without repeats (usually one;
+    a series mixing PT60M and PT15M Periods has two)."""
+    registered_resource: str | None = None
+    """The unit, line or resource the series is about (per-unit generation, outages)."""
+    flow_direction: str | None = None
+    """``flowDirection.direction`` of balancing series: A01 up, A02 down, A03 symmetric."""
+    contract_type: str | None = None
+    """``contract_MarketAgreement.type`` (or ``type_MarketAgreement.type``): A01 day-ahead, ..."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,11 @@ class MarketDocument:
     period_end: datetime | None
     root_element: str
     series: list[TimeSeries] = field(default_factory=list)
+    domain: str | None = None
+    """Document-level area (``area_Domain``, ``controlArea_Domain`` or ``domain`` mRID) of
+    balancing and reserve documents, whose series carry no domain of their own."""
+    doc_status: str | None = None
+    """``docStatus`` when present (A05 active, A09 cancelled, A13 withdrawn ...)."""
 
 
 @dataclass(frozen=True, slots=True)
