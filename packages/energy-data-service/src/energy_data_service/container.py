@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
 from energy_data_service.repositories.backfill import BackfillRepository
+from energy_data_service.repositories.health import HealthRepository
+from energy_data_service.repositories.job_executions import JobExecutionRepository
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import RunRepository
+from energy_data_service.repositories.series_reads import SeriesReadRepository
+from energy_data_service.services.collection_jobs import collection_jobs
+from energy_data_service.services.leader_election import LeaderElection
+from energy_data_service.services.scheduler_service import RetryPolicy, SchedulerService
 from energy_data_service.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,6 +52,24 @@ class Container:
         self.points = PointRepository(self.engine)
         self.runs = RunRepository(self.engine)
         self.backfills = BackfillRepository(self.engine)
+        self.series_reads = SeriesReadRepository(self.engine)
+        self.health = HealthRepository(self.engine)
+        self.job_executions = JobExecutionRepository(self.engine)
+        schedule = settings.scheduler
+        self.scheduler = SchedulerService(
+            collection_jobs(schedule, self),
+            self.job_executions,
+            RetryPolicy(
+                max_attempts=schedule.max_attempts, base_seconds=schedule.retry_base_seconds
+            ),
+            shutdown_grace_seconds=schedule.shutdown_grace_seconds,
+        )
+        self.leader = LeaderElection(
+            self.engine,
+            on_elected=self.scheduler.start,
+            on_deposed=self.scheduler.stop,
+            poll_seconds=schedule.leader_poll_seconds,
+        )
         self._exit_stack = AsyncExitStack()
         self._client: EntsoeClient | None = None
 
@@ -116,6 +140,16 @@ class Container:
             runs=self.runs,
             settings=self.settings.backfill,
         )
+
+    @property
+    def collection_off_reason(self) -> str | None:
+        """Why `serve` does not collect (no token, or disabled), or None when it does."""
+        if not self.settings.scheduler.enabled:
+            return "the scheduler is disabled (SCHEDULER__ENABLED=false)"
+        token = self.settings.entsoe.api_token
+        if token is None or not token.get_secret_value():
+            return "collection is off until ENTSOE__API_TOKEN is set (serving stored data only)"
+        return None
 
     @cached_property
     def url(self) -> str:

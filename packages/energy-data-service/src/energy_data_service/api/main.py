@@ -1,0 +1,73 @@
+"""The FastAPI application: routers, middleware, error handlers and the scheduler's lifetime.
+
+``create_app`` receives the container built by ``energy-data serve`` so the API and the scheduler
+share one engine. The lifespan campaigns for the scheduler lock (PostgreSQL) or simply runs the
+schedule (SQLite) while the server is up, and stops it — letting running jobs finish for a
+bounded time — before the server's shutdown completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.errors import register_error_handlers
+from energy_data_service.api.formats import OrjsonResponse
+from energy_data_service.api.metrics import MetricsMiddleware
+from energy_data_service.api.routes import routers
+from energy_data_service.container import Container
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(container: Container) -> FastAPI:
+    """The API over ``container``; the scheduler runs while the app's lifespan is active."""
+    background = BackgroundTasks()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        campaign: asyncio.Task[None] | None = None
+        reason = container.collection_off_reason
+        if reason is None:
+            campaign = asyncio.create_task(container.leader.run(), name="leader-election")
+        else:
+            log.warning("collection.off", reason=reason)
+        try:
+            yield
+        finally:
+            if campaign is not None:
+                campaign.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await campaign
+            await background.shutdown()
+
+    app = FastAPI(
+        title="Energy data service",
+        version=version("energy-data-service"),
+        summary="ENTSO-E load, forecasts and day-ahead prices, collected on a schedule and served",
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.background = background
+    origins = container.settings.api.cors_origins
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials="*" not in origins,  # never a wildcard with credentials
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
+    app.add_middleware(MetricsMiddleware)
+    register_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,18 @@
+"""One router per resource; ``create_app`` includes every router listed in ``routers``.
+
+A new resource adds its module here and its router to the list (monitoring, alerts and quality
+join the same way).
+"""
+
+from fastapi import APIRouter
+
+from energy_data_service.api.routes import backfill, coverage, energy_data, health, jobs, metrics
+
+routers: list[APIRouter] = [
+    health.router,
+    energy_data.router,
+    coverage.router,
+    backfill.router,
+    jobs.router,
+    metrics.router,
+]

@@ -1,0 +1,112 @@
+"""``/api/v1/backfill``: start a history backfill in the background, list, inspect, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, HTTPException, Request, status
+from pydantic import BaseModel, Field
+
+from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.container import Container
+from energy_data_service.domain import resolve_area, resolve_data_type, utc
+from energy_data_service.repositories.backfill import BackfillJob
+
+router = APIRouter(prefix="/api/v1/backfill", tags=["backfill"], dependencies=[ApiKeyDep])
+
+
+class BackfillRequest(BaseModel):
+    areas: list[str] = Field(min_length=1, max_length=50, examples=[["DE_LU"]])
+    data_types: list[str] = Field(min_length=1, max_length=7, examples=[["actual_load"]])
+    start: datetime = Field(description="ISO 8601; no offset means UTC")
+    end: datetime = Field(description="Exclusive; ISO 8601; no offset means UTC")
+
+
+class Backfill(BaseModel):
+    id: int
+    areas: list[str]
+    data_types: list[str]
+    start: datetime
+    end: datetime
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    cancelled: bool
+    error: str | None
+    chunks: dict[str, int] | None = None
+
+
+def _view(job: BackfillJob, chunks: dict[str, int] | None = None) -> Backfill:
+    return Backfill.model_validate(
+        {**{f: getattr(job, f) for f in BackfillJob.__dataclass_fields__}, "chunks": chunks}
+    )
+
+
+async def _run(container: Container, job_id: int) -> None:
+    service = await container.backfill_service()
+    await service.run_job(job_id)
+
+
+@router.post(
+    "",
+    response_model=Backfill,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a backfill (runs in the background; resumable)",
+)
+async def start_backfill(
+    request: Request, container: ContainerDep, body: Annotated[BackfillRequest, Body()]
+) -> Backfill:
+    try:
+        areas = [resolve_area(name).eic for name in body.areas]
+        kinds = [resolve_data_type(name) for name in body.data_types]
+        start, end = utc(body.start), utc(body.end)
+    except OverflowError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "start/end out of range") from None
+    except ValueError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    if start >= end:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "start must be before end")
+    if container.settings.entsoe.api_token is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "collection is off: set ENTSOE__API_TOKEN to fetch from the platform",
+        )
+    job_id = await container.backfills.create_job(areas, kinds, start, end)
+    background: BackgroundTasks = request.app.state.background
+    background.spawn(_run(container, job_id), name=f"backfill:{job_id}")
+    job = await container.backfills.get_job(job_id)
+    assert job is not None
+    return _view(job)
+
+
+@router.get("", response_model=list[Backfill], summary="Recent backfills, newest first")
+async def list_backfills(container: ContainerDep) -> list[Backfill]:
+    return [_view(job) for job in await container.backfills.list_jobs()]
+
+
+async def _job_or_404(container: Container, job_id: int) -> BackfillJob:
+    job = await container.backfills.get_job(job_id) if 0 < job_id < 2**31 else None
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no backfill with id {job_id}")
+    return job
+
+
+@router.get("/{job_id}", response_model=Backfill, summary="One backfill with chunk progress")
+async def get_backfill(job_id: int, container: ContainerDep) -> Backfill:
+    job = await _job_or_404(container, job_id)
+    return _view(job, await container.backfills.chunk_counts(job_id))
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=Backfill,
+    summary="Stop a running backfill after its current chunk (it stays resumable)",
+)
+async def cancel_backfill(job_id: int, container: ContainerDep) -> Backfill:
+    await _job_or_404(container, job_id)
+    if not await container.backfills.cancel_job(job_id):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"backfill {job_id} is not running")
+    job = await _job_or_404(container, job_id)
+    return _view(job)

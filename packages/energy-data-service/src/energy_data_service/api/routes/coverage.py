@@ -1,0 +1,91 @@
+"""``/api/v1/coverage``: per area × data type, how much of a window is stored and its holes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+
+from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.coverage import fraction_covered, holes
+from energy_data_service.domain import resolve_area, resolve_data_type, utc
+
+router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"], dependencies=[ApiKeyDep])
+
+
+class Gap(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class SeriesCoverage(BaseModel):
+    area_code: str
+    area: str
+    data_type: str
+    percent_complete: float
+    gaps: list[Gap]
+
+
+class Coverage(BaseModel):
+    start_time: datetime
+    end_time: datetime
+    series: list[SeriesCoverage]
+
+
+@router.get("", response_model=Coverage, summary="Completeness and gaps per area × data type")
+async def get_coverage(
+    container: ContainerDep,
+    area_code: Annotated[
+        list[str] | None, Query(description="Areas (default: COLLECTION__AREAS)")
+    ] = None,
+    data_type: Annotated[
+        list[str] | None, Query(description="Data types (default: COLLECTION__DATA_TYPES)")
+    ] = None,
+    start_time: Annotated[
+        datetime | None, Query(description="Default: end - COLLECTION__LOOKBACK_DAYS")
+    ] = None,
+    end_time: Annotated[datetime | None, Query(description="Default: now")] = None,
+) -> Coverage:
+    """Holes are measured at each series' own resolution (a DST day has 92 or 100 quarter-hours).
+    Forecasts published ahead are checked only up to ``end_time``."""
+    settings = container.settings.collection
+    try:
+        areas = [resolve_area(name) for name in (area_code or settings.areas)]
+        kinds = [resolve_data_type(name) for name in (data_type or settings.data_types)]
+        end = utc(end_time) if end_time is not None else datetime.now(UTC)
+        start = (
+            utc(start_time)
+            if start_time is not None
+            else end - timedelta(days=settings.lookback_days)
+        )
+    except OverflowError:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "start_time/end_time out of range"
+        ) from None
+    except ValueError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    if start >= end:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "start_time must be before end_time")
+    if end - start > timedelta(days=366 * 5):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "the window is longer than 5 years: narrow it"
+        )
+    result = []
+    for area in areas:
+        zone = ZoneInfo(area.tz_name)
+        for kind in kinds:
+            present = await container.points.present_intervals(area.eic, kind, start, end)
+            found = holes(present, start, end, zone)
+            result.append(
+                SeriesCoverage(
+                    area_code=area.eic,
+                    area=str(area.short_name),
+                    data_type=kind,
+                    percent_complete=round(100 * fraction_covered(found, start, end), 3),
+                    gaps=[Gap(start=a, end=b) for a, b in found],
+                )
+            )
+    return Coverage(start_time=start, end_time=end, series=result)
