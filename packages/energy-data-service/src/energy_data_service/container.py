@@ -138,7 +138,7 @@ class Container:
             points=self.points,
             backfills=self.backfills,
             runs=self.runs,
-            settings=self.settings.backfill,
+            collection=self.settings.collection,
         )
 
     @property

@@ -177,15 +177,6 @@ class CollectionSettings(BaseModel):
         return [resolve_data_type(name) for name in names]
 
 
-class BackfillSettings(BaseModel):
-    """How history is fetched: chunk sizes that respect the platform's per-request limits."""
-
-    load_chunk_days: int = Field(default=31, ge=1, le=31)
-    """Load and forecasts: the platform answers at most one month per request."""
-    price_chunk_days: int = Field(default=100, ge=1, le=100)
-    """Day-ahead prices: at most 100 daily series per answer."""
-
-
 class Settings(BaseSettings):
     """The whole configuration; build it with ``load_settings()``."""
 
@@ -203,7 +194,6 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
-    backfill: BackfillSettings = Field(default_factory=BackfillSettings)
 
     entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
     """Plain ``ENTSOE_API_TOKEN`` (the name most tools use); ``ENTSOE__API_TOKEN`` wins."""

@@ -1,1 +1,88 @@
-"""`energy-data collect` command (being built)."""
+"""`energy-data collect`: fetch a range, or fill every hole up to now, and store it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from energy_data_service.cli._app import app
+from energy_data_service.cli._common import (
+    DATE_HELP,
+    UsageError,
+    console,
+    parse_areas,
+    parse_data_types,
+    parse_range,
+    run,
+    with_container,
+)
+from energy_data_service.container import Container
+from energy_data_service.services.entsoe_data_service import CollectionResult
+
+
+@app.command()
+def collect(
+    area: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--area",
+            help="Area short name (DE_LU, FR, …) or EIC; repeat for more. "
+            "Default: COLLECTION__AREAS.",
+        ),
+    ] = None,
+    data_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data-type",
+            help="actual_load, day_ahead_prices, …; repeat for more. "
+            "Default: COLLECTION__DATA_TYPES.",
+        ),
+    ] = None,
+    start: Annotated[str | None, typer.Option(help=f"Range start. {DATE_HELP}.")] = None,
+    end: Annotated[
+        str | None, typer.Option(help=f"Range end (exclusive), default now. {DATE_HELP}.")
+    ] = None,
+) -> None:
+    """Fetch [--start, --end) and store it; without --start, fill every hole in the window.
+
+    The window is COLLECTION__LOOKBACK_DAYS back from now (plus the publication horizon of
+    forecasts and tomorrow's prices once published). Exits 1 if any chunk failed.
+    """
+
+    async def main() -> list[CollectionResult]:
+        first, last = parse_range(start, end)
+        if first is None and last is not None:
+            raise UsageError("--end needs --start (or give neither to fill the gaps up to now)")
+
+        async def body(container: Container) -> list[CollectionResult]:
+            areas = parse_areas(area, container.settings.collection.areas)
+            types = parse_data_types(data_type, container.settings.collection.data_types)
+            service = await container.data_service()
+            if first is None:
+                return await service.fill_all(areas, types, run_kind="collect")
+            stop = last or datetime.now(UTC)
+            if first >= stop:
+                raise UsageError(f"--start {first.isoformat()} is in the future")
+            return [await service.collect_range(a, t, first, stop) for a in areas for t in types]
+
+        return await with_container(body)
+
+    results = run(main)
+    table = Table(title="Collection")
+    for column in ("area", "data type", "ranges", "points", "result"):
+        table.add_column(column, justify="right" if column == "points" else "left")
+    for result in results:
+        ranges = (
+            ", ".join(f"{a:%Y-%m-%d %H:%M}→{b:%Y-%m-%d %H:%M}" for a, b in result.ranges)
+            or "complete"
+        )
+        outcome = "[green]ok[/]" if result.success else f"[red]failed: {result.error}[/]"
+        table.add_row(
+            result.area.short_name, result.data_type, ranges, f"{result.points:,}", outcome
+        )
+    console.print(table)
+    if not all(r.success for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,104 @@
+"""What every `energy-data` command shares: option parsing, user errors, the container.
+
+User errors (bad settings, unknown area or data type, bad dates, a rejected token) end the
+command with a one-line message in red and a non-zero exit code, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import typer
+from entsoe_client.areas import Area
+from entsoe_client.exceptions import AuthenticationError, InvalidQueryError
+from rich.console import Console
+
+from energy_data_service.container import Container, MissingTokenError
+from energy_data_service.domain import UnknownChoiceError, resolve_area, resolve_data_type, utc
+from energy_data_service.settings import SettingsError, load_settings
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+DATE_HELP = (
+    "ISO 8601 date or time; without an offset it is UTC (2024-03-31 or 2024-03-31T22:00+02:00)"
+)
+
+
+class UsageError(Exception):
+    """A mistake in the command line; the message says what to change."""
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``message`` as an error and return the exit to raise."""
+    errors.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(code)
+
+
+def parse_moment(text: str | None, option: str) -> datetime | None:
+    """``--start``/``--end`` values: dates or datetimes, UTC unless an offset is given."""
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
+        except ValueError:
+            raise UsageError(
+                f"{option} {text!r} is not an ISO 8601 date or time "
+                "(e.g. 2024-03-31 or 2024-03-31T22:00Z)"
+            ) from None
+    return utc(parsed)
+
+
+def parse_range(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """Both ends parsed; start must be before end."""
+    first, last = parse_moment(start, "--start"), parse_moment(end, "--end")
+    if first is not None and last is not None and first >= last:
+        raise UsageError(f"--start {first.isoformat()} must be before --end {last.isoformat()}")
+    return first, last
+
+
+def parse_areas(names: list[str] | None, default: list[str]) -> list[Area]:
+    """``--area`` values (short names or EICs), or the configured areas."""
+    return [resolve_area(name) for name in (names or default)]
+
+
+def parse_data_types(names: list[str] | None, default: list[str]) -> list[str]:
+    """``--data-type`` values, or the configured data types."""
+    return [resolve_data_type(name) for name in (names or default)]
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async command body, turning user errors into messages and exit codes."""
+    try:
+        return asyncio.run(main())
+    except (SettingsError, UsageError, UnknownChoiceError, InvalidQueryError) as error:
+        raise fail(str(error)) from None
+    except AuthenticationError as error:
+        raise fail(
+            f"The ENTSO-E platform rejected the API token (401): {error} "
+            "Check ENTSOE__API_TOKEN; nothing was stored.",
+            code=3,
+        ) from None
+    except MissingTokenError as error:
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", code=130) from None
+
+
+def open_container() -> AbstractAsyncContextManager[Container]:
+    """The container from the environment (migrations applied on entry)."""
+    return Container(load_settings())
+
+
+async def with_container(body: Callable[[Container], Awaitable[T]]) -> T:
+    """Open the container, run ``body``, close it."""
+    async with open_container() as container:
+        return await body(container)

@@ -1,0 +1,314 @@
+"""``BackfillService``: years of history, chunk by chunk, resumable after ``kill -9``.
+
+The chunk plan is the client's own split of the range (``Query.chunks()``: one month per
+request for load and forecasts, 100 days for prices, on the area's local calendar), so one
+progress row is one platform request. Progress is persisted per area × data type × chunk.
+
+Crash safety: a chunk's points are upserts (idempotent), and the chunk is marked ``done`` in
+the same transaction as the last of its points. After a ``kill -9`` a chunk is therefore
+either stored and done, or not done (and fetched again on ``--resume``): no gap, no duplicate.
+A failed chunk is marked ``failed`` with the error and the job ends ``failed``; resuming
+fetches failed and pending chunks only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+from entsoe_client.areas import Area
+from entsoe_client.exceptions import AuthenticationError
+from entsoe_client.queries import Query
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from energy_data_service.collectors.entsoe_collector import EntsoeCollector
+from energy_data_service.coverage import Interval, fraction_covered, holes
+from energy_data_service.processors import process_documents
+from energy_data_service.repositories.backfill import BackfillChunk, BackfillRepository
+from energy_data_service.repositories.points import PointRepository
+from energy_data_service.repositories.runs import CollectionRun, RunRepository
+from energy_data_service.settings import CollectionSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class SeriesBackfill:
+    """Outcome for one area × data type of a job."""
+
+    area: Area
+    data_type: str
+    chunks: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    points: int = 0
+    errors: list[str] = field(default_factory=list)
+    coverage: float | None = None
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    """Outcome of one backfill job."""
+
+    job_id: int
+    series: list[SeriesBackfill]
+    status: str = "running"
+    seconds: float = 0.0
+
+    @property
+    def points(self) -> int:
+        """Points stored by this run."""
+        return sum(s.points for s in self.series)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How complete one area × data type is over a window."""
+
+    area: Area
+    data_type: str
+    start: datetime
+    end: datetime
+    fraction: float
+    holes: list[Interval]
+
+
+ProgressCallback = Callable[[SeriesBackfill, int], None]
+"""Called after each stored chunk with the series' state and the number of chunks just done."""
+
+
+class BackfillService:
+    """Plans, runs, resumes and measures backfills."""
+
+    def __init__(
+        self,
+        *,
+        collector: EntsoeCollector,
+        engine: AsyncEngine,
+        points: PointRepository,
+        backfills: BackfillRepository,
+        runs: RunRepository,
+        collection: CollectionSettings,
+    ) -> None:
+        self._collection = collection
+        self._collector = collector
+        self._engine = engine
+        self._points = points
+        self._backfills = backfills
+        self._runs = runs
+
+    @staticmethod
+    def plan(area: Area, data_type: str, start: datetime, end: datetime) -> list[Interval]:
+        """The chunks of ``[start, end)``: exactly the requests the client would send."""
+        return Query.build(data_type, area, start, end).chunks()
+
+    async def start_job(
+        self, areas: Iterable[Area], data_types: Iterable[str], start: datetime, end: datetime
+    ) -> int:
+        """Register a job (e.g. from the API) and return its id; ``run`` does the work."""
+        return await self._backfills.create_job(
+            [a.eic for a in areas], list(data_types), start, end
+        )
+
+    async def run(
+        self,
+        areas: Iterable[Area],
+        data_types: Iterable[str],
+        start: datetime,
+        end: datetime,
+        *,
+        resume: bool = False,
+        job_id: int | None = None,
+        on_planned: Callable[[int], None] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> BackfillReport:
+        """Fetch every chunk not yet done (with ``resume``) or every chunk (without)."""
+        areas, data_types = list(areas), list(data_types)
+        if job_id is None:
+            job_id = await self.start_job(areas, data_types, start, end)
+        began = time.perf_counter()
+        report = BackfillReport(job_id, [])
+        plans: list[tuple[SeriesBackfill, list[BackfillChunk]]] = []
+        for area in areas:
+            for data_type in data_types:
+                planned = await self._backfills.plan_chunks(
+                    job_id,
+                    area.eic,
+                    data_type,
+                    self.plan(area, data_type, start, end),
+                    resume=resume,
+                )
+                todo = [c for c in planned if c.status != "done"]
+                series = SeriesBackfill(
+                    area, data_type, len(planned), skipped=len(planned) - len(todo)
+                )
+                report.series.append(series)
+                plans.append((series, todo))
+        if on_planned is not None:
+            on_planned(sum(len(todo) for _, todo in plans))
+        try:
+            for series, todo in plans:
+                if await self._backfills.is_cancelled(job_id):
+                    report.status = "cancelled"
+                    break
+                await self._run_series(job_id, series, todo, on_progress)
+        except AuthenticationError:
+            await self._backfills.finish_job(job_id, "failed", "the platform rejected the token")
+            raise
+        if report.status != "cancelled":
+            report.status = "failed" if any(s.failed for s in report.series) else "done"
+        errors = "; ".join(e for s in report.series for e in s.errors) or None
+        await self._backfills.finish_job(job_id, report.status, errors)
+        for series in report.series:
+            series.coverage = (
+                await self.coverage(series.area, series.data_type, start, end)
+            ).fraction
+        report.seconds = time.perf_counter() - began
+        return report
+
+    async def run_job(self, job_id: int, *, resume: bool = True) -> BackfillReport:
+        """Run a job registered earlier (``start_job``, the API), skipping done chunks."""
+        job = await self._backfills.get_job(job_id)
+        if job is None:
+            raise LookupError(f"no backfill job {job_id}")
+        return await self.run(
+            [Area.lookup(code) for code in job.areas],
+            job.data_types,
+            job.start,
+            job.end,
+            resume=resume,
+            job_id=job_id,
+        )
+
+    async def _run_series(
+        self,
+        job_id: int,
+        series: SeriesBackfill,
+        todo: list[BackfillChunk],
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        started = datetime.now(UTC)
+        response_ms = processing_ms = 0.0
+        error: Exception | None = None
+        for run in _consecutive(todo):
+            if await self._backfills.is_cancelled(job_id):
+                break
+            waiting = list(run)
+            chunks = self._collector.chunks(
+                series.area, series.data_type, run[0].chunk_start, run[-1].chunk_end
+            )
+            try:
+                async with aclosing(chunks):
+                    async for chunk in chunks:
+                        tick = time.perf_counter()
+                        points = process_documents(
+                            chunk.documents,
+                            datetime.now(UTC),
+                            data_type=series.data_type,
+                            area_code=series.area.eic,
+                        )
+                        finished = [c for c in waiting if c.chunk_end <= chunk.end]
+                        async with self._engine.begin() as connection:
+                            stored = await self._points.upsert(points, connection)
+                            for done in finished:
+                                await self._backfills.mark_done(done.id, stored, connection)
+                        waiting = waiting[len(finished) :]
+                        series.points += stored
+                        series.done += len(finished)
+                        response_ms += chunk.response_ms
+                        processing_ms += (time.perf_counter() - tick) * 1000
+                        if on_progress is not None:
+                            on_progress(series, len(finished))
+                        if finished and await self._backfills.is_cancelled(job_id):
+                            break
+            except AuthenticationError:
+                raise
+            except Exception as failure:
+                error = failure
+                if waiting:
+                    await self._backfills.mark_failed(waiting[0].id, str(failure))
+                series.failed += 1
+                series.errors.append(f"{series.area.short_name} {series.data_type}: {failure}")
+                log.warning("backfill chunk failed", error=str(failure))
+        await self._runs.record(
+            CollectionRun(
+                run_kind="backfill",
+                area_code=series.area.eic,
+                data_type=series.data_type,
+                window_start=todo[0].chunk_start if todo else None,
+                window_end=todo[-1].chunk_end if todo else None,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                points=series.points,
+                success=error is None,
+                error_class=type(error).__name__ if error else None,
+                error_text=str(error) if error else None,
+                platform_response_ms=response_ms,
+                processing_ms=processing_ms,
+            )
+        )
+
+    async def fill_coverage_gaps(self) -> int:
+        """Fetch every hole between the first and last stored point of each configured series.
+
+        The daily safety net behind gap filling (which only looks back a few days): history
+        loaded long ago that lost a chunk gets it back. Returns the points stored; raises
+        ``CoverageGapsError`` naming the series whose holes could not be fetched.
+        """
+        stored = 0
+        failures: list[str] = []
+        for name in self._collection.areas:
+            area = Area.lookup(name)
+            for data_type in self._collection.data_types:
+                bounds = await self._points.series_bounds(area.eic, data_type)
+                if not bounds:
+                    continue
+                first = min(b.first for b in bounds)
+                last = max(b.last for b in bounds)
+                found = (await self.coverage(area, data_type, first, last)).holes
+                for start, end in found:
+                    try:
+                        async for chunk in self._collector.chunks(area, data_type, start, end):
+                            stored += await self._points.upsert(
+                                process_documents(
+                                    chunk.documents,
+                                    datetime.now(UTC),
+                                    data_type=data_type,
+                                    area_code=area.eic,
+                                )
+                            )
+                    except AuthenticationError:
+                        raise
+                    except Exception as error:
+                        failures.append(f"{area.short_name} {data_type} {start:%Y-%m-%d}: {error}")
+        if failures:
+            raise CoverageGapsError("; ".join(failures))
+        return stored
+
+    async def coverage(
+        self, area: Area, data_type: str, start: datetime, end: datetime
+    ) -> Coverage:
+        """Share of ``[start, end)`` covered by stored points, and the holes."""
+        present = await self._points.present_intervals(area.eic, data_type, start, end)
+        found = holes(present, start, end, area.time_zone)
+        return Coverage(area, data_type, start, end, fraction_covered(found, start, end), found)
+
+
+class CoverageGapsError(RuntimeError):
+    """Some holes of the stored history could not be fetched; the message lists them."""
+
+
+def _consecutive(chunks: list[BackfillChunk]) -> list[list[BackfillChunk]]:
+    """Runs of adjacent chunks, each fetched as one range (the client pipelines its chunks)."""
+    runs: list[list[BackfillChunk]] = []
+    for chunk in chunks:
+        if runs and runs[-1][-1].chunk_end == chunk.chunk_start:
+            runs[-1].append(chunk)
+        else:
+            runs.append([chunk])
+    return runs

@@ -1,0 +1,218 @@
+"""``EntsoEDataService``: keep every configured area × data type complete.
+
+Two entry points:
+
+- ``collect_range`` fetches one explicit range (``energy-data collect --start … --end …``).
+- ``fill_gaps`` looks for holes *anywhere* in the configured window (``COLLECTION__
+  LOOKBACK_DAYS`` back from now), not only after the latest point, at each series' own
+  resolution; it merges adjacent holes into ranges and fetches them, re-fetches forecasts over
+  their publication horizon (they are revised), and fetches tomorrow's day-ahead prices once
+  the auction results are out (~13:00 CET, so from 12:00 UTC).
+
+Each chunk's points are stored as soon as the chunk arrives (revision-aware upserts, so
+re-fetching is harmless). A chunk that fails fails the run: the result says so with the error
+and the run row records it; there is no "success with holes". Every run writes one
+``collection_runs`` row per area × data type, except when the token is rejected: then the
+``AuthenticationError`` propagates and nothing at all is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from entsoe_client.areas import Area
+from entsoe_client.exceptions import AuthenticationError
+
+from energy_data_service.collectors.entsoe_collector import EntsoeCollector
+from energy_data_service.coverage import Interval, holes, merge_ranges
+from energy_data_service.domain import FORECAST_HORIZON, FORECAST_TYPES
+from energy_data_service.processors import process_documents
+from energy_data_service.repositories.points import PointRepository
+from energy_data_service.repositories.runs import CollectionRun, RunRepository
+from energy_data_service.settings import CollectionSettings
+
+log = structlog.get_logger(__name__)
+
+PRICES_PUBLISHED_UTC_HOUR = 12
+"""Day-ahead auction results appear ~12:45 CET/CEST; from 12:00 UTC we start asking."""
+
+
+@dataclass(slots=True)
+class CollectionResult:
+    """Outcome of one run for one area × data type."""
+
+    area: Area
+    data_type: str
+    ranges: list[Interval]
+    points: int = 0
+    error: str | None = None
+    error_class: str | None = None
+    response_ms: float = 0.0
+    processing_ms: float = 0.0
+    window: Interval | None = None
+    chunks: int = 0
+
+    @property
+    def success(self) -> bool:
+        """True only when every chunk of every range was fetched and stored."""
+        return self.error is None
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _local_day_start(moment: datetime, area: Area, days: int = 0) -> datetime:
+    zone = area.time_zone
+    local = moment.astimezone(zone).replace(tzinfo=None)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days)
+    return day.replace(tzinfo=zone).astimezone(UTC)
+
+
+class EntsoEDataService:
+    """Gap filling and range collection over the collector, processors and repositories."""
+
+    def __init__(
+        self,
+        *,
+        collector: EntsoeCollector,
+        points: PointRepository,
+        runs: RunRepository,
+        collection: CollectionSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._collector = collector
+        self._points = points
+        self._runs = runs
+        self._collection = collection
+        self._clock = clock
+
+    # -- explicit ranges ---------------------------------------------------------------------
+
+    async def collect_range(
+        self,
+        area: Area,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        *,
+        run_kind: str = "collect",
+    ) -> CollectionResult:
+        """Fetch and store ``[start, end)``; the result fails if any chunk failed."""
+        result = CollectionResult(area, data_type, [(start, end)], window=(start, end))
+        await self._fetch_ranges(result, run_kind)
+        return result
+
+    # -- gap filling -------------------------------------------------------------------------
+
+    def window(self, area: Area, data_type: str, now: datetime) -> Interval:
+        """The range that should be complete now, for one area × data type."""
+        start = _floor_hour(now - timedelta(days=self._collection.lookback_days))
+        if data_type == "day_ahead_prices":
+            days_ahead = 2 if now.hour >= PRICES_PUBLISHED_UTC_HOUR else 1
+            return start, _local_day_start(now, area, days_ahead)
+        if data_type in FORECAST_TYPES:
+            return start, _local_day_start(now + FORECAST_HORIZON[data_type], area, 1)
+        return start, now
+
+    async def ranges_to_fetch(self, area: Area, data_type: str, now: datetime) -> list[Interval]:
+        """Holes in the window, plus the forecast horizon (forecasts get revised)."""
+        start, end = self.window(area, data_type, now)
+        present = await self._points.present_intervals(area.eic, data_type, start, end)
+        wanted = holes(present, start, end, area.time_zone)
+        if data_type in FORECAST_TYPES:
+            wanted.append((_local_day_start(now, area), end))
+        return merge_ranges(wanted, join_within=timedelta(hours=6))
+
+    async def fill_gaps(
+        self, area: Area, data_type: str, *, run_kind: str = "gap_fill"
+    ) -> CollectionResult:
+        """Find and fetch every hole of one area × data type in the configured window."""
+        now = self._clock()
+        window = self.window(area, data_type, now)
+        ranges = await self.ranges_to_fetch(area, data_type, now)
+        result = CollectionResult(area, data_type, ranges, window=window)
+        await self._fetch_ranges(result, run_kind)
+        return result
+
+    async def fill_all(
+        self,
+        areas: Iterable[Area] | None = None,
+        data_types: Iterable[str] | None = None,
+        *,
+        run_kind: str = "gap_fill",
+    ) -> list[CollectionResult]:
+        """``fill_gaps`` for every configured area × data type, a few areas at a time."""
+        chosen_areas = (
+            list(areas)
+            if areas is not None
+            else [Area.lookup(name) for name in self._collection.areas]
+        )
+        chosen_types = list(data_types) if data_types is not None else self._collection.data_types
+        gate = asyncio.Semaphore(self._collection.max_concurrency)
+
+        async def one_area(area: Area) -> list[CollectionResult]:
+            async with gate:
+                return [
+                    await self.fill_gaps(area, data_type, run_kind=run_kind)
+                    for data_type in chosen_types
+                ]
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one_area(area)) for area in chosen_areas]
+        return [result for task in tasks for result in task.result()]
+
+    # -- shared ------------------------------------------------------------------------------
+
+    async def _fetch_ranges(self, result: CollectionResult, run_kind: str) -> None:
+        started = datetime.now(UTC)
+        try:
+            for start, end in result.ranges:
+                async for chunk in self._collector.chunks(
+                    result.area, result.data_type, start, end
+                ):
+                    began = time.perf_counter()
+                    points = process_documents(
+                        chunk.documents,
+                        datetime.now(UTC),
+                        data_type=result.data_type,
+                        area_code=result.area.eic,
+                    )
+                    result.points += await self._points.upsert(points)
+                    result.processing_ms += (time.perf_counter() - began) * 1000
+                    result.response_ms += chunk.response_ms
+                    result.chunks += 1
+        except AuthenticationError:
+            raise
+        except Exception as error:
+            result.error = str(error) or type(error).__name__
+            result.error_class = type(error).__name__
+            log.warning(
+                "collection failed",
+                area=result.area.short_name,
+                data_type=result.data_type,
+                error=result.error,
+            )
+        window = result.window or (result.ranges[0] if result.ranges else (None, None))
+        await self._runs.record(
+            CollectionRun(
+                run_kind=run_kind,
+                area_code=result.area.eic,
+                data_type=result.data_type,
+                window_start=window[0],
+                window_end=window[1],
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                points=result.points,
+                success=result.success,
+                error_class=result.error_class,
+                error_text=result.error,
+                platform_response_ms=result.response_ms,
+                processing_ms=result.processing_ms,
+            )
+        )
