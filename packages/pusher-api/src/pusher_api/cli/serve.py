@@ -1,1 +1,67 @@
-"""`pusher-api serve` command (being built)."""
+"""`pusher-api serve [--dev-broker]`: run the HTTP API (settings from the environment)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from pusher_api.app import create_app
+from pusher_api.cli._app import app
+from pusher_api.dev_broker import DevBroker, DevBrokerError
+from pusher_api.logging import configure_logging
+from pusher_api.settings import Settings
+
+_err = Console(stderr=True, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    dev_broker: Annotated[
+        bool,
+        typer.Option(
+            "--dev-broker",
+            help="Start a local Kafka-protocol broker (librdkafka mock, in memory) and use it "
+            "instead of KAFKA_BOOTSTRAP_SERVERS: try the service with no Kafka installed.",
+        ),
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="bind address (env API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (env API_PORT)")] = None,
+) -> None:
+    """Serve the Pusher API: commands over HTTP into Kafka, with their status lifecycle."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _err.print(f"[red]Invalid settings:[/red]\n{error}")
+        raise typer.Exit(2) from None
+    overrides = {"api_host": host, "api_port": port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    configure_logging(settings.log_format, settings.log_level)
+
+    broker: DevBroker | None = None
+    if dev_broker:
+        broker = DevBroker(topics=(settings.kafka_command_topic, settings.kafka_status_topic))
+        try:
+            bootstrap = broker.start()
+        except DevBrokerError as error:
+            _err.print(f"[red]Could not start the dev broker:[/red] {error}")
+            raise typer.Exit(1) from None
+        settings = settings.model_copy(update={"kafka_bootstrap_servers": bootstrap})
+        _err.print(
+            f"[yellow]Dev broker[/yellow] (in memory, lost on exit) at [bold]{bootstrap}[/bold]; "
+            f"connectors: KAFKA_BOOTSTRAP_SERVERS={bootstrap}"
+        )
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        if broker is not None:
+            broker.stop()

@@ -1,0 +1,94 @@
+"""The FastAPI app factory: `create_app(settings)` wires the store, the Kafka producer, the status
+consumer and the expiry sweeper, and starts and stops them with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from pusher_api.body_limit import BodySizeLimit
+from pusher_api.dispatcher import BrokerUnavailable, CommandDispatcher
+from pusher_api.expiry import expire_overdue_forever
+from pusher_api.metrics import Metrics
+from pusher_api.rate_limit import RateLimiter
+from pusher_api.routes import commands, health
+from pusher_api.settings import Settings
+from pusher_api.status_consumer import StatusConsumer
+from pusher_api.store import CommandStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; nothing connects until the app starts (lifespan)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await CommandStore.open(settings.database_url)
+        dispatcher = CommandDispatcher(settings, store, app.state.metrics)
+        consumer = StatusConsumer(settings, store, app.state.metrics)
+        app.state.store = store
+        app.state.dispatcher = dispatcher
+        app.state.status_consumer = consumer
+        app.state.started_at = time.monotonic()
+        await dispatcher.publisher.start()
+        tasks = [
+            asyncio.create_task(consumer.run(), name="status-consumer"),
+            asyncio.create_task(
+                expire_overdue_forever(store, settings.expiry_interval_s, app.state.metrics),
+                name="expiry",
+            ),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await dispatcher.publisher.stop()
+            await store.close()
+
+    app = FastAPI(
+        title="Pusher API",
+        summary="Device commands over HTTP into Kafka, with a per-command status lifecycle",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+    )
+    app.add_middleware(
+        BodySizeLimit,
+        default_limit=settings.max_command_bytes,
+        batch_limit=settings.max_batch_body_bytes,
+    )
+    app.include_router(commands.router)
+    app.include_router(health.router)
+
+    @app.exception_handler(BrokerUnavailable)
+    async def _broker_unavailable(request: Request, error: BrokerUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": error.message, "request_id": error.request_id},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _store_unavailable(request: Request, error: SQLAlchemyError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"command status store unavailable ({type(error).__name__}); retry later"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    return app

@@ -1,0 +1,1 @@
+"""HTTP routers: `commands` (v1 commands API) and `health` (health, status, metrics)."""

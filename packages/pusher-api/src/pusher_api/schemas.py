@@ -1,0 +1,71 @@
+"""The HTTP API's answers (the request bodies are `messages.CommandRequest` and `BatchRequest`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from pusher_api.messages import CommandStatus
+
+
+class CommandAccepted(BaseModel):
+    """Answer to one command: its id and where Kafka stored it."""
+
+    success: bool
+    request_id: str
+    message: str
+    timestamp: AwareDatetime
+    kafka_partition: int | None
+    kafka_offset: int | None
+
+
+class BatchItemResult(BaseModel):
+    """Outcome of one command of a batch, at its position `index` in the request."""
+
+    index: int
+    success: bool
+    request_id: str | None
+    message: str
+    timestamp: AwareDatetime | None = None
+    kafka_partition: int | None = None
+    kafka_offset: int | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="validation errors of this command, as in a 422 answer"
+    )
+
+
+class BatchRequest(BaseModel):
+    """`POST /api/v1/commands/batch` body. Commands are validated one by one: an invalid one is
+    reported in its result and the others are still published."""
+
+    commands: list[dict[str, Any]] = Field(
+        min_length=1, description="commands, each with the fields of POST /api/v1/commands"
+    )
+
+
+class BatchAccepted(BaseModel):
+    """Answer to a batch: counts and one result per command, in request order."""
+
+    total_commands: int
+    successful: int
+    failed: int
+    results: list[BatchItemResult]
+
+
+class CommandStatusView(BaseModel):
+    """Where a command is in its lifecycle, with the time of each transition."""
+
+    request_id: str
+    device_id: str
+    command_type: str
+    status: CommandStatus
+    detail: str | None
+    kafka_partition: int | None
+    kafka_offset: int | None
+    expires_at: datetime | None
+    queued_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    finished_at: datetime | None

@@ -1,0 +1,63 @@
+"""Settings of the pusher API, read from flat environment variables (and `.env`).
+
+Flat names (`KAFKA_BOOTSTRAP_SERVERS`, `API_KEYS`, …) because deployments of the original service
+already set them; every setting here is read by the code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to know about its surroundings, with working defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="localhost:9092", description="comma-separated host:port of Kafka brokers"
+    )
+    kafka_command_topic: str = Field(default="device_commands", min_length=1)
+    kafka_status_topic: str = Field(default="device_command_status", min_length=1)
+    kafka_status_group_id: str = Field(
+        default="pusher-api", description="consumer group that reads the status topic"
+    )
+    kafka_timeout_ms: int = Field(
+        default=5000, gt=0, description="longest wait for the broker before answering 503"
+    )
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, gt=0, lt=65536)
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated; when set, X-API-Key is required"
+    )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="requests per minute per API key (or client); 0 = unlimited"
+    )
+    max_command_bytes: int = Field(
+        default=65536, gt=0, description="largest single command (request body or batch item)"
+    )
+    max_batch_size: int = Field(default=1000, gt=0, description="most commands in one batch")
+
+    database_url: str = "sqlite+aiosqlite:///./data/pusher.db"
+    expiry_interval_s: float = Field(
+        default=5.0, gt=0, description="how often commands past expires_at are marked expired"
+    )
+
+    log_format: Literal["json", "text"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def max_batch_body_bytes(self) -> int:
+        """The largest batch request body: every command at its size limit, plus JSON framing."""
+        return self.max_command_bytes * self.max_batch_size + 1024

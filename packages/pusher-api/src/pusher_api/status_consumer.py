@@ -1,0 +1,87 @@
+"""Reads connectors' reports from the status topic and moves commands along their lifecycle.
+
+Offsets are committed only after the store has applied a batch, so a crash replays reports
+rather than losing them; replays are harmless because transitions only move forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from pusher_api.messages import StatusReport
+from pusher_api.metrics import Metrics
+from pusher_api.settings import Settings
+from pusher_api.store import CommandStore
+
+log = structlog.get_logger(__name__)
+
+
+class StatusConsumer:
+    """Consumes `KAFKA_STATUS_TOPIC` in the `KAFKA_STATUS_GROUP_ID` consumer group."""
+
+    def __init__(self, settings: Settings, store: CommandStore, metrics: Metrics):
+        self._settings = settings
+        self._store = store
+        self._metrics = metrics
+        self.connected = False
+        self.last_error: str | None = None
+
+    async def run(self) -> None:
+        """Consume until cancelled, reconnecting with backoff when Kafka or the store fail."""
+        backoff = 0.2
+        while True:
+            consumer = AIOKafkaConsumer(
+                self._settings.kafka_status_topic,
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                group_id=self._settings.kafka_status_group_id,
+                client_id="pusher-api-status",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                request_timeout_ms=max(self._settings.kafka_timeout_ms, 5000),
+            )
+            try:
+                await consumer.start()
+                self.connected = True
+                backoff = 0.2
+                await self._consume(consumer)
+            except (KafkaError, SQLAlchemyError, OSError) as error:
+                self.connected = False
+                self.last_error = f"status consumer: {error!r}"
+                log.warning("status consumer failed; reconnecting", error=repr(error))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                with contextlib.suppress(KafkaError, OSError):
+                    await consumer.stop()
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+            reports: list[StatusReport] = []
+            for records in batches.values():
+                for record in records:
+                    try:
+                        reports.append(StatusReport.from_kafka(record.value))
+                    except (ValidationError, TypeError) as error:
+                        self._metrics.status_reports.labels("malformed").inc()
+                        log.warning(
+                            "malformed status report skipped",
+                            partition=record.partition,
+                            offset=record.offset,
+                            error=str(error).splitlines()[0],
+                        )
+            if reports:
+                changed = await self._store.apply_reports(reports)
+                for report in reports:
+                    self._metrics.status_reports.labels(report.status.value).inc()
+                if changed < len(reports):
+                    self._metrics.status_reports.labels("ignored").inc(len(reports) - changed)
+            if batches:
+                await consumer.commit()

@@ -1,0 +1,345 @@
+"""The command status store: one row per command, moved along its lifecycle.
+
+queued (row written before the record goes to Kafka) → sent (broker acknowledged: partition and
+offset) → delivered → succeeded | failed | expired. Transitions only move forward: every UPDATE
+names the states it may leave, so a late or repeated report never downgrades a command. Each
+state has its own timestamp column.
+
+SQLite (default, WAL) and PostgreSQL are supported through SQLAlchemy 2's async engine. Writes
+from concurrent single-command requests are grouped into one transaction (`GroupCommit`), and a
+batch is one executemany, because one commit per command would cap the service at a few hundred
+commands per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+from pusher_api.messages import FINAL_STATUSES, CommandStatus, StatusReport
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("idempotency_key", String(300), unique=True, nullable=True),
+    Column("device_id", String(128), nullable=False),
+    Column("command_type", String(128), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("kafka_partition", Integer, nullable=True),
+    Column("kafka_offset", BigInteger, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_commands_device_id", "device_id"),
+    Index("ix_commands_open_expiry", "status", "expires_at"),
+)
+
+_EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
+    CommandStatus.sent: (CommandStatus.queued,),
+    CommandStatus.delivered: (CommandStatus.queued, CommandStatus.sent),
+    **dict.fromkeys(
+        FINAL_STATUSES, (CommandStatus.queued, CommandStatus.sent, CommandStatus.delivered)
+    ),
+}
+"""For each state, the states a command may move to it from (never backwards, never final→)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """A command's row as the API reports it."""
+
+    request_id: str
+    device_id: str
+    command_type: str
+    protocol: str
+    priority: str
+    status: CommandStatus
+    detail: str | None
+    kafka_partition: int | None
+    kafka_offset: int | None
+    expires_at: datetime | None
+    queued_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> CommandRecord:
+        """Build from a result row of the `commands` table."""
+        values = dict(row._mapping)
+        values.pop("idempotency_key", None)
+        values["status"] = CommandStatus(values["status"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class SentAck:
+    """The broker's acknowledgement of one command record."""
+
+    request_id: str
+    partition: int
+    offset: int
+    at: datetime
+
+
+T = TypeVar("T")
+
+
+class GroupCommit(Generic[T]):
+    """Collect items from concurrent callers and write each group in one transaction.
+
+    A caller's `submit` returns when the group holding its item is committed, so every caller
+    still gets durability before it answers; while one group is being written the next one
+    fills up, which is what turns 50 concurrent requests into a handful of commits.
+    """
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]):
+        self._write = write
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> None:
+        """Queue `item` and wait until it is committed (re-raising the write's error if any)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            try:
+                await self._write([item for item, _ in group])
+            except Exception as error:  # every caller of the group sees the failure
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(error)
+            else:
+                for _, future in group:
+                    if not future.done():
+                        future.set_result(None)
+
+
+class CommandStore:
+    """All SQL about commands. Create with `await CommandStore.open(url)`."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._queued = GroupCommit[dict[str, Any]](self.add_queued)
+        self._sent = GroupCommit[SentAck](self.mark_sent)
+
+    @classmethod
+    async def open(cls, url: str) -> CommandStore:
+        """Connect, create the table when missing, and tune SQLite for concurrent writes."""
+        parsed = make_url(url)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        engine = create_async_engine(url, **options)
+        if parsed.get_backend_name() == "sqlite":
+
+            @event.listens_for(engine.sync_engine, "connect")
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        return cls(engine)
+
+    async def close(self) -> None:
+        """Release all connections."""
+        await self.engine.dispose()
+
+    # --- writes from the API -------------------------------------------------------------
+
+    async def add_queued(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert commands in state queued (one executemany); rows are `commands` columns."""
+        if rows:
+            async with self.engine.begin() as connection:
+                await connection.execute(commands.insert(), list(rows))
+
+    async def add_queued_grouped(self, row: dict[str, Any]) -> None:
+        """`add_queued` for one command, committed together with concurrent callers' rows."""
+        await self._queued.submit(row)
+
+    async def mark_sent(self, acks: Sequence[SentAck]) -> None:
+        """Record the broker's partition and offset; queued → sent (later states are kept)."""
+        if not acks:
+            return
+        statement = (
+            update(commands)
+            .where(commands.c.request_id == bindparam("rid"))
+            .values(
+                kafka_partition=bindparam("partition"),
+                kafka_offset=bindparam("offset"),
+                sent_at=bindparam("at"),
+                status=case(
+                    (commands.c.status == CommandStatus.queued.value, CommandStatus.sent.value),
+                    else_=commands.c.status,
+                ),
+            )
+        )
+        params = [
+            {"rid": a.request_id, "partition": a.partition, "offset": a.offset, "at": a.at}
+            for a in acks
+        ]
+        async with self.engine.begin() as connection:
+            await connection.execute(statement, params)
+
+    async def mark_sent_grouped(self, ack: SentAck) -> None:
+        """`mark_sent` for one command, committed together with concurrent callers' acks."""
+        await self._sent.submit(ack)
+
+    async def mark_unpublished(self, request_ids: Sequence[str], detail: str) -> None:
+        """Commands that certainly never reached Kafka: failed, and their idempotency key freed
+        so the client's retry with the same key publishes anew."""
+        if not request_ids:
+            return
+        statement = (
+            update(commands)
+            .where(commands.c.request_id.in_(list(request_ids)))
+            .where(commands.c.status == CommandStatus.queued.value)
+            .values(
+                status=CommandStatus.failed.value,
+                detail=detail,
+                finished_at=datetime.now(UTC),
+                idempotency_key=None,
+            )
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    # --- transitions reported by connectors and by the expiry sweeper ---------------------
+
+    async def apply_reports(self, reports: Sequence[StatusReport]) -> int:
+        """Apply connectors' reports in one transaction, each only if it moves the command
+        forward; returns how many commands changed."""
+        changed = 0
+        async with self.engine.begin() as connection:
+            for report in reports:
+                status = report.status
+                column = "delivered_at" if status is CommandStatus.delivered else "finished_at"
+                values: dict[str, Any] = {"status": status.value, column: report.timestamp}
+                if report.detail is not None or status.is_final:
+                    values["detail"] = report.detail
+                result = await connection.execute(
+                    update(commands)
+                    .where(commands.c.request_id == report.request_id)
+                    .where(commands.c.status.in_(_EARLIER_STATES[status]))
+                    .values(**values)
+                )
+                changed += result.rowcount
+        return changed
+
+    async def expire_due(self, now: datetime) -> int:
+        """Commands past `expires_at` that are not final become expired; returns how many."""
+        statement = (
+            update(commands)
+            .where(commands.c.status.in_(_EARLIER_STATES[CommandStatus.expired]))
+            .where(commands.c.expires_at <= now)
+            .values(
+                status=CommandStatus.expired.value,
+                finished_at=now,
+                detail="expires_at passed before the device confirmed the command",
+            )
+        )
+        async with self.engine.begin() as connection:
+            result = await connection.execute(statement)
+        return result.rowcount
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def get(self, request_id: str) -> CommandRecord | None:
+        """One command by its request id."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(commands).where(commands.c.request_id == request_id)
+                )
+            ).first()
+        return CommandRecord.from_row(row) if row else None
+
+    async def get_by_idempotency_key(self, key: str) -> CommandRecord | None:
+        """The command first published under this (client-scoped) idempotency key."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(select(commands).where(commands.c.idempotency_key == key))
+            ).first()
+        return CommandRecord.from_row(row) if row else None
+
+    async def get_by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, CommandRecord]:
+        """The commands first published under any of these keys, by key."""
+        if not keys:
+            return {}
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(commands).where(commands.c.idempotency_key.in_(list(keys)))
+            )
+            return {row.idempotency_key: CommandRecord.from_row(row) for row in rows}
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many commands are in each state."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(commands.c.status, func.count()).group_by(commands.c.status)
+            )
+            return dict(rows.tuples().all())
