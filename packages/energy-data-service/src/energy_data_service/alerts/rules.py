@@ -62,12 +62,13 @@ class Staleness:
     data_type: str
     last_end: datetime | None
     expected_end: datetime
-    overdue_seconds: float
+    overdue_seconds: float | None
+    """Expected end minus stored end; ``None`` when nothing is stored."""
 
     @property
     def stale(self) -> bool:
         """Behind its expected publication (or never collected)."""
-        return self.overdue_seconds > 0
+        return self.overdue_seconds is None or self.overdue_seconds > 0
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,18 @@ def stale_series(staleness: Iterable[Staleness]) -> list[Condition]:
     for item in staleness:
         if not item.stale:
             continue
-        last = item.last_end.isoformat() if item.last_end else "never"
+        if item.last_end is None or item.overdue_seconds is None:
+            behind = f"{item.data_type} for {item.area} has no data stored"
+        else:
+            behind = (
+                f"{item.data_type} for {item.area} is {item.overdue_seconds / 60:.0f} min behind "
+                f"its publication schedule (data until {item.last_end.isoformat()})"
+            )
         conditions.append(
             Condition(
                 rule="stale_series",
                 subject=series_subject(item.area, item.data_type),
-                message=(
-                    f"{item.data_type} for {item.area} is {item.overdue_seconds / 60:.0f} min "
-                    f"behind its publication schedule (data until {last}, expected until "
-                    f"{item.expected_end.isoformat()})"
-                ),
+                message=f"{behind}; expected until {item.expected_end.isoformat()}",
                 details={
                     "last_end": item.last_end.isoformat() if item.last_end else None,
                     "expected_end": item.expected_end.isoformat(),

@@ -1,0 +1,1 @@
+"""Monitoring vocabulary: when each series should be published, and the Prometheus metrics."""

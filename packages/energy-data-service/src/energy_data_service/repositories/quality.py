@@ -1,0 +1,171 @@
+"""All SQL for ``quality_scores`` and the point reads the quality checks need."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from energy_data_service.db.monitoring_tables import quality_scores
+from energy_data_service.db.tables import energy_points
+from energy_data_service.quality.checks import Observation
+
+SeriesId = tuple[str, str, str, str, int]
+"""area_code, data_type, business_type, resolution, classification_sequence."""
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    """One series' score for one local day, as kept."""
+
+    area_code: str
+    data_type: str
+    business_type: str
+    resolution: str
+    classification_sequence: int
+    day: date
+    score: float
+    expected: int
+    present: int
+    missing: int
+    invalid: int
+    outliers: int
+    flat_points: int
+    revised_share: float
+    forecast_mape: float | None
+    computed_at: datetime
+
+    @property
+    def series(self) -> SeriesId:
+        """The series this score belongs to."""
+        return (
+            self.area_code,
+            self.data_type,
+            self.business_type,
+            self.resolution,
+            self.classification_sequence,
+        )
+
+
+class QualityRepository:
+    """Reads points for the checks; keeps one score row per series and day."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def observations(
+        self, area_code: str, data_type: str, start: datetime, end: datetime
+    ) -> dict[SeriesId, list[Observation]]:
+        """Points of every series of an area × data type in ``[start, end)``, by series."""
+        p = energy_points.c
+        query = (
+            select(
+                p.business_type,
+                p.resolution,
+                p.classification_sequence,
+                p.timestamp,
+                p.value,
+                p.revision_number,
+            )
+            .where(
+                p.area_code == area_code,
+                p.data_type == data_type,
+                p.timestamp >= start,
+                p.timestamp < end,
+            )
+            .order_by(p.timestamp)
+        )
+        series: dict[SeriesId, list[Observation]] = defaultdict(list)
+        async with self._engine.connect() as connection:
+            for row in await connection.execute(query):
+                key = (area_code, data_type, row[0], row[1], int(row[2]))
+                series[key].append(Observation(row[3], float(row[4]), int(row[5])))
+        return dict(series)
+
+    async def series_ids(self, area_code: str, data_type: str) -> list[SeriesId]:
+        """Every series stored for an area × data type."""
+        p = energy_points.c
+        query = (
+            select(p.business_type, p.resolution, p.classification_sequence)
+            .where(p.area_code == area_code, p.data_type == data_type)
+            .distinct()
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return sorted((area_code, data_type, r[0], r[1], int(r[2])) for r in rows)
+
+    async def save(self, scores: list[StoredScore]) -> None:
+        """Insert or replace the scores (same series and day)."""
+        if not scores:
+            return
+        q = quality_scores.c
+        async with self._engine.begin() as connection:
+            for score in scores:
+                await connection.execute(
+                    delete(quality_scores).where(
+                        q.area_code == score.area_code,
+                        q.data_type == score.data_type,
+                        q.business_type == score.business_type,
+                        q.resolution == score.resolution,
+                        q.classification_sequence == score.classification_sequence,
+                        q.day == score.day,
+                    )
+                )
+            await connection.execute(
+                insert(quality_scores), [dict(vars(score)) for score in scores]
+            )
+
+    async def scores(
+        self,
+        start_day: date,
+        end_day: date,
+        area_code: str | None = None,
+        data_type: str | None = None,
+    ) -> list[StoredScore]:
+        """Scores of days in ``[start_day, end_day]``, oldest first."""
+        q = quality_scores.c
+        query = select(quality_scores).where(q.day >= start_day, q.day <= end_day)
+        if area_code is not None:
+            query = query.where(q.area_code == area_code)
+        if data_type is not None:
+            query = query.where(q.data_type == data_type)
+        query = query.order_by(q.day, q.area_code, q.data_type, q.resolution)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [StoredScore(**row) for row in rows]
+
+    async def latest(self) -> list[StoredScore]:
+        """Each series' most recent score (what the quality alert rule looks at)."""
+        q = quality_scores.c
+        newest = (
+            select(
+                q.area_code,
+                q.data_type,
+                q.business_type,
+                q.resolution,
+                q.classification_sequence,
+                func.max(q.day).label("day"),
+            )
+            .group_by(
+                q.area_code, q.data_type, q.business_type, q.resolution, q.classification_sequence
+            )
+            .subquery()
+        )
+        n = newest.c
+        query = select(quality_scores).join(
+            newest,
+            and_(
+                q.area_code == n.area_code,
+                q.data_type == n.data_type,
+                q.business_type == n.business_type,
+                q.resolution == n.resolution,
+                q.classification_sequence == n.classification_sequence,
+                q.day == n.day,
+            ),
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [StoredScore(**row) for row in rows]

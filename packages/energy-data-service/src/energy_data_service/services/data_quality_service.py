@@ -1,0 +1,300 @@
+"""``DataQualityService``: daily quality of every stored series, and remediation of its gaps.
+
+For one local day per area it reads each series of each configured data type, runs the checks of
+``quality.score.assess_day`` (completeness at the series' own resolution, value limits, outliers
+against the same hour of recent weeks, flat lines, revision churn, forecast error against actual
+load), stores the day's score and reports it with a trend against the previous week's scores.
+``remediate`` sends the missing intervals back to ``EntsoEDataService`` to be fetched again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from energy_data_service.alerts.settings import QualitySettings
+from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
+from energy_data_service.monitoring import metrics
+from energy_data_service.quality.checks import Observation, gap_ranges
+from energy_data_service.quality.days import local_day_bounds
+from energy_data_service.quality.score import DayQuality, assess_day, trend
+from energy_data_service.repositories.quality import QualityRepository, SeriesId, StoredScore
+from energy_data_service.settings import CollectionSettings
+
+if TYPE_CHECKING:
+    from energy_data_service.services.entsoe_data_service import EntsoEDataService
+
+log = structlog.get_logger(__name__)
+
+TREND_DAYS = 7
+"""Scores of this many previous days make the baseline of the trend."""
+
+
+@dataclass(frozen=True)
+class SeriesQuality:
+    """One series' quality on one day, as reported."""
+
+    area: str
+    area_code: str
+    data_type: str
+    business_type: str
+    resolution: str
+    classification_sequence: int
+    quality: DayQuality
+    trend: float | None
+    gaps: list[tuple[datetime, datetime]]
+
+    def as_json(self) -> dict[str, Any]:
+        """The report's entry for this series (what the API and the CLI print)."""
+        q = self.quality
+        return {
+            "area": self.area,
+            "area_code": self.area_code,
+            "data_type": self.data_type,
+            "business_type": self.business_type,
+            "resolution": self.resolution,
+            "classification_sequence": self.classification_sequence,
+            "score": q.score,
+            "trend": self.trend,
+            "completeness_percent": round(q.completeness, 2),
+            "expected_intervals": q.expected,
+            "present_points": q.present,
+            "missing_intervals": len(q.missing),
+            "gaps": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in self.gaps],
+            "invalid_values": q.invalid,
+            "outliers": q.outliers,
+            "outlier_times": [t.isoformat() for t in q.outlier_times],
+            "flat_line_points": q.flat_points,
+            "revised_share": round(q.revised_share, 4),
+            "forecast_mape_percent": None if q.forecast_mape is None else round(q.forecast_mape, 2),
+        }
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Every series' quality for one day, plus configured series that have no data at all."""
+
+    day: date
+    generated_at: datetime
+    series: list[SeriesQuality]
+    without_data: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The daily report as a JSON object."""
+        scores = [s.quality.score for s in self.series]
+        worst = min(self.series, key=lambda s: s.quality.score, default=None)
+        return {
+            "date": self.day.isoformat(),
+            "generated_at": self.generated_at.isoformat(),
+            "summary": {
+                "series": len(self.series),
+                "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
+                "worst": None
+                if worst is None
+                else f"{worst.area}/{worst.data_type}/{worst.resolution}",
+                "missing_intervals": sum(len(s.quality.missing) for s in self.series),
+                "without_data": self.without_data,
+            },
+            "series": [s.as_json() for s in self.series],
+        }
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """One re-fetch of missing data."""
+
+    area: str
+    data_type: str
+    start: datetime
+    end: datetime
+    points: int
+    error: str | None
+
+
+class DataQualityService:
+    """Scores stored series per day and sends their gaps back for re-fetching."""
+
+    def __init__(
+        self,
+        *,
+        repository: QualityRepository,
+        settings: QualitySettings,
+        collection: CollectionSettings,
+        data_service: Callable[[], Awaitable[EntsoEDataService]] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._repository = repository
+        self._settings = settings
+        self._collection = collection
+        self._data_service = data_service
+        self._clock = clock
+
+    def yesterday(self) -> date:
+        """The default report day: the last complete UTC day."""
+        return (self._clock() - timedelta(days=1)).date()
+
+    async def report(
+        self,
+        day: date,
+        areas: Sequence[str] | None = None,
+        data_types: Sequence[str] | None = None,
+    ) -> QualityReport:
+        """Assess ``day`` for the areas × data types (default: configured), store the scores."""
+        chosen_areas = [resolve_area(a) for a in (areas or self._collection.areas)]
+        chosen_types = list(data_types or self._collection.data_types)
+        results: list[SeriesQuality] = []
+        without: list[str] = []
+        for area in chosen_areas:
+            zone = area_time_zone(area.eic)
+            start, end = local_day_bounds(day, zone)
+            history_start = start - timedelta(weeks=self._settings.outlier_weeks, days=1)
+            actual = await self._repository.observations(area.eic, "actual_load", start, end)
+            actual_day = max(actual.values(), key=len, default=[])
+            for data_type in chosen_types:
+                stored = await self._repository.observations(
+                    area.eic, data_type, history_start, end
+                )
+                if not stored:
+                    without.append(f"{area_label(area.eic)}/{data_type}")
+                    continue
+                for series, observations in sorted(stored.items()):
+                    results.append(
+                        self._assess(series, observations, day, zone, start, end, actual_day)
+                    )
+        previous = await self._repository.scores(
+            day - timedelta(days=TREND_DAYS), day - timedelta(days=1)
+        )
+        by_series: dict[SeriesId, list[float]] = {}
+        for score in previous:
+            by_series.setdefault(score.series, []).append(score.score)
+        results = [
+            replace(r, trend=trend(r.quality.score, by_series.get(_id(r), [])))
+            for r in results
+        ]
+        now = self._clock()
+        await self._repository.save([_stored(r, now) for r in results])
+        for r in results:
+            metrics.QUALITY_SCORE.labels(r.area, r.data_type, r.resolution).set(r.quality.score)
+        return QualityReport(day=day, generated_at=now, series=results, without_data=without)
+
+    def _assess(
+        self,
+        series: SeriesId,
+        observations: list[Observation],
+        day: date,
+        zone: ZoneInfo,
+        start: datetime,
+        end: datetime,
+        actual_day: list[Observation],
+    ) -> SeriesQuality:
+        area_code, data_type, business_type, resolution, sequence = series
+        long_steps = step_end(start, resolution, zone) - start >= timedelta(hours=23)
+        in_day = [
+            o
+            for o in observations
+            if start <= o.timestamp < end
+            or (long_steps and o.timestamp <= start < step_end(o.timestamp, resolution, zone))
+        ]
+        history = {o.timestamp: o.value for o in observations if o.timestamp < start}
+        quality = assess_day(
+            day=day,
+            zone=zone,
+            data_type=data_type,
+            resolution=resolution,
+            points=in_day,
+            history=history,
+            actual_load=actual_day if data_type != "actual_load" else None,
+            settings=self._settings,
+        )
+        return SeriesQuality(
+            area=area_label(area_code),
+            area_code=area_code,
+            data_type=data_type,
+            business_type=business_type,
+            resolution=resolution,
+            classification_sequence=sequence,
+            quality=quality,
+            trend=None,
+            gaps=gap_ranges(quality.missing, resolution, zone),
+        )
+
+    async def scores(
+        self,
+        start_day: date,
+        end_day: date,
+        area: str | None = None,
+        data_type: str | None = None,
+    ) -> list[StoredScore]:
+        """Stored daily scores in ``[start_day, end_day]``."""
+        area_code = resolve_area(area).eic if area else None
+        return await self._repository.scores(start_day, end_day, area_code, data_type)
+
+    async def remediate(self, report: QualityReport) -> list[Remediation]:
+        """Re-fetch every gap of the report through ``EntsoEDataService`` (one run per gap)."""
+        if self._data_service is None:
+            raise RuntimeError("remediation needs the ENTSO-E data service (no token?)")
+        service = await self._data_service()
+        done = []
+        for series in report.series:
+            area = resolve_area(series.area_code)
+            for start, end in series.gaps:
+                result = await service.collect_range(
+                    area, series.data_type, start, end, run_kind="gap_fill"
+                )
+                done.append(
+                    Remediation(
+                        area=series.area,
+                        data_type=series.data_type,
+                        start=start,
+                        end=end,
+                        points=result.points,
+                        error=result.error,
+                    )
+                )
+                log.info(
+                    "quality.remediated",
+                    area=series.area,
+                    data_type=series.data_type,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    points=result.points,
+                    error=result.error,
+                )
+        return done
+
+
+def _id(result: SeriesQuality) -> SeriesId:
+    return (
+        result.area_code,
+        result.data_type,
+        result.business_type,
+        result.resolution,
+        result.classification_sequence,
+    )
+
+
+def _stored(result: SeriesQuality, now: datetime) -> StoredScore:
+    q = result.quality
+    return StoredScore(
+        area_code=result.area_code,
+        data_type=result.data_type,
+        business_type=result.business_type,
+        resolution=result.resolution,
+        classification_sequence=result.classification_sequence,
+        day=q.day,
+        score=q.score,
+        expected=q.expected,
+        present=q.present,
+        missing=len(q.missing),
+        invalid=q.invalid,
+        outliers=q.outliers,
+        flat_points=q.flat_points,
+        revised_share=q.revised_share,
+        forecast_mape=q.forecast_mape,
+        computed_at=now,
+    )
