@@ -35,6 +35,9 @@ _IN_DOMAIN_TYPES = {"A68", "A69", "A75"}
 _PSR_TYPES = {"A75": ("B16", "B19"), "A69": ("B16", "B19"), "A68": ("B16", "B19")}
 
 
+_GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def parse_period(value: str) -> datetime:
     """``yyyyMMddHHmm`` (UTC) as an aware datetime."""
     return datetime.strptime(value, "%Y%m%d%H%M").replace(tzinfo=UTC)
@@ -50,11 +53,15 @@ def value_at(start: datetime) -> float:
     return 1000 + (minutes % 1_000_000) / 10
 
 
-def a03_value_at(start: datetime, period_start: datetime, step: timedelta) -> float:
-    """The value of a generated A03 point: values hold for two positions, so every second
-    position is omitted from the document and must be forward-filled by the reader."""
-    index = int((start - period_start) / step)
-    return value_at(period_start + step * (index - index % 2))
+def a03_value_at(start: datetime, step: timedelta) -> float:
+    """The value of a point of a generated A03 curve with resolution ``step``.
+
+    Values hold for two steps of a fixed grid (independent of the request), so about every
+    second position repeats its predecessor, is omitted from the document and must be
+    forward-filled by the reader, also at a Period's end.
+    """
+    index = (start - _GRID_ORIGIN) // step
+    return value_at(_GRID_ORIGIN + step * (index - index % 2))
 
 
 def default_resolution(document_type: str, process_type: str | None) -> str | None:
@@ -122,15 +129,17 @@ def _period_xml(
     else:
         step = _STEPS[resolution]
         count = int((end - start) / step)
+        previous: float | None = None
         for index in range(count):
             point_start = start + step * index
             if curve_type == "A03":
-                if index % 2:
+                value = a03_value_at(point_start, step)
+                if value == previous:
                     continue
-                value = a03_value_at(point_start, start, step)
             else:
                 value = value_at(point_start)
             parts.append(_point_xml(index + 1, value, value_tag))
+            previous = value
     parts.append("</Period>")
     return "".join(parts)
 

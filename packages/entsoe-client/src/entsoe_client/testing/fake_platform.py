@@ -110,6 +110,11 @@ class Reply:
         return cls(delay=seconds)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 drops concurrent connects (1 s SYN retry)
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """A request as the platform received it (token included), with the status it got."""
@@ -184,8 +189,7 @@ class FakePlatform:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -361,6 +365,7 @@ def _as_fields(reply: Reply) -> dict[str, Any]:
 def _handler_for(platform: FakePlatform) -> Callable[..., BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
         server_version = "FakeEntsoePlatform/1.0"
 
         def do_GET(self) -> None:

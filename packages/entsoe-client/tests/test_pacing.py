@@ -1,0 +1,83 @@
+"""Client-side pacing keeps under the configured rate, for sequential and concurrent calls."""
+
+import asyncio
+import itertools
+import time
+
+import pytest
+from entsoe_client.testing import FakePlatform, Reply
+from entsoe_client.transport import RequestPacer
+
+from .conftest import ClientFactory
+
+PARAMS = {"documentType": "A65", "processType": "A16", "outBiddingZone_Domain": "10YNL----------L"}
+PARAMS |= {"periodStart": "202403010000", "periodEnd": "202403010100"}
+RATE = 1200  # requests per minute: one every 50 ms
+INTERVAL = 60 / RATE
+REQUESTS = 20
+
+
+def gaps(platform: FakePlatform) -> list[float]:
+    times = sorted(r.at for r in platform.requests)
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+async def test_sequential_requests_are_paced(
+    platform: FakePlatform, make_client: ClientFactory
+) -> None:
+    client = make_client(requests_per_minute=RATE)
+    started = time.monotonic()
+    for _ in range(REQUESTS):
+        await client.request(PARAMS)
+    elapsed = time.monotonic() - started
+    expected = (REQUESTS - 1) * INTERVAL
+    assert expected * 0.95 <= elapsed <= expected + 1.0
+    assert min(gaps(platform)) >= INTERVAL * 0.5
+
+
+async def test_concurrent_calls_share_one_limit(
+    platform: FakePlatform, make_client: ClientFactory
+) -> None:
+    client = make_client(requests_per_minute=RATE)
+    started = time.monotonic()
+    await asyncio.gather(*(client.request(PARAMS) for _ in range(REQUESTS)))
+    elapsed = time.monotonic() - started
+    assert elapsed >= (REQUESTS - 1) * INTERVAL * 0.95
+    assert len(platform.requests) == REQUESTS
+    # arrivals at the server are spread out, not a burst
+    assert min(gaps(platform)) >= INTERVAL * 0.5
+
+
+async def test_pacing_off_never_waits() -> None:
+    pacer = RequestPacer(None)
+    started = time.monotonic()
+    for _ in range(1000):
+        await pacer.wait()
+    assert time.monotonic() - started < 0.5
+
+
+async def test_pacer_reserves_evenly_spaced_slots() -> None:
+    pacer = RequestPacer(RATE)
+    started = time.monotonic()
+    await asyncio.gather(*(pacer.wait() for _ in range(REQUESTS)))
+    elapsed = time.monotonic() - started
+    assert (REQUESTS - 1) * INTERVAL * 0.95 <= elapsed <= (REQUESTS - 1) * INTERVAL + 0.5
+
+
+async def test_a_429_pauses_every_concurrent_caller(
+    platform: FakePlatform, make_client: ClientFactory
+) -> None:
+    platform.enqueue(Reply.rate_limited(retry_after=0.5))
+    client = make_client(requests_per_minute=None)
+    first = asyncio.create_task(client.request(PARAMS))
+    await asyncio.sleep(0.1)  # the 429 has arrived; the others start during the pause
+    await asyncio.gather(first, *(client.request(PARAMS) for _ in range(4)))
+    limited_at = next(r.at for r in platform.requests if r.status == 429)
+    later = [r.at for r in platform.requests if r.status == 200]
+    assert len(later) == 5
+    assert min(later) - limited_at >= 0.45
+
+
+def test_pacer_rejects_a_nonsense_rate() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        RequestPacer(0)
