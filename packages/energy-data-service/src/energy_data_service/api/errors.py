@@ -1,21 +1,47 @@
 """Errors as answers: a bad value is a 400 that says what is wrong, a database outage a 503.
 
-Nothing reaches the client as a traceback; an unexpected error is logged with its traceback and
-answered as a 500 with a short message.
+Nothing reaches the client as a traceback. An outage (connection refused, connection lost,
+server shutting down, SQLite busy) is told apart from a bug by the exception's cause chain, so a
+faulty query is still a logged 500 and never hides behind "retry later".
 """
 
 from __future__ import annotations
 
+import sqlite3
+
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request, status
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.domain import UnknownChoiceError
 
 log = structlog.get_logger(__name__)
 
-DATABASE_DOWN = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
+_OUTAGE_CAUSES = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) means the database cannot be reached right now."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, _OUTAGE_CAUSES):
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and "locked" in str(seen):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -25,13 +51,20 @@ def register_error_handlers(app: FastAPI) -> None:
     async def unknown_choice(_: Request, error: UnknownChoiceError) -> OrjsonResponse:
         return OrjsonResponse({"detail": str(error)}, status_code=status.HTTP_400_BAD_REQUEST)
 
-    for kind in DATABASE_DOWN:
-
-        @app.exception_handler(kind)
-        async def database_down(request: Request, error: Exception) -> OrjsonResponse:
+    async def database_error(request: Request, error: Exception) -> OrjsonResponse:
+        if is_database_outage(error):
             log.warning("database.unavailable", path=request.url.path, error=str(error)[:300])
             return OrjsonResponse(
                 {"detail": "the database is unavailable; retry shortly"},
                 status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                 headers={"Retry-After": "5"},
             )
+        log.exception("request.failed", path=request.url.path)
+        return OrjsonResponse(
+            {"detail": "internal error; it has been logged"},
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(OSError, database_error)
+    app.add_exception_handler(TimeoutError, database_error)

@@ -165,7 +165,8 @@ class SeriesReadRepository:
             column("bucket_start", UtcDateTime),
             column("bucket_end", UtcDateTime),
             name="buckets",
-        ).data(list(buckets))
+        )
+        table = table.data(list(buckets)).cte("buckets")
         query = (
             select(
                 table.c.bucket_start,
