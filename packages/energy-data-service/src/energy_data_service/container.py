@@ -17,16 +17,24 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from energy_data_service.alerts.channels.configured import configured_channels
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
+from energy_data_service.repositories.alerts import AlertRepository
 from energy_data_service.repositories.backfill import BackfillRepository
 from energy_data_service.repositories.health import HealthRepository
 from energy_data_service.repositories.job_executions import JobExecutionRepository
+from energy_data_service.repositories.monitoring import MonitoringRepository
 from energy_data_service.repositories.points import PointRepository
+from energy_data_service.repositories.quality import QualityRepository
 from energy_data_service.repositories.runs import RunRepository
 from energy_data_service.repositories.series_reads import SeriesReadRepository
+from energy_data_service.services.alert_service import AlertService
 from energy_data_service.services.collection_jobs import collection_jobs
+from energy_data_service.services.data_quality_service import DataQualityService
 from energy_data_service.services.leader_election import LeaderElection
+from energy_data_service.services.monitoring_jobs import monitoring_jobs
+from energy_data_service.services.monitoring_service import MonitoringService
 from energy_data_service.services.scheduler_service import RetryPolicy, SchedulerService
 from energy_data_service.settings import Settings
 
@@ -55,9 +63,10 @@ class Container:
         self.series_reads = SeriesReadRepository(self.engine)
         self.health = HealthRepository(self.engine)
         self.job_executions = JobExecutionRepository(self.engine)
+        self._build_monitoring()
         schedule = settings.scheduler
         self.scheduler = SchedulerService(
-            collection_jobs(schedule, self),
+            collection_jobs(schedule, self) + monitoring_jobs(self),
             self.job_executions,
             RetryPolicy(
                 max_attempts=schedule.max_attempts, base_seconds=schedule.retry_base_seconds
@@ -86,8 +95,33 @@ class Container:
     ) -> None:
         await self.aclose()
 
+    def _build_monitoring(self) -> None:
+        """Monitoring, alerting (hooked into every recorded run) and data quality."""
+        settings = self.settings
+        monitoring_reads = MonitoringRepository(self.engine)
+        quality = QualityRepository(self.engine)
+        self.monitoring_service = MonitoringService(
+            repository=monitoring_reads, collection=settings.collection
+        )
+        self.alert_service = AlertService(
+            alerts=AlertRepository(self.engine),
+            monitoring=self.monitoring_service,
+            monitoring_reads=monitoring_reads,
+            quality=quality,
+            settings=settings.alerts,
+            channels=configured_channels(settings.alerts),
+        )
+        self.runs.listeners.append(self.alert_service.on_run_recorded)
+        self.quality_service = DataQualityService(
+            repository=quality,
+            settings=settings.quality,
+            collection=settings.collection,
+            data_service=self.data_service,
+        )
+
     async def aclose(self) -> None:
         """Close the client (if it was opened) and the engine's pool."""
+        await self.alert_service.drain()
         await self._exit_stack.aclose()
         self._client = None
         await self.engine.dispose()

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from energy_data_service.alerts.settings import AlertSettings, QualitySettings
+
 DEFAULT_DATA_TYPES = (
     "actual_load",
     "day_ahead_forecast",
@@ -194,6 +196,8 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
     """Plain ``ENTSOE_API_TOKEN`` (the name most tools use); ``ENTSOE__API_TOKEN`` wins."""

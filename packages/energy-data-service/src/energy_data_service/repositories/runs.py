@@ -6,13 +6,17 @@ finishes, successful or not; monitoring reads success rates and latencies from h
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.db.tables import collection_runs
+
+log = structlog.get_logger(__name__)
 
 RUN_KINDS = ("collect", "gap_fill", "backfill", "import", "scheduled")
 
@@ -36,18 +40,28 @@ class CollectionRun:
     processing_ms: float | None = None
 
 
+RunListener = Callable[[CollectionRun], Awaitable[None]]
+"""Called after a run is stored (alerting evaluates its rules); must not block for long."""
+
+
 class RunRepository:
-    """Writes and reads collection run metrics."""
+    """Writes and reads collection run metrics; tells ``listeners`` about every stored run."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.listeners: list[RunListener] = []
 
     async def record(self, run: CollectionRun) -> int:
-        """Store one run; returns its id."""
+        """Store one run; returns its id. A failing listener is logged, never raised."""
         async with self._engine.begin() as connection:
             result = await connection.execute(insert(collection_runs).values(**asdict(run)))
             (run_id,) = result.inserted_primary_key or (0,)
-            return int(run_id)
+        for listener in self.listeners:
+            try:
+                await listener(run)
+            except Exception:
+                log.exception("run listener failed", listener=repr(listener))
+        return int(run_id)
 
     async def recent(
         self, limit: int = 100, area_code: str | None = None, data_type: str | None = None

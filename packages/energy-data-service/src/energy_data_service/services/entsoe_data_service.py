@@ -12,8 +12,9 @@ Two entry points:
 Each chunk's points are stored as soon as the chunk arrives (revision-aware upserts, so
 re-fetching is harmless). A chunk that fails fails the run: the result says so with the error
 and the run row records it; there is no "success with holes". Every run writes one
-``collection_runs`` row per area × data type, except when the token is rejected: then the
-``AuthenticationError`` propagates and nothing at all is written.
+``collection_runs`` row per area × data type; when the token is rejected the failed run is
+recorded (so alerting sees it at once) and the ``AuthenticationError`` propagates: no points
+are written.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ class EntsoEDataService:
 
     async def _fetch_ranges(self, result: CollectionResult, run_kind: str) -> None:
         started = datetime.now(UTC)
+        rejected: AuthenticationError | None = None
         try:
             for start, end in result.ranges:
                 async for chunk in self._collector.chunks(
@@ -187,9 +189,8 @@ class EntsoEDataService:
                     result.processing_ms += (time.perf_counter() - began) * 1000
                     result.response_ms += chunk.response_ms
                     result.chunks += 1
-        except AuthenticationError:
-            raise
         except Exception as error:
+            rejected = error if isinstance(error, AuthenticationError) else None
             result.error = str(error) or type(error).__name__
             result.error_class = type(error).__name__
             log.warning(
@@ -216,3 +217,5 @@ class EntsoEDataService:
                 processing_ms=result.processing_ms,
             )
         )
+        if rejected is not None:
+            raise rejected  # a wrong token stops the whole run (recorded above for alerting)

@@ -1,0 +1,49 @@
+"""The scheduler's monitoring jobs: alert evaluation every minute, the daily quality report.
+
+The evaluation also runs after every collection run; the periodic one catches what no run
+reports (a series going stale because nothing ran, a channel that recovered). The daily job
+scores yesterday, stores the scores (the quality alert rule reads them) and re-fetches the gaps
+it found when the platform is reachable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from energy_data_service.services.scheduler_service import ScheduledJob
+
+if TYPE_CHECKING:
+    from energy_data_service.container import Container
+
+
+def monitoring_jobs(container: Container) -> list[ScheduledJob]:
+    """Alert evaluation and the daily quality report, timed by ``ALERTS__`` / ``QUALITY__``."""
+    settings = container.settings
+
+    async def evaluate_alerts() -> int:
+        await container.alert_service.evaluate()
+        return 0
+
+    async def daily_quality() -> int:
+        service = container.quality_service
+        report = await service.report(service.yesterday())
+        if container.collection_off_reason is None:
+            fixed = await service.remediate(report)
+            return sum(r.points for r in fixed)
+        return 0
+
+    return [
+        ScheduledJob(
+            "alert_evaluation",
+            "Alert rules evaluated; open, resolve and notify",
+            evaluate_alerts,
+            every=timedelta(seconds=settings.alerts.evaluation_interval_seconds),
+        ),
+        ScheduledJob(
+            "quality_report",
+            "Yesterday's quality scored per series; its gaps re-fetched",
+            daily_quality,
+            daily_at_utc=((settings.quality.report_hour_utc, 15),),
+        ),
+    ]
