@@ -1,0 +1,275 @@
+"""Helpers for the parser tests: the recorded platform samples and an independent reference.
+
+The reference (``reference_series``) reads documents with the standard library's
+``xml.etree.ElementTree`` and computes every point the slow, obvious way: one slot at a time,
+``start + k * resolution`` by multiplication (``relativedelta`` for calendar months), a dict
+lookup per slot for A03 forward-filling. It shares no code with ``entsoe_client.parser``.
+
+Test modules import this file after putting its folder on ``sys.path`` (pytest runs with
+``--import-mode=importlib``, which does not).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+
+SAMPLES_DIR = Path(os.environ.get("ENTSOE_SAMPLES_DIR", "/work/shared/entsoe-samples"))
+ENERGIEID_DIR = SAMPLES_DIR / "EnergieID__entsoe-py"
+
+VALUE_ORDER = (
+    "quantity",
+    "price.amount",
+    "imbalance_Price.amount",
+    "procurement_Price.amount",
+    "activation_Price.amount",
+    "energy_Price.amount",
+    "congestionCost_Price.amount",
+    "quantity.quantity",
+    "secondaryQuantity",
+    "unavailable_Quantity.quantity",
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    root_element: str
+    document_type: str
+    curve_type: str
+    n_points: int
+    notes: str
+
+    @property
+    def id(self) -> str:
+        return self.path.relative_to(SAMPLES_DIR).as_posix()
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def index_samples() -> list[Sample]:
+    """Every row of INDEX.tsv (empty when the samples folder is missing)."""
+    index = SAMPLES_DIR / "INDEX.tsv"
+    if not index.exists():
+        return []
+    with index.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [
+        Sample(
+            path=SAMPLES_DIR / row["file"],
+            root_element=row["root_element"],
+            document_type=row["documentType"],
+            curve_type=row["curveType"],
+            n_points=int(row["n_points"]),
+            notes=row["notes"],
+        )
+        for row in rows
+    ]
+
+
+def energieid_samples() -> list[Sample]:
+    """The EnergieID demo answers listed in their MANIFEST.tsv (not in INDEX.tsv)."""
+    manifest = ENERGIEID_DIR / "MANIFEST.tsv"
+    if not manifest.exists():
+        return []
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [
+        Sample(
+            path=ENERGIEID_DIR / row["path"],
+            root_element=row["root"],
+            document_type=row["type"],
+            curve_type=",".join(re.findall(r"'(A0\d)'", row["curveType"])),
+            n_points=int(row["Points"]),
+            notes=row["origin"],
+        )
+        for row in rows
+    ]
+
+
+def split_concatenated(data: bytes) -> list[bytes]:
+    """Multi-document .txt samples: split on ``<?xml``."""
+    parts = data.split(b"<?xml")
+    return [b"<?xml" + part for part in parts if part.strip()]
+
+
+# --------------------------------------------------------------------------------------------
+# Reference implementation
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    for child in element:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _child_text(element: ET.Element, name: str) -> str | None:
+    child = _child(element, name)
+    if child is None or child.text is None or not child.text.strip():
+        return None
+    return child.text.strip()
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.strip()).astimezone(UTC)
+
+
+def _step(resolution: str) -> timedelta | relativedelta:
+    fixed = {
+        r"PT(\d+)M": lambda n: timedelta(minutes=n),
+        r"PT(\d+)H": lambda n: timedelta(hours=n),
+        r"P(\d+)D": lambda n: timedelta(days=n),
+        r"P(\d+)W": lambda n: timedelta(weeks=n),
+        r"P(\d+)M": lambda n: relativedelta(months=n),
+        r"P(\d+)Y": lambda n: relativedelta(years=n),
+    }
+    for pattern, make in fixed.items():
+        match = re.fullmatch(pattern, resolution)
+        if match:
+            return make(int(match.group(1)))
+    raise AssertionError(f"reference: unknown resolution {resolution}")
+
+
+def _boundary(start: datetime, step: timedelta | relativedelta, k: int) -> datetime:
+    return start + step * k
+
+
+@dataclass(frozen=True)
+class RefPeriod:
+    start: datetime
+    end: datetime
+    resolution: str
+    present: dict[int, float]
+    slots: int
+    point_elements: int
+
+
+def _periods(series: ET.Element) -> list[RefPeriod]:
+    elements = [c for c in series if _local(c.tag) in ("Period", "Available_Period")]
+    if not elements:
+        elements = [c for c in series if _local(c.tag) == "WindPowerFeedin_Period"]
+    periods = []
+    for period in elements:
+        interval = _child(period, "timeInterval")
+        if interval is not None:
+            start_text = _child_text(interval, "start")
+            end_text = _child_text(interval, "end")
+        else:
+            start_text = _child_text(period, "timeInterval.start")
+            end_text = _child_text(period, "timeInterval.end")
+        assert start_text
+        assert end_text
+        start, end = _time(start_text), _time(end_text)
+        resolution = _child_text(period, "resolution")
+        assert resolution
+        step = _step(resolution)
+        if isinstance(step, timedelta):
+            slots = (end - start) // step
+        else:
+            slots = 0
+            while _boundary(start, step, slots + 1) <= end:
+                slots += 1
+        points = [c for c in period if _local(c.tag) == "Point"]
+        value_name = None
+        if points:
+            names = [_local(c.tag) for c in points[0]]
+            value_name = next((n for n in VALUE_ORDER if n in names), None)
+        present: dict[int, float] = {}
+        for point in points:
+            position = _child_text(point, "position")
+            value = _child_text(point, value_name) if value_name else None
+            if position is None or value is None:
+                continue
+            present[int(position)] = float(value)
+        periods.append(RefPeriod(start, end, resolution, present, slots, len(points)))
+    return periods
+
+
+RefPoint = tuple[datetime, datetime, float, int]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the reference makes of one document."""
+
+    series: list[list[RefPoint]]
+    """Points of every series, computed slot by slot."""
+    omitted: int
+    """Positions of A03 Periods the platform left out (forward-filled), trailing ones up to the
+    Period end included."""
+    point_elements: int
+    """``<Point>`` elements in the Periods read (how INDEX.tsv counts ``n_points``)."""
+    empty_points: int
+    """``<Point>`` elements without a position or a value."""
+
+
+def reference(xml: bytes, *, blocks: bool = False) -> Reference:
+    """Read one document the slow, obvious way (``blocks``: A03 as variable-sized blocks)."""
+    root = ET.fromstring(xml)
+    result = []
+    omitted = elements = present_count = 0
+    for series in root:
+        if _local(series.tag) not in ("TimeSeries", "Bid_TimeSeries"):
+            continue
+        curve = _child_text(series, "curveType") or "A01"
+        points: list[RefPoint] = []
+        for period in _periods(series):
+            elements += period.point_elements
+            present_count += len(period.present)
+            step = _step(period.resolution)
+            if not period.present:
+                continue
+            positions = sorted(period.present)
+            if curve != "A03":
+                for position in positions:
+                    points.append(
+                        (
+                            _boundary(period.start, step, position - 1),
+                            _boundary(period.start, step, position),
+                            period.present[position],
+                            position,
+                        )
+                    )
+                continue
+            last = max(period.slots, positions[-1])
+            omitted += (last - positions[0] + 1) - len(positions)
+            if blocks:
+                edges = [*positions, last + 1]
+                for i, position in enumerate(positions):
+                    points.append(
+                        (
+                            _boundary(period.start, step, position - 1),
+                            _boundary(period.start, step, edges[i + 1] - 1),
+                            period.present[position],
+                            position,
+                        )
+                    )
+                continue
+            value = None
+            for position in range(positions[0], last + 1):
+                value = period.present.get(position, value)
+                assert value is not None
+                points.append(
+                    (
+                        _boundary(period.start, step, position - 1),
+                        _boundary(period.start, step, position),
+                        value,
+                        position,
+                    )
+                )
+        points.sort(key=lambda point: point[0])
+        result.append(points)
+    return Reference(result, omitted, elements, elements - present_count)
