@@ -27,12 +27,13 @@ class Mailbox:
     """What the SMTP server received, with arrival times (monotonic)."""
 
     messages: list[tuple[float, list[str], Message]] = field(default_factory=list)
+    """(wall-clock arrival, envelope recipients, message)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(
-                (time.monotonic(), list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+                (time.time(), list(envelope.rcpt_tos), message_from_bytes(envelope.content))
             )
         return "250 OK"
 
@@ -78,6 +79,7 @@ class Delivery:
     """One request the webhook receiver got."""
 
     at: float
+    wall: float
     headers: dict[str, str]
     body: bytes
 
@@ -105,7 +107,9 @@ class WebhookReceiver:
                         receiver.fail_next -= 1
                     else:
                         receiver.deliveries.append(
-                            Delivery(time.monotonic(), dict(self.headers.items()), body)
+                            Delivery(
+                                time.monotonic(), time.time(), dict(self.headers.items()), body
+                            )
                         )
                 self.send_response(503 if failing else 204)
                 self.send_header("Content-Length", "0")
