@@ -83,7 +83,8 @@ async def test_failing_collection_opens_dedups_resolves_and_notifies(
         assert await collect(collecting) is False
         await alerts.drain()
         if attempt < 3:
-            assert webhook.deliveries == [] and smtp_server.mailbox.messages == []
+            assert webhook.deliveries == []
+            assert smtp_server.mailbox.messages == []
             await asyncio.sleep((pause or 0) * SCALE)
     third_recorded = (await monitored.runs.recent(limit=1))[0].finished_at.timestamp()
 
@@ -115,7 +116,8 @@ async def test_failing_collection_opens_dedups_resolves_and_notifies(
         "open",
     )
     assert alert.notified_at is not None
-    assert len(webhook.deliveries) == 1 and len(smtp_server.mailbox.messages) == 1
+    assert len(webhook.deliveries) == 1
+    assert len(smtp_server.mailbox.messages) == 1
 
     # The platform recovers: the next run succeeds, the alert resolves, recovery notices go out.
     fake_platform.clear()
@@ -129,7 +131,8 @@ async def test_failing_collection_opens_dedups_resolves_and_notifies(
         "[energy-data] RESOLVED consecutive_failures: DE_LU/actual_load"
     )
     [alert] = await alerts.listing(state="resolved", limit=10)
-    assert alert.resolved_at is not None and alert.recovery_notified_at is not None
+    assert alert.resolved_at is not None
+    assert alert.recovery_notified_at is not None
     assert sorted((d.notice, d.channel, d.outcome) for d in alert.deliveries) == [
         ("opened", "email", "delivered"),
         ("opened", "webhook", "delivered"),
