@@ -161,12 +161,16 @@ class SeriesReadRepository:
         """Mean/min/max per bucket, computed by the database; empty buckets are left out."""
         if not buckets:
             return []
-        table = values(
-            column("bucket_start", UtcDateTime),
-            column("bucket_end", UtcDateTime),
-            name="buckets",
+        # A CTE with column names: SQLite accepts no column aliases on a VALUES subquery.
+        table = (
+            values(
+                column("bucket_start", UtcDateTime),
+                column("bucket_end", UtcDateTime),
+                name="bucket_values",
+            )
+            .data(list(buckets))
+            .cte("buckets")
         )
-        table = table.data(list(buckets)).cte("buckets")
         query = (
             select(
                 table.c.bucket_start,
