@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-
 from energy_data_service.api.main import create_app
 from energy_data_service.container import Container
 from energy_data_service.domain import EnergyPoint

@@ -31,7 +31,8 @@ async def test_json_pages_chain_through_the_cursor_without_loss(live_api: LiveAp
         )
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        assert body["area"] == "DE_LU" and body["area_code"] == DE_LU
+        assert body["area"] == "DE_LU"
+        assert body["area_code"] == DE_LU
         assert body["series"] == {
             "business_type": "A04",
             "resolution": "PT15M",
@@ -71,7 +72,8 @@ async def test_csv_and_parquet_stream_every_point(live_api: LiveApi) -> None:
     assert len(rows) == 12_000
     assert rows[0]["timestamp"] == "2025-10-25T22:00:00+00:00"
     assert float(rows[-1]["value"]) == 1000.0 + 11_999
-    assert rows[0]["resolution"] == "PT15M" and rows[0]["area_code"] == DE_LU
+    assert rows[0]["resolution"] == "PT15M"
+    assert rows[0]["area_code"] == DE_LU
 
     answer = await live_api.http.get("/api/v1/energy-data", params={**params, "format": "parquet"})
     assert answer.status_code == 200
@@ -144,7 +146,8 @@ async def test_daily_aggregates_follow_the_local_calendar_across_dst(live_api: L
     assert [b["count"] for b in buckets] == [96, 100, 96]
     assert buckets[1]["start"] == "2025-10-25T22:00:00+00:00"
     assert buckets[1]["end"] == "2025-10-26T23:00:00+00:00"
-    assert buckets[1]["min"] == 96.0 and buckets[1]["max"] == 195.0
+    assert buckets[1]["min"] == 96.0
+    assert buckets[1]["max"] == 195.0
     assert buckets[1]["mean"] == sum(range(96, 196)) / 100
 
     hourly = await live_api.http.get(

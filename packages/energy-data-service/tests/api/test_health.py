@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from energy_data_service.repositories.runs import CollectionRun
 
 from .conftest import DE_LU, LiveApi, api_settings, serve
