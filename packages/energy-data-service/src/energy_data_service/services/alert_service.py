@@ -295,6 +295,10 @@ class AlertService:
         """Alerts newest first, optionally one state only."""
         return await self._alerts.listing(state=state, limit=limit)
 
+    async def get(self, alert_id: int) -> Alert:
+        """One alert; raises ``AlertNotFoundError`` for an unknown id."""
+        return await self._alerts.get(alert_id)
+
     async def acknowledge(self, alert_id: int, by: str | None) -> Alert:
         """Someone owns the problem now; raises ``AlertNotFoundError`` for an unknown id."""
         return await self._alerts.acknowledge(alert_id, self._clock(), by)

@@ -6,7 +6,17 @@ join the same way).
 
 from fastapi import APIRouter
 
-from energy_data_service.api.routes import backfill, coverage, energy_data, health, jobs, metrics
+from energy_data_service.api.routes import (
+    alerts,
+    backfill,
+    coverage,
+    energy_data,
+    health,
+    jobs,
+    metrics,
+    monitoring,
+    quality,
+)
 
 routers: list[APIRouter] = [
     health.router,
@@ -15,4 +25,7 @@ routers: list[APIRouter] = [
     backfill.router,
     jobs.router,
     metrics.router,
+    monitoring.router,
+    alerts.router,
+    quality.router,
 ]

@@ -1,0 +1,76 @@
+"""``/api/v1/alerts``: alert history with each channel's delivery outcome; acknowledge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from pydantic import BaseModel, Field
+
+from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.repositories.alerts import AlertNotFoundError
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[ApiKeyDep])
+
+
+class Delivery(BaseModel):
+    notice: str
+    channel: str
+    attempted_at: datetime
+    outcome: str
+    duration_ms: float | None
+    error: str | None
+
+
+class Alert(BaseModel):
+    id: int
+    rule: str
+    subject: str
+    state: str
+    message: str
+    details: dict[str, Any]
+    opened_at: datetime
+    notified_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    recovery_notified_at: datetime | None
+    deliveries: list[Delivery]
+
+
+class Acknowledgement(BaseModel):
+    by: str | None = Field(default=None, max_length=128, description="Who takes care of it")
+
+
+AlertId = Annotated[int, Path(ge=1, description="Alert id")]
+
+
+@router.get("", response_model=list[Alert], summary="Alerts, newest first")
+async def list_alerts(
+    container: ContainerDep,
+    state: Literal["open", "acknowledged", "resolved"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Alert]:
+    alerts = await container.alert_service.listing(state=state, limit=limit)
+    return [Alert.model_validate(a, from_attributes=True) for a in alerts]
+
+
+@router.get("/{alert_id}", response_model=Alert, summary="One alert with its history")
+async def get_alert(container: ContainerDep, alert_id: AlertId) -> Alert:
+    try:
+        alert = await container.alert_service.get(alert_id)
+    except AlertNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    return Alert.model_validate(alert, from_attributes=True)
+
+
+@router.post("/{alert_id}/acknowledge", response_model=Alert, summary="Take ownership of an alert")
+async def acknowledge(
+    container: ContainerDep, alert_id: AlertId, body: Acknowledgement | None = None
+) -> Alert:
+    try:
+        alert = await container.alert_service.acknowledge(alert_id, body.by if body else None)
+    except AlertNotFoundError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    return Alert.model_validate(alert, from_attributes=True)
