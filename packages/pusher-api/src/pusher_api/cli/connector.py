@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 from rich.console import Console
 
 from pusher_api.cli._app import app
-from pusher_api.connector import MqttConnector, MqttConnectorSettings
+from pusher_api.connector.settings import MqttConnectorSettings
 
 connector_app = typer.Typer(
     name="connector",
@@ -20,6 +19,9 @@ connector_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(connector_app)
+
+if TYPE_CHECKING:
+    from pusher_api.connector.mqtt import MqttConnector
 
 _err = Console(stderr=True)
 
@@ -62,6 +64,11 @@ def mqtt(
             name = ".".join(str(part) for part in problem["loc"]).upper()
             _err.print(f"[red]Invalid setting {name}[/red]: {problem['msg']}")
         raise typer.Exit(2) from None
+    # Imported here so `pusher-api --help` and other commands do not pay for Kafka and MQTT.
+    from aiokafka.errors import KafkaConnectionError, KafkaError
+
+    from pusher_api.connector.mqtt import MqttConnector
+
     try:
         asyncio.run(_run_until_signalled(MqttConnector(settings)))
     except KafkaConnectionError as error:

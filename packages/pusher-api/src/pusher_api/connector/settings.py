@@ -15,7 +15,7 @@ class MqttConnectorSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = "localhost:9092"
     kafka_command_topic: str = "device_commands"
     kafka_status_topic: str = "device_command_status"
     # Connector instances sharing a group split the command partitions between them.
