@@ -1,0 +1,79 @@
+"""DataQualityService on stored data: a real collection of the short DST day, holes punched,
+scored, remediated through EntsoEDataService against the platform stand-in, scored again."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from energy_data_service.collectors.entsoe_collector import EntsoeCollector
+from energy_data_service.container import Container
+from energy_data_service.db.tables import energy_points
+from energy_data_service.repositories.quality import QualityRepository
+from energy_data_service.services.data_quality_service import DataQualityService
+from energy_data_service.services.entsoe_data_service import EntsoEDataService
+from entsoe_client.areas import Area
+from entsoe_client.client import EntsoeClient
+from entsoe_client.testing import FakePlatform
+from sqlalchemy import delete
+
+from .conftest import TOKEN
+
+DAY = date(2024, 3, 31)
+LOCAL_START = datetime(2024, 3, 30, 23, tzinfo=UTC)
+LOCAL_END = datetime(2024, 3, 31, 22, tzinfo=UTC)
+
+
+async def test_gaps_are_scored_then_refetched(monitored: Container, fake_platform: FakePlatform):
+    fake_platform.resolution = "PT15M"
+    client = EntsoeClient(TOKEN, base_url=fake_platform.url, requests_per_minute=None)
+    async with client:
+        data_service = EntsoEDataService(
+            collector=EntsoeCollector(client),
+            points=monitored.points,
+            runs=monitored.runs,
+            collection=monitored.settings.collection,
+        )
+
+        async def provide() -> EntsoEDataService:
+            return data_service
+
+        result = await data_service.collect_range(Area.DE_LU, "actual_load", LOCAL_START, LOCAL_END)
+        assert result.success, result.error
+        hole = (datetime(2024, 3, 31, 5, tzinfo=UTC), datetime(2024, 3, 31, 7, tzinfo=UTC))
+        async with monitored.engine.begin() as connection:
+            c = energy_points.c
+            await connection.execute(
+                delete(energy_points).where(c.timestamp >= hole[0], c.timestamp < hole[1])
+            )
+        quality = DataQualityService(
+            repository=QualityRepository(monitored.engine),
+            settings=monitored.settings.quality,
+            collection=monitored.settings.collection,
+            data_service=provide,
+        )
+        report = await quality.report(DAY)
+        [series] = report.series
+        assert (series.quality.expected, series.quality.present) == (92, 84)
+        assert series.gaps == [hole]
+        assert series.quality.score == 95.4  # (50·84/92 + 45) / 95 = 0.9542
+        assert series.trend is None
+
+        before = len(fake_platform.requests)
+        [fixed] = await quality.remediate(report)
+        assert (fixed.start, fixed.end, fixed.points, fixed.error) == (*hole, 8, None)
+        asked = [r.period for r in fake_platform.requests[before:]]
+        assert asked == [hole]
+
+        again = await quality.report(DAY)
+        [series] = again.series
+        assert (series.quality.present, series.quality.missing, series.quality.score) == (
+            92,
+            [],
+            100.0,
+        )
+        # The first score of the day is replaced, so there is no earlier day to trend against.
+        assert series.trend is None
+        next_day = await quality.report(DAY + timedelta(days=1))
+        [series] = next_day.series
+        assert series.quality.present == 0
+        assert series.trend == -100.0
