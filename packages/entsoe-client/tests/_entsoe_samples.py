@@ -273,3 +273,97 @@ def reference(xml: bytes, *, blocks: bool = False) -> Reference:
         points.sort(key=lambda point: point[0])
         result.append(points)
     return Reference(result, omitted, elements, elements - present_count)
+
+
+# --------------------------------------------------------------------------------------------
+# Building small documents for edge cases
+
+GL_NS = "urn:iec62325.351:tc57wg16:451-6:generationloaddocument:3:0"
+PUBLICATION_NS_70 = "urn:iec62325.351:tc57wg16:451-3:publicationdocument:7:0"
+PUBLICATION_NS_73 = "urn:iec62325.351:tc57wg16:451-3:publicationdocument:7:3"
+ACKNOWLEDGEMENT_NS = "urn:iec62325.351:tc57wg16:451-1:acknowledgementdocument:7:0"
+
+
+def z(moment: datetime) -> str:
+    """A timestamp the way the platform writes it: ``2024-03-30T23:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def period_xml(
+    start: datetime,
+    end: datetime,
+    resolution: str,
+    points: dict[int, float] | list[float],
+    value_tag: str = "quantity",
+) -> str:
+    """One ``<Period>``; a list gives positions 1..n, a dict exactly the positions given."""
+    items = points.items() if isinstance(points, dict) else enumerate(points, start=1)
+    body = "".join(
+        f"<Point><position>{position}</position><{value_tag}>{value!r}</{value_tag}></Point>"
+        for position, value in items
+    )
+    return (
+        f"<Period><timeInterval><start>{z(start)}</start><end>{z(end)}</end></timeInterval>"
+        f"<resolution>{resolution}</resolution>{body}</Period>"
+    )
+
+
+def series_xml(
+    periods: list[str],
+    *,
+    mrid: str = "1",
+    curve_type: str | None = "A01",
+    business_type: str = "A04",
+    extra: str = '<outBiddingZone_Domain.mRID codingScheme="A01">10Y1001A1001A82H'
+    "</outBiddingZone_Domain.mRID><quantity_Measure_Unit.name>MAW</quantity_Measure_Unit.name>",
+) -> str:
+    curve = f"<curveType>{curve_type}</curveType>" if curve_type else ""
+    return (
+        f"<TimeSeries><mRID>{mrid}</mRID><businessType>{business_type}</businessType>"
+        f"<objectAggregation>A01</objectAggregation>{extra}{curve}{''.join(periods)}</TimeSeries>"
+    )
+
+
+def document_xml(
+    series: list[str],
+    *,
+    start: datetime,
+    end: datetime,
+    root: str = "GL_MarketDocument",
+    namespace: str | None = GL_NS,
+    document_type: str = "A65",
+    process_type: str | None = "A16",
+    revision: int | None = 1,
+    mrid: str = "doc-1",
+) -> bytes:
+    xmlns = f' xmlns="{namespace}"' if namespace else ""
+    interval = (
+        "period.timeInterval"
+        if root == "Publication_MarketDocument"
+        else ("time_Period.timeInterval")
+    )
+    revision_xml = f"<revisionNumber>{revision}</revisionNumber>" if revision is not None else ""
+    process = f"<process.processType>{process_type}</process.processType>" if process_type else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{xmlns}><mRID>{mrid}</mRID>'
+        f"{revision_xml}<type>{document_type}</type>{process}"
+        f"<createdDateTime>2024-11-01T10:00:00Z</createdDateTime>"
+        f"<{interval}><start>{z(start)}</start><end>{z(end)}</end></{interval}>"
+        f"{''.join(series)}</{root}>"
+    ).encode()
+
+
+def acknowledgement_xml(text: str = "No matching data found", code: str = "999") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<Acknowledgement_MarketDocument xmlns="{ACKNOWLEDGEMENT_NS}">'
+        f"<mRID>ack-1</mRID><createdDateTime>2024-11-01T10:00:00Z</createdDateTime>"
+        f"<Reason><code>{code}</code><text>{text}</text></Reason>"
+        f"</Acknowledgement_MarketDocument>"
+    ).encode()
+
+
+def load_document(start: datetime, end: datetime, values: list[float], **kwargs: object) -> bytes:
+    """A GL A65 actual-load document with one PT15M A01 series (DE-LU)."""
+    period = period_xml(start, end, "PT15M", values)
+    return document_xml([series_xml([period])], start=start, end=end, **kwargs)  # type: ignore[arg-type]
