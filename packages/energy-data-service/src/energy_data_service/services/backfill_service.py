@@ -49,6 +49,8 @@ class SeriesBackfill:
     points: int = 0
     errors: list[str] = field(default_factory=list)
     coverage: float | None = None
+    response_ms: float = 0.0
+    processing_ms: float = 0.0
 
 
 @dataclass(slots=True)
@@ -193,48 +195,30 @@ class BackfillService:
         on_progress: ProgressCallback | None,
     ) -> None:
         started = datetime.now(UTC)
-        response_ms = processing_ms = 0.0
         error: Exception | None = None
         for run in _consecutive(todo):
+            waiting = list(run)
+            while waiting:
+                if await self._backfills.is_cancelled(job_id):
+                    break
+                try:
+                    await self._fetch_run(series, waiting, on_progress, job_id)
+                    break
+                except AuthenticationError:
+                    raise
+                except Exception as failure:
+                    # the client yields chunks in time order: the first one not done failed
+                    error = failure
+                    await self._backfills.mark_failed(waiting[0].id, str(failure))
+                    series.failed += 1
+                    series.errors.append(
+                        f"{series.area.short_name} {series.data_type} "
+                        f"{waiting[0].chunk_start:%Y-%m-%d}: {failure}"
+                    )
+                    log.warning("backfill chunk failed", error=str(failure))
+                    del waiting[0]
             if await self._backfills.is_cancelled(job_id):
                 break
-            waiting = list(run)
-            chunks = self._collector.chunks(
-                series.area, series.data_type, run[0].chunk_start, run[-1].chunk_end
-            )
-            try:
-                async with aclosing(chunks):
-                    async for chunk in chunks:
-                        tick = time.perf_counter()
-                        points = process_documents(
-                            chunk.documents,
-                            datetime.now(UTC),
-                            data_type=series.data_type,
-                            area_code=series.area.eic,
-                        )
-                        finished = [c for c in waiting if c.chunk_end <= chunk.end]
-                        async with self._engine.begin() as connection:
-                            stored = await self._points.upsert(points, connection)
-                            for done in finished:
-                                await self._backfills.mark_done(done.id, stored, connection)
-                        waiting = waiting[len(finished) :]
-                        series.points += stored
-                        series.done += len(finished)
-                        response_ms += chunk.response_ms
-                        processing_ms += (time.perf_counter() - tick) * 1000
-                        if on_progress is not None:
-                            on_progress(series, len(finished))
-                        if finished and await self._backfills.is_cancelled(job_id):
-                            break
-            except AuthenticationError:
-                raise
-            except Exception as failure:
-                error = failure
-                if waiting:
-                    await self._backfills.mark_failed(waiting[0].id, str(failure))
-                series.failed += 1
-                series.errors.append(f"{series.area.short_name} {series.data_type}: {failure}")
-                log.warning("backfill chunk failed", error=str(failure))
         await self._runs.record(
             CollectionRun(
                 run_kind="backfill",
@@ -248,8 +232,8 @@ class BackfillService:
                 success=error is None,
                 error_class=type(error).__name__ if error else None,
                 error_text=str(error) if error else None,
-                platform_response_ms=response_ms,
-                processing_ms=processing_ms,
+                platform_response_ms=series.response_ms,
+                processing_ms=series.processing_ms,
             )
         )
 
@@ -289,6 +273,41 @@ class BackfillService:
         if failures:
             raise CoverageGapsError("; ".join(failures))
         return stored
+
+    async def _fetch_run(
+        self,
+        series: SeriesBackfill,
+        waiting: list[BackfillChunk],
+        on_progress: ProgressCallback | None,
+        job_id: int,
+    ) -> None:
+        """Fetch adjacent chunks as one range; chunks leave ``waiting`` as they are stored."""
+        chunks = self._collector.chunks(
+            series.area, series.data_type, waiting[0].chunk_start, waiting[-1].chunk_end
+        )
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                tick = time.perf_counter()
+                points = process_documents(
+                    chunk.documents,
+                    datetime.now(UTC),
+                    data_type=series.data_type,
+                    area_code=series.area.eic,
+                )
+                finished = [c for c in waiting if c.chunk_end <= chunk.end]
+                async with self._engine.begin() as connection:
+                    stored = await self._points.upsert(points, connection)
+                    for done in finished:
+                        await self._backfills.mark_done(done.id, stored, connection)
+                del waiting[: len(finished)]
+                series.points += stored
+                series.done += len(finished)
+                series.response_ms += chunk.response_ms
+                series.processing_ms += (time.perf_counter() - tick) * 1000
+                if on_progress is not None:
+                    on_progress(series, len(finished))
+                if finished and await self._backfills.is_cancelled(job_id):
+                    break
 
     async def coverage(
         self, area: Area, data_type: str, start: datetime, end: datetime
