@@ -28,9 +28,7 @@ class BodySizeLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > limit:
-                    response = JSONResponse(
-                        {"detail": detail}, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-                    )
+                    response = JSONResponse({"detail": detail}, status.HTTP_413_CONTENT_TOO_LARGE)
                     await response(scope, receive, send)
                     return
                 break
@@ -42,7 +40,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail)
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail)
             return message
 
         await self.app(scope, counting_receive, send)

@@ -22,9 +22,6 @@ class Settings(BaseSettings):
     )
     kafka_command_topic: str = Field(default="device_commands", min_length=1)
     kafka_status_topic: str = Field(default="device_command_status", min_length=1)
-    kafka_status_group_id: str = Field(
-        default="pusher-api", description="consumer group that reads the status topic"
-    )
     kafka_timeout_ms: int = Field(
         default=5000, gt=0, description="longest wait for the broker before answering 503"
     )

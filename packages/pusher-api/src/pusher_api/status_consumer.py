@@ -1,7 +1,10 @@
 """Reads connectors' reports from the status topic and moves commands along their lifecycle.
 
-Offsets are committed only after the store has applied a batch, so a crash replays reports
-rather than losing them; replays are harmless because transitions only move forward.
+No consumer group: the consumer takes every partition of the topic and keeps its position in
+the store, in the same transaction as the transitions it applied. So a restart resumes exactly
+where the last applied report ended, and it starts at once (a group join costs seconds). Several
+replicas sharing one database each read every report; that is harmless, because transitions
+only move forward.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ log = structlog.get_logger(__name__)
 
 
 class StatusConsumer:
-    """Consumes `KAFKA_STATUS_TOPIC` in the `KAFKA_STATUS_GROUP_ID` consumer group."""
+    """Consumes `KAFKA_STATUS_TOPIC` into the store."""
 
     def __init__(self, settings: Settings, store: CommandStore, metrics: Metrics):
         self._settings = settings
         self._store = store
         self._metrics = metrics
+        self._topic = settings.kafka_status_topic
         self.connected = False
         self.last_error: str | None = None
 
@@ -38,9 +42,7 @@ class StatusConsumer:
         backoff = 0.2
         while True:
             consumer = AIOKafkaConsumer(
-                self._settings.kafka_status_topic,
                 bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                group_id=self._settings.kafka_status_group_id,
                 client_id="pusher-api-status",
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -48,6 +50,8 @@ class StatusConsumer:
             )
             try:
                 await consumer.start()
+                consumer.subscribe([self._topic])
+                await self._resume(consumer)
                 self.connected = True
                 backoff = 0.2
                 await self._consume(consumer)
@@ -61,11 +65,24 @@ class StatusConsumer:
                 with contextlib.suppress(KafkaError, OSError):
                     await consumer.stop()
 
+    async def _resume(self, consumer: AIOKafkaConsumer) -> None:
+        """Wait for the topic's partitions, then seek each to its stored position."""
+        while not consumer.assignment():  # noqa: ASYNC110  (aiokafka offers no event)
+            await asyncio.sleep(0.05)
+        stored = await self._store.status_offsets(self._topic)
+        for partition in consumer.assignment():
+            if partition.partition in stored:
+                consumer.seek(partition, stored[partition.partition])
+
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+            if not batches:
+                continue
             reports: list[StatusReport] = []
-            for records in batches.values():
+            next_offsets: dict[int, int] = {}
+            for partition, records in batches.items():
+                next_offsets[partition.partition] = records[-1].offset + 1
                 for record in records:
                     try:
                         reports.append(StatusReport.from_kafka(record.value))
@@ -77,11 +94,8 @@ class StatusConsumer:
                             offset=record.offset,
                             error=str(error).splitlines()[0],
                         )
-            if reports:
-                changed = await self._store.apply_reports(reports)
-                for report in reports:
-                    self._metrics.status_reports.labels(report.status.value).inc()
-                if changed < len(reports):
-                    self._metrics.status_reports.labels("ignored").inc(len(reports) - changed)
-            if batches:
-                await consumer.commit()
+            changed = await self._store.apply_reports(reports, self._topic, next_offsets)
+            for report in reports:
+                self._metrics.status_reports.labels(report.status.value).inc()
+            if changed < len(reports):
+                self._metrics.status_reports.labels("ignored").inc(len(reports) - changed)

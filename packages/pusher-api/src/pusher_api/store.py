@@ -84,6 +84,16 @@ commands = Table(
     Index("ix_commands_open_expiry", "status", "expires_at"),
 )
 
+status_offsets = Table(
+    "status_offsets",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", BigInteger, nullable=False),
+)
+"""Where the status consumer resumes, per partition; written in the same transaction as the
+transitions it applied, so a crash neither loses nor double-counts a report."""
+
 _EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
     CommandStatus.sent: (CommandStatus.queued,),
     CommandStatus.delivered: (CommandStatus.queued, CommandStatus.sent),
@@ -270,11 +280,30 @@ class CommandStore:
 
     # --- transitions reported by connectors and by the expiry sweeper ---------------------
 
-    async def apply_reports(self, reports: Sequence[StatusReport]) -> int:
-        """Apply connectors' reports in one transaction, each only if it moves the command
-        forward; returns how many commands changed."""
+    async def apply_reports(
+        self,
+        reports: Sequence[StatusReport],
+        topic: str = "",
+        next_offsets: dict[int, int] | None = None,
+    ) -> int:
+        """Apply connectors' reports, each only if it moves the command forward, and record the
+        consumer's `next_offsets` (partition → offset) of `topic` in the same transaction.
+        Returns how many commands changed."""
         changed = 0
         async with self.engine.begin() as connection:
+            for partition, offset in (next_offsets or {}).items():
+                moved = await connection.execute(
+                    update(status_offsets)
+                    .where(status_offsets.c.topic == topic)
+                    .where(status_offsets.c.partition == partition)
+                    .values(next_offset=offset)
+                )
+                if moved.rowcount == 0:
+                    await connection.execute(
+                        status_offsets.insert().values(
+                            topic=topic, partition=partition, next_offset=offset
+                        )
+                    )
             for report in reports:
                 status = report.status
                 column = "delivered_at" if status is CommandStatus.delivered else "finished_at"
@@ -336,10 +365,20 @@ class CommandStore:
             )
             return {row.idempotency_key: CommandRecord.from_row(row) for row in rows}
 
+    async def status_offsets(self, topic: str) -> dict[int, int]:
+        """Where the status consumer resumes on `topic`: partition → next offset."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(status_offsets.c.partition, status_offsets.c.next_offset).where(
+                    status_offsets.c.topic == topic
+                )
+            )
+            return {row[0]: row[1] for row in rows}
+
     async def count_by_status(self) -> dict[str, int]:
         """How many commands are in each state."""
         async with self.engine.connect() as connection:
             rows = await connection.execute(
                 select(commands.c.status, func.count()).group_by(commands.c.status)
             )
-            return dict(rows.tuples().all())
+            return {row[0]: row[1] for row in rows}

@@ -42,7 +42,7 @@ async def publish_batch(
     limit = dispatcher.max_batch_size
     if len(batch.commands) > limit:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"batch of {len(batch.commands)} commands exceeds MAX_BATCH_SIZE={limit}: split it",
         )
     scoped_key = f"{caller}:{idempotency_key}" if idempotency_key else None
