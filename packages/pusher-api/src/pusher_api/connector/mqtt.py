@@ -66,15 +66,13 @@ class MqttConnector:
             acks="all",
             enable_idempotence=True,
         )
-        await producer.start()
-        try:
+        async with contextlib.AsyncExitStack() as cleanup:
+            # stop() also releases what a failed (or never reached) start() left open.
+            cleanup.push_async_callback(producer.stop)
+            cleanup.push_async_callback(consumer.stop)
+            await producer.start()
             await consumer.start()
-            try:
-                await self._serve_until_stopped(consumer, producer, stop)
-            finally:
-                await consumer.stop()
-        finally:
-            await producer.stop()
+            await self._serve_until_stopped(consumer, producer, stop)
 
     async def _serve_until_stopped(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
