@@ -1,0 +1,251 @@
+"""Documents as rows: one row per point with its series metadata, as CSV, JSON or a DataFrame.
+
+``COLUMNS`` is the public column list (``entsoe parse``, ``entsoe fetch`` and the energy data
+service's export use it):
+
+======================= ================================================================
+timestamp               interval start, ISO 8601 in UTC with ``+00:00``
+end                     interval end (exclusive), same format
+value                   the point's value (quantity or price), a float
+document_mrid           the document's mRID
+revision_number         the document's revision
+document_type           A65, A44, A75, ...
+process_type            A16, A01, ... (empty when absent)
+series_mrid             the TimeSeries mRID within the document
+business_type           A04, A62, ...
+area                    the bidding zone the series is about, else the document's domain
+in_domain / out_domain  in and out domains (in/outBiddingZone for GL documents)
+resolution              PT15M, PT60M, P1D, P1M, ... of the point's Period
+curve_type              A01 or A03 (A03 is already forward-filled: every position is a row)
+unit                    quantity unit (MAW, MWH, ...)
+currency / price_unit   currency and price unit of price series
+psr_type                production type (B16 solar, ...)
+classification_sequence classification sequence position (day-ahead price sequences)
+position                the point's position within its Period
+registered_resource     the unit or resource of per-unit series
+flow_direction          A01 up / A02 down for balancing series
+======================= ================================================================
+
+Absent metadata is an empty CSV cell and ``null`` in JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, TextIO
+
+from entsoe_client._time import parse_resolution
+from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["COLUMNS", "iter_rows", "to_dataframe", "write_csv", "write_json"]
+
+COLUMNS: Final[tuple[str, ...]] = (
+    "timestamp",
+    "end",
+    "value",
+    "document_mrid",
+    "revision_number",
+    "document_type",
+    "process_type",
+    "series_mrid",
+    "business_type",
+    "area",
+    "in_domain",
+    "out_domain",
+    "resolution",
+    "curve_type",
+    "unit",
+    "currency",
+    "price_unit",
+    "psr_type",
+    "classification_sequence",
+    "position",
+    "registered_resource",
+    "flow_direction",
+)
+
+Row = dict[str, Any]
+Documents = Iterable[MarketDocument | Acknowledgement] | MarketDocument
+
+_PANDAS_HINT = "to_dataframe() needs pandas: pip install 'entsoe-client[pandas]'"
+
+
+def _documents(docs: Documents) -> Iterator[MarketDocument]:
+    if isinstance(docs, MarketDocument):
+        yield docs
+        return
+    for doc in docs:
+        if isinstance(doc, MarketDocument):
+            yield doc
+        elif not isinstance(doc, Acknowledgement):
+            raise TypeError(f"expected MarketDocument or Acknowledgement, got {type(doc).__name__}")
+
+
+def _series_base(document: MarketDocument, series: TimeSeries) -> Row:
+    """The metadata every row of a series shares, with every column in ``COLUMNS`` order."""
+    return {
+        "timestamp": None,
+        "end": None,
+        "value": None,
+        "document_mrid": document.mrid,
+        "revision_number": document.revision_number,
+        "document_type": document.document_type,
+        "process_type": document.process_type,
+        "series_mrid": series.mrid,
+        "business_type": series.business_type,
+        "area": series.bidding_zone or document.domain,
+        "in_domain": series.in_domain,
+        "out_domain": series.out_domain,
+        "resolution": series.resolution,
+        "curve_type": series.curve_type,
+        "unit": series.unit,
+        "currency": series.currency,
+        "price_unit": series.price_unit,
+        "psr_type": series.psr_type,
+        "classification_sequence": series.classification_sequence,
+        "position": None,
+        "registered_resource": series.registered_resource,
+        "flow_direction": series.flow_direction,
+    }
+
+
+def _resolution_of(series: TimeSeries) -> Any:
+    """For a series mixing resolutions: a function giving each point's own resolution."""
+    options = [parse_resolution(text) for text in series.resolutions]
+
+    def resolution(point: Point) -> str:
+        for option in options:
+            if option.boundaries(point.start, 1)[1] == point.end:
+                return option.text
+        return series.resolution  # a variable-sized block (outages)
+
+    return resolution
+
+
+def iter_rows(docs: Documents) -> Iterator[Row]:
+    """One dict per point of every series of every document (Acknowledgements give none),
+    keys in ``COLUMNS`` order."""
+    for document in _documents(docs):
+        for series in document.series:
+            base = _series_base(document, series)
+            mixed = _resolution_of(series) if len(series.resolutions) > 1 else None
+            last_end: Any = None
+            last_text = ""
+            for point in series.points:
+                row = base.copy()
+                start = point.start
+                # consecutive points share a boundary: format it once
+                row["timestamp"] = last_text if start is last_end else start.isoformat()
+                last_end = point.end
+                last_text = last_end.isoformat()
+                row["end"] = last_text
+                row["value"] = point.value
+                row["position"] = point.position
+                if mixed is not None:
+                    row["resolution"] = mixed(point)
+                yield row
+
+
+def _rows(source: Iterable[Mapping[str, Any]] | Documents) -> Iterator[Mapping[str, Any]]:
+    """Rows from rows, documents or a mix (``write_csv(documents, out)`` works too)."""
+    if isinstance(source, MarketDocument):
+        yield from iter_rows(source)
+        return
+    for item in source:
+        if isinstance(item, MarketDocument):
+            yield from iter_rows(item)
+        elif isinstance(item, Acknowledgement):
+            continue
+        else:
+            yield item
+
+
+def write_csv(
+    rows: Iterable[Mapping[str, Any]] | Documents,
+    file: TextIO,
+    columns: Iterable[str] = COLUMNS,
+) -> int:
+    """Write a header and one line per row (rows or documents); returns the number of rows.
+
+    Missing values are empty cells; floats are written with ``repr`` (shortest round-trip)."""
+    names = tuple(columns)
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(names)
+    count = 0
+    for row in _rows(rows):
+        writer.writerow([row.get(name) for name in names])
+        count += 1
+    return count
+
+
+def write_json(
+    rows: Iterable[Mapping[str, Any]] | Documents,
+    file: TextIO,
+    columns: Iterable[str] = COLUMNS,
+    *,
+    lines: bool = False,
+) -> int:
+    """Write a JSON array of row objects (``lines=True``: one object per line, JSON Lines);
+    returns the number of rows. NaN values become ``null``."""
+    names = tuple(columns)
+    count = 0
+    separator = "\n" if lines else ",\n"
+    if not lines:
+        file.write("[")
+    for row in _rows(rows):
+        record = {name: row.get(name) for name in names}
+        value = record.get("value")
+        if isinstance(value, float) and not math.isfinite(value):
+            record["value"] = None
+        if count and not lines:
+            file.write(separator)
+        elif not lines:
+            file.write("\n")
+        file.write(json.dumps(record, ensure_ascii=False, allow_nan=False))
+        if lines:
+            file.write("\n")
+        count += 1
+    if not lines:
+        file.write("\n]\n" if count else "]\n")
+    return count
+
+
+def to_dataframe(docs: Documents) -> pandas.DataFrame:
+    """A ``pandas.DataFrame`` with ``COLUMNS``; ``timestamp`` and ``end`` are UTC datetimes.
+
+    Needs the optional pandas extra: ``pip install 'entsoe-client[pandas]'``."""
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(_PANDAS_HINT) from exc
+
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    for document in _documents(docs):
+        for series in document.series:
+            points = series.points
+            count = len(points)
+            if not count:
+                continue
+            base = _series_base(document, series)
+            for name in COLUMNS:
+                columns[name].extend([base[name]] * count)
+            offset = len(columns["timestamp"]) - count
+            columns["timestamp"][offset:] = [p.start for p in points]
+            columns["end"][offset:] = [p.end for p in points]
+            columns["value"][offset:] = [p.value for p in points]
+            columns["position"][offset:] = [p.position for p in points]
+            if len(series.resolutions) > 1:
+                resolution = _resolution_of(series)
+                columns["resolution"][offset:] = [resolution(p) for p in points]
+    frame = pd.DataFrame(columns, columns=list(COLUMNS))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["end"] = pd.to_datetime(frame["end"], utc=True)
+    frame["value"] = frame["value"].astype("float64")
+    frame["classification_sequence"] = frame["classification_sequence"].astype("Int64")
+    return frame
