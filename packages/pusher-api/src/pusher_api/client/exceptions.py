@@ -3,6 +3,7 @@
     PusherError
     ├── TransportError                  - the API could not be reached (refused, timed out)
     ├── UnexpectedResponseError         - a 2xx answer that is not what the API promises
+    ├── StatusTimeoutError              - a command did not reach a final status in time
     └── APIError                        - the API answered with an error status (.status_code)
         ├── AuthenticationError         - 401: the X-API-Key is missing or not accepted
         ├── NotFoundError               - 404: no command with that request_id
@@ -31,6 +32,18 @@ class TransportError(PusherError):
 
 class UnexpectedResponseError(PusherError):
     """A success status with a body the client cannot read: a different server or version."""
+
+
+class StatusTimeoutError(PusherError, TimeoutError):
+    """``wait_for_final_status`` gave up: the command is still queued, sent or delivered."""
+
+    def __init__(self, request_id: str, last_status: str, timeout: float) -> None:
+        super().__init__(
+            f"command {request_id} is still {last_status!r} after {timeout:g} s; the connector "
+            "or the device may be offline (GET its status later)"
+        )
+        self.request_id = request_id
+        self.last_status = last_status
 
 
 class APIError(PusherError):
