@@ -68,7 +68,7 @@ def connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Popen[str]
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, stdout + stderr
-    assert "connector.command_delivered" in stdout, stdout + stderr
+    assert "connector.command_delivered" in stderr, stdout + stderr
 
 
 async def _wait_until_serving(settings: MqttConnectorSettings) -> None:

@@ -68,7 +68,9 @@ def mqtt(
     from aiokafka.errors import KafkaConnectionError, KafkaError
 
     from pusher_api.connector.mqtt import MqttConnector
+    from pusher_api.logging import configure_logging
 
+    configure_logging(settings.log_format, settings.log_level)
     try:
         asyncio.run(_run_until_signalled(MqttConnector(settings)))
     except KafkaConnectionError as error:

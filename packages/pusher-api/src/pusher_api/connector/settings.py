@@ -1,10 +1,13 @@
 """Settings of the MQTT connector, from the environment (and ``.env``).
 
-The Kafka names are the service's own (``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_COMMAND_TOPIC``,
-``KAFKA_STATUS_TOPIC``) so one environment configures both; the rest are the connector's.
+Kafka and log settings have the service's names (``KAFKA_BOOTSTRAP_SERVERS``,
+``KAFKA_COMMAND_TOPIC``, ``KAFKA_STATUS_TOPIC``, ``LOG_FORMAT``, ``LOG_LEVEL``) so one environment
+configures both; the rest are the connector's own.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,3 +30,6 @@ class MqttConnectorSettings(BaseSettings):
     mqtt_password: SecretStr | None = None
     # A publish not acknowledged by the MQTT broker in this time counts as a lost connection.
     mqtt_publish_timeout_s: float = Field(default=10.0, gt=0)
+
+    log_format: Literal["json", "text"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
