@@ -7,17 +7,11 @@ each test uses its own device ids, so tests never see each other's records or MQ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import aiomqtt
 import pytest
@@ -25,87 +19,34 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pusher_api.cli import app as cli
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.dev_broker import DevBroker
-from pusher_api.messages import CommandStatus, DeviceCommand, StatusReport
+from pusher_api.messages import CommandStatus
 from typer.testing import CliRunner
 
-MQTT_HOST = "127.0.0.1"
-MQTT_PORT = 1883
-TIMEOUT_S = 10.0
+from .connector_harness import (
+    MQTT_HOST,
+    MQTT_PORT,
+    TIMEOUT_S,
+    CommandWriter,
+    Device,
+    StatusReader,
+    body,
+    connector_settings,
+    device,
+    running_connector,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mqtt]
 
 
 @pytest.fixture(scope="module")
 def settings(dev_broker: DevBroker) -> MqttConnectorSettings:
-    suffix = uuid.uuid4().hex[:8]
-    return MqttConnectorSettings(
-        kafka_bootstrap_servers=dev_broker.bootstrap_servers,
-        kafka_command_topic=f"commands-{suffix}",
-        kafka_status_topic=f"status-{suffix}",
-        kafka_connector_group=f"connector-{suffix}",
-        mqtt_host=MQTT_HOST,
-        mqtt_port=MQTT_PORT,
-    )
+    return connector_settings(dev_broker.bootstrap_servers)
 
 
 @pytest.fixture(scope="module")
-def connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Popen[str]]:
-    """`pusher-api connector mqtt` as users run it, shared by the module (a group join costs 3 s).
-
-    Stopped with SIGTERM at the end, which must end it cleanly.
-    """
-    process = run_connector_cli(settings)
-    try:
-        asyncio.run(_wait_until_serving(settings))
-    except BaseException:
-        process.kill()
-        raise
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        stdout, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, stdout + stderr
-    assert "connector.command_delivered" in stderr, stdout + stderr
-
-
-async def _wait_until_serving(settings: MqttConnectorSettings) -> None:
-    """Startup (imports, a 3 s consumer group join) is slow: wait for one command to go through."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    consumer = AIOKafkaConsumer(
-        settings.kafka_status_topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-    )
-    await producer.start()
-    await consumer.start()
-    try:
-        reader = StatusReader(consumer)
-        command = await CommandWriter(producer, settings.kafka_command_topic).send("warm-up")
-        await reader.wait_for(command.request_id, CommandStatus.delivered, timeout=60)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-def run_connector_cli(settings: MqttConnectorSettings, *args: str) -> subprocess.Popen[str]:
-    return _run_cli(
-        "--mqtt-host",
-        settings.mqtt_host,
-        "--mqtt-port",
-        str(settings.mqtt_port),
-        "--bootstrap-servers",
-        settings.kafka_bootstrap_servers,
-        "--group",
-        settings.kafka_connector_group,
-        *args,
-        env={
-            "KAFKA_COMMAND_TOPIC": settings.kafka_command_topic,
-            "KAFKA_STATUS_TOPIC": settings.kafka_status_topic,
-        },
-    )
+def connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Popen[bytes]]:
+    with running_connector(settings) as process:
+        yield process
 
 
 @pytest.fixture
@@ -128,92 +69,8 @@ async def statuses(settings: MqttConnectorSettings) -> AsyncIterator[StatusReade
     await consumer.stop()
 
 
-class CommandWriter:
-    """Writes command records exactly as the API does (key, value, headers)."""
-
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        self._producer = producer
-        self._topic = topic
-
-    async def send(self, device_id: str, **fields: Any) -> DeviceCommand:
-        command = DeviceCommand(
-            request_id=str(uuid.uuid4()),
-            timestamp=datetime.now(UTC),
-            device_id=device_id,
-            command_type=fields.pop("command_type", "reboot"),
-            **fields,
-        )
-        await self._producer.send_and_wait(
-            self._topic,
-            value=command.kafka_value(),
-            key=command.kafka_key(),
-            headers=command.kafka_headers(),
-        )
-        return command
-
-    async def partitions(self) -> set[int]:
-        partitions: set[int] = await self._producer.partitions_for(self._topic)
-        return partitions
-
-
-class StatusReader:
-    """Reads the status topic from its start and waits for a given report."""
-
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self._consumer = consumer
-        self.reports: list[StatusReport] = []
-        self.keys: list[bytes | None] = []
-
-    def of(self, request_id: str) -> list[CommandStatus]:
-        return [r.status for r in self.reports if r.request_id == request_id]
-
-    async def wait_for(
-        self, request_id: str, status: CommandStatus, timeout: float = TIMEOUT_S
-    ) -> StatusReport:
-        async with asyncio.timeout(timeout):
-            while True:
-                for report in self.reports:
-                    if report.request_id == request_id and report.status is status:
-                        return report
-                for records in (await self._consumer.getmany(timeout_ms=100)).values():
-                    for record in records:
-                        self.reports.append(StatusReport.from_kafka(record.value))
-                        self.keys.append(record.key)
-
-
-class Device:
-    """A test MQTT client playing one device: receives its commands, sends replies."""
-
-    def __init__(self, client: aiomqtt.Client, device_id: str) -> None:
-        self.client = client
-        self.device_id = device_id
-
-    async def next_command(self) -> aiomqtt.Message:
-        async with asyncio.timeout(TIMEOUT_S):
-            return await anext(aiter(self.client.messages))
-
-    async def reply(self, body: dict[str, Any] | bytes) -> None:
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        await self.client.publish(f"devices/{self.device_id}/responses", payload, qos=1)
-
-
-@contextlib.asynccontextmanager
-async def device(device_id: str | None = None) -> AsyncIterator[Device]:
-    device_id = device_id or f"dev-{uuid.uuid4().hex[:10]}"
-    async with aiomqtt.Client(MQTT_HOST, MQTT_PORT, protocol=aiomqtt.ProtocolVersion.V5) as client:
-        # QoS 2 subscription: each message arrives with the QoS it was published with.
-        await client.subscribe(f"devices/{device_id}/commands", qos=2)
-        yield Device(client, device_id)
-
-
-def body(message: aiomqtt.Message) -> dict[str, Any]:
-    assert isinstance(message.payload, bytes)
-    parsed: dict[str, Any] = json.loads(message.payload)
-    return parsed
-
-
 async def test_command_reaches_its_device_with_its_qos_and_is_reported_delivered(
-    connector: subprocess.Popen[str], commands: CommandWriter, statuses: StatusReader
+    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         sent = [
@@ -248,7 +105,7 @@ async def test_command_reaches_its_device_with_its_qos_and_is_reported_delivered
 
 
 async def test_retained_command_reaches_a_device_that_subscribes_later(
-    connector: subprocess.Popen[str], commands: CommandWriter, statuses: StatusReader
+    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
 ) -> None:
     device_id = f"late-{uuid.uuid4().hex[:10]}"
     command = await commands.send(device_id, retain=True, command_type="set_config")
@@ -264,7 +121,7 @@ async def test_retained_command_reaches_a_device_that_subscribes_later(
 
 
 async def test_not_retained_command_is_not_kept_for_late_subscribers(
-    connector: subprocess.Popen[str], commands: CommandWriter, statuses: StatusReader
+    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
 ) -> None:
     device_id = f"late-{uuid.uuid4().hex[:10]}"
     first = await commands.send(device_id, retain=False)
@@ -276,7 +133,7 @@ async def test_not_retained_command_is_not_kept_for_late_subscribers(
 
 
 async def test_expired_command_is_not_published_and_is_reported_expired(
-    connector: subprocess.Popen[str], commands: CommandWriter, statuses: StatusReader
+    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         stale = await commands.send(
@@ -299,7 +156,7 @@ async def test_expired_command_is_not_published_and_is_reported_expired(
 
 
 async def test_commands_for_other_protocols_are_left_to_their_connectors(
-    connector: subprocess.Popen[str], commands: CommandWriter, statuses: StatusReader
+    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         coap = await commands.send(dev.device_id, protocol="coap")
@@ -311,7 +168,7 @@ async def test_commands_for_other_protocols_are_left_to_their_connectors(
 
 
 async def test_device_replies_become_succeeded_or_failed(
-    connector: subprocess.Popen[str], commands: CommandWriter, statuses: StatusReader
+    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         ok, broken, correlated = [await commands.send(dev.device_id) for _ in range(3)]
@@ -347,7 +204,7 @@ async def _reply_with_correlation(dev: Device, request_id: str) -> None:
 
 
 async def test_offsets_are_committed_once_the_status_is_on_kafka(
-    connector: subprocess.Popen[str],
+    connector: subprocess.Popen[bytes],
     settings: MqttConnectorSettings,
     commands: CommandWriter,
     statuses: StatusReader,
@@ -378,16 +235,6 @@ async def test_offsets_are_committed_once_the_status_is_on_kafka(
     finally:
         await consumer.stop()
     assert sum(ends.values()) > 0
-
-
-def _run_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "pusher-api"), "connector", "mqtt", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_cli_rejects_a_bad_setting_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
