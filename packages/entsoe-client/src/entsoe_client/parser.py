@@ -195,14 +195,13 @@ class _State(threading.local):
 
 
 class _PointQueries:
-    """Three compiled XPath queries over a Period: Point count, positions, values."""
+    """Two compiled XPath queries over a Period: the text of every Point's position and value."""
 
-    __slots__ = ("count", "positions", "values")
+    __slots__ = ("positions", "values")
 
     def __init__(self, namespace: str, value_name: str) -> None:
         prefix = "e:" if namespace else ""
         ns = {"e": namespace} if namespace else None
-        self.count = etree.XPath(f"count({prefix}Point)", namespaces=ns)
         self.positions = etree.XPath(
             f"{prefix}Point/{prefix}position/text()", namespaces=ns, smart_strings=False
         )
@@ -459,9 +458,10 @@ def _parse_period(
     end: datetime | None = None
     resolution_text: str | None = None
     first_point: etree._Element | None = None
+    first_index = 0
     # Metadata precedes the Points in the schema: stop at the first Point so the (many) Point
     # elements never become Python objects here.
-    for child in period:
+    for first_index, child in enumerate(period):  # noqa: B007 (first_index is used below)
         name = _local(child.tag)
         if name == "Point":
             first_point = child
@@ -490,7 +490,8 @@ def _parse_period(
     if first_point is None:
         return [], resolution.text
 
-    positions, values = _read_points(period, first_point, mrid)
+    # In schema order every child from the first Point on is a Point.
+    positions, values = _read_points(period, first_point, len(period) - first_index, mrid)
     if not positions:
         return [], resolution.text
     slots = resolution.slots(start, end) if end is not None else 0
@@ -521,14 +522,15 @@ def _value_name(point: etree._Element) -> tuple[str, str] | None:
 
 
 def _read_points(
-    period: etree._Element, first_point: etree._Element, mrid: str
+    period: etree._Element, first_point: etree._Element, count: int, mrid: str
 ) -> tuple[list[int], list[float]]:
+    """Positions and values of a Period's ``count`` Points, pulled out with two XPath queries;
+    Point by Point when some Point lacks a position or value (or there are other children)."""
     value = _value_name(first_point)
     if value is None:
         return [], []
     namespace, value_name = value
     queries = _queries(namespace, value_name)
-    count = int(cast(float, queries.count(period)))
     position_texts = cast(list[str], queries.positions(period))
     value_texts = cast(list[str], queries.values(period))
     if len(position_texts) == count == len(value_texts):

@@ -132,38 +132,56 @@ def iter_rows(docs: Documents) -> Iterator[Row]:
     """One dict per point of every series of every document (Acknowledgements give none),
     keys in ``COLUMNS`` order."""
     for document in _documents(docs):
-        for series in document.series:
-            base = _series_base(document, series)
-            mixed = _resolution_of(series) if len(series.resolutions) > 1 else None
-            last_end: Any = None
-            last_text = ""
-            for point in series.points:
-                row = base.copy()
-                start = point.start
-                # consecutive points share a boundary: format it once
-                row["timestamp"] = last_text if start is last_end else start.isoformat()
-                last_end = point.end
-                last_text = last_end.isoformat()
-                row["end"] = last_text
-                row["value"] = point.value
-                row["position"] = point.position
-                if mixed is not None:
-                    row["resolution"] = mixed(point)
-                yield row
+        for record in _document_records(document, COLUMNS):
+            yield dict(zip(COLUMNS, record, strict=True))
 
 
-def _rows(source: Iterable[Mapping[str, Any]] | Documents) -> Iterator[Mapping[str, Any]]:
-    """Rows from rows, documents or a mix (``write_csv(documents, out)`` works too)."""
-    if isinstance(source, MarketDocument):
-        yield from iter_rows(source)
-        return
-    for item in source:
+def _document_records(document: MarketDocument, names: tuple[str, ...]) -> Iterator[list[Any]]:
+    """The rows of one document as lists in ``names`` order, without building dicts."""
+    slot = {name: i for i, name in enumerate(names)}
+    timestamp_at = slot.get("timestamp")
+    end_at = slot.get("end")
+    value_at = slot.get("value")
+    position_at = slot.get("position")
+    resolution_at = slot.get("resolution")
+    for series in document.series:
+        base = _series_base(document, series)
+        template = [base.get(name) for name in names]
+        mixed = _resolution_of(series) if len(series.resolutions) > 1 else None
+        last_end: Any = None
+        last_text = ""
+        for point in series.points:
+            record = template.copy()
+            start = point.start
+            start_text = last_text if start is last_end else start.isoformat()
+            last_end = point.end
+            last_text = last_end.isoformat()
+            if timestamp_at is not None:
+                record[timestamp_at] = start_text
+            if end_at is not None:
+                record[end_at] = last_text
+            if value_at is not None:
+                record[value_at] = point.value
+            if position_at is not None:
+                record[position_at] = point.position
+            if mixed is not None and resolution_at is not None:
+                record[resolution_at] = mixed(point)
+            yield record
+
+
+def _records(
+    source: Iterable[Mapping[str, Any]] | Documents, names: tuple[str, ...]
+) -> Iterator[list[Any]]:
+    """Rows as lists in ``names`` order from rows, documents or a mix
+    (``write_csv(documents, out)`` works as well as ``write_csv(iter_rows(documents), out)``)."""
+    items: Iterable[Any] = [source] if isinstance(source, MarketDocument) else source
+    for item in items:
         if isinstance(item, MarketDocument):
-            yield from iter_rows(item)
+            yield from _document_records(item, names)
         elif isinstance(item, Acknowledgement):
             continue
         else:
-            yield item
+            yield [item.get(name) for name in names]
 
 
 def write_csv(
@@ -178,8 +196,8 @@ def write_csv(
     writer = csv.writer(file, lineterminator="\n")
     writer.writerow(names)
     count = 0
-    for row in _rows(rows):
-        writer.writerow([row.get(name) for name in names])
+    for record in _records(rows, names):
+        writer.writerow(record)
         count += 1
     return count
 
@@ -194,22 +212,19 @@ def write_json(
     """Write a JSON array of row objects (``lines=True``: one object per line, JSON Lines);
     returns the number of rows. NaN values become ``null``."""
     names = tuple(columns)
+    value_at = names.index("value") if "value" in names else None
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     count = 0
-    separator = "\n" if lines else ",\n"
-    if not lines:
-        file.write("[")
-    for row in _rows(rows):
-        record = {name: row.get(name) for name in names}
-        value = record.get("value")
-        if isinstance(value, float) and not math.isfinite(value):
-            record["value"] = None
-        if count and not lines:
-            file.write(separator)
-        elif not lines:
-            file.write("\n")
-        file.write(json.dumps(record, ensure_ascii=False, allow_nan=False))
+    file.write("" if lines else "[")
+    for record in _records(rows, names):
+        if value_at is not None:
+            value = record[value_at]
+            if isinstance(value, float) and not math.isfinite(value):
+                record[value_at] = None
         if lines:
-            file.write("\n")
+            file.write(encode(dict(zip(names, record, strict=True))) + "\n")
+        else:
+            file.write((",\n" if count else "\n") + encode(dict(zip(names, record, strict=True))))
         count += 1
     if not lines:
         file.write("\n]\n" if count else "]\n")
