@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -74,6 +76,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(commands.router)
     app.include_router(health.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        if request.url.path.startswith(commands.router.prefix):
+            app.state.metrics.commands.labels("rejected").inc()
+        errors = [
+            {key: value for key, value in item.items() if key not in ("ctx", "url")}
+            for item in error.errors()
+        ]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(BrokerUnavailable)
     async def _broker_unavailable(request: Request, error: BrokerUnavailable) -> JSONResponse:
