@@ -21,7 +21,7 @@ from rich.console import Console
 from energy_data_service.cli._app import app
 from energy_data_service.settings import Settings, SettingsError, load_settings
 
-_errors = Console(stderr=True)
+_errors = Console(stderr=True, soft_wrap=True)
 
 
 class _Server(uvicorn.Server):
