@@ -72,7 +72,14 @@ class MqttConnector:
             cleanup.push_async_callback(consumer.stop)
             await producer.start()
             await consumer.start()
+            log.info(
+                "connector.started",
+                commands=settings.kafka_command_topic,
+                statuses=settings.kafka_status_topic,
+                group=settings.kafka_connector_group,
+            )
             await self._serve_until_stopped(consumer, producer, stop)
+        log.info("connector.stopped", reason="stop requested; last batch committed")
 
     async def _serve_until_stopped(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
