@@ -29,7 +29,8 @@ How points are computed
 * curveType A01 (and any other curve type) documents that nevertheless skip positions (a
   real-world quirk) give just the Points present: nothing is invented for missing positions.
 * Points out of position order are sorted; a repeated position keeps its last value.
-* A Point without a value element is skipped.
+  Positions beyond the Period's end (a quirk of edited answers) are kept, not dropped.
+* A Point without a value (``<quantity/>``) is skipped.
 * Periods of one series are concatenated in time order.
 
 Performance: the XML is parsed once with ``lxml.etree.fromstring``; Period metadata is read
@@ -154,7 +155,11 @@ def parse_response(data: bytes | str) -> list[MarketDocument | Acknowledgement]:
 
 
 def parse_document(data: bytes | str) -> MarketDocument | Acknowledgement:
-    """One XML document: a ``MarketDocument`` with its series, or an ``Acknowledgement``."""
+    """One XML document: a ``MarketDocument`` with its series, or an ``Acknowledgement``.
+
+    ``str`` input is encoded as UTF-8 first. External entities and DTDs are never loaded.
+    Raises ``ParseError`` on malformed XML or a root element that is not a supported document.
+    """
     raw = _as_bytes(data).lstrip()
     if not raw:
         raise ParseError("empty answer: expected an ENTSO-E XML document")
