@@ -1,0 +1,287 @@
+"""Benchmark: the pusher API against its baselines, same machine, same run, medians of REPEATS.
+
+1. Single commands: 50 concurrent keep-alive clients POST /api/v1/commands for DURATION_S,
+   against (a) the real service (`pusher-api serve`: store, Kafka acks=all, idempotence) and
+   (b) a no-op FastAPI endpoint that validates the same body and answers, served by uvicorn the
+   same way. Goal: service ≥ 50 % of the no-op's throughput. p99 latency for both.
+2. Batches of 1,000: POST /api/v1/commands/batch (4 concurrent senders) against a direct aiokafka
+   producer sending the same records (acks=all, idempotent, send all then await all) to the
+   same broker: the floor no HTTP service in front of aiokafka can beat. Goal: ≥ 50k commands/s.
+
+The broker is the librdkafka mock cluster in its own process (`pusher_api.dev_broker`). The load
+generator is a minimal HTTP/1.1 keep-alive client on raw asyncio streams, so the client's own
+cost stays small next to the server's.
+
+    uv run python bench/pusher.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from pusher_api.dev_broker import DevBroker
+from pusher_api.messages import CommandRequest, DeviceCommand
+from pusher_api.testing.server import free_port
+
+REPEATS = 3
+DURATION_S = 3.0
+CLIENTS = 50
+BATCH = 1000
+BATCH_SENDERS = 4
+PATH = "/api/v1/commands"
+
+
+def command(i: int) -> dict[str, object]:
+    return {
+        "device_id": f"sensor-{i % 500:04d}",
+        "command_type": "set_config",
+        "payload": {"interval_s": 60, "threshold": 21.5, "mode": "eco"},
+        "protocol": "mqtt",
+        "qos": 1,
+    }
+
+
+# --- the no-op baseline server ----------------------------------------------------------------
+
+
+def serve_noop(port: int) -> None:
+    """A FastAPI endpoint that validates the same body as the service and does nothing else."""
+
+    app = FastAPI()
+
+    @app.post(PATH, status_code=202)
+    async def accept(body: CommandRequest) -> dict[str, object]:
+        return {
+            "success": True,
+            "request_id": str(uuid.uuid4()),
+            "message": "no-op",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "kafka_partition": None,
+            "kafka_offset": None,
+        }
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def process(command: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                asyncio.run(request_once(port, "GET", "/health", b""))
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server {command} did not start") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+# --- a minimal keep-alive HTTP/1.1 load generator ---------------------------------------------
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, await reader.readexactly(length)
+
+
+def request_bytes(method: str, path: str, body: bytes) -> bytes:
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def request_once(port: int, method: str, path: str, body: bytes) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request_bytes(method, path, body))
+    status, _ = await read_response(reader)
+    writer.close()
+    return status
+
+
+async def load(
+    port: int, path: str, bodies: list[bytes], clients: int, per_request: int
+) -> dict[str, float]:
+    """`clients` connections send bodies back to back for DURATION_S; returns rate and p99."""
+    latencies: list[float] = []
+    failures: dict[int, int] = {}
+    stop_at = time.perf_counter() + DURATION_S
+
+    async def client(offset: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = offset
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            writer.write(request_bytes("POST", path, bodies[i % len(bodies)]))
+            status, _ = await read_response(reader)
+            latencies.append(time.perf_counter() - started)
+            if status not in (200, 202):
+                failures[status] = failures.get(status, 0) + 1
+            i += 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"requests failed, by HTTP status: {failures}")
+    latencies.sort()
+    return {
+        "rate": len(latencies) * per_request / elapsed,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+async def direct_producer(bootstrap: str) -> dict[str, float]:
+    """The floor: aiokafka itself sending BATCH-record rounds of the same records."""
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, max_batch_size=512 * 1024
+    )
+    await producer.start()
+    try:
+        now = datetime.now(UTC)
+        records = [
+            DeviceCommand.model_validate(
+                {**command(i), "request_id": str(uuid.uuid4()), "timestamp": now}
+            )
+            for i in range(BATCH)
+        ]
+        sent = 0
+        stop_at = time.perf_counter() + DURATION_S
+        started = time.perf_counter()
+
+        async def sender() -> None:
+            nonlocal sent
+            while time.perf_counter() < stop_at:
+                futures = [
+                    await producer.send(
+                        "bench_direct",
+                        r.kafka_value(),
+                        key=r.kafka_key(),
+                        headers=r.kafka_headers(),
+                    )
+                    for r in records
+                ]
+                await asyncio.gather(*futures)
+                sent += len(futures)
+
+        await asyncio.gather(*(sender() for _ in range(BATCH_SENDERS)))
+        return {"rate": sent / (time.perf_counter() - started), "p99_ms": float("nan")}
+    finally:
+        await producer.stop()
+
+
+def median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def main() -> None:
+    singles = [orjson.dumps(command(i)) for i in range(1000)]
+    batch = orjson.dumps({"commands": [command(i) for i in range(BATCH)]})
+    results: dict[str, list[dict[str, float]]] = {
+        "no-op": [],
+        "service": [],
+        "service batch": [],
+        "aiokafka": [],
+    }
+    with DevBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+        noop_port, service_port = free_port(), free_port()
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            "API_PORT": str(service_port),
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "API_KEYS": "",
+        }
+        noop = [sys.executable, __file__, "--serve-noop", str(noop_port)]
+        service = [str(Path(sys.executable).parent / "pusher-api"), "serve"]
+        with process(noop, {}, noop_port), process(service, env, service_port):
+            asyncio.run(load(service_port, PATH, singles, CLIENTS, 1))  # warm-up
+            for _ in range(REPEATS):
+                results["no-op"].append(asyncio.run(load(noop_port, PATH, singles, CLIENTS, 1)))
+                results["service"].append(
+                    asyncio.run(load(service_port, PATH, singles, CLIENTS, 1))
+                )
+                results["service batch"].append(
+                    asyncio.run(load(service_port, PATH + "/batch", [batch], BATCH_SENDERS, BATCH))
+                )
+                results["aiokafka"].append(asyncio.run(direct_producer(broker.bootstrap_servers)))
+
+    noop_rate, service_rate = median(results["no-op"], "rate"), median(results["service"], "rate")
+    batch_rate, floor = (
+        median(results["service batch"], "rate"),
+        median(results["aiokafka"], "rate"),
+    )
+    print(f"\nPusher API, {os.cpu_count()} CPUs, medians of {REPEATS} runs of {DURATION_S:.0f} s\n")
+    print("| case | commands/s | p99 latency | vs baseline | goal |")
+    print("|---|---:|---:|---:|---|")
+    rows = [
+        (f"no-op FastAPI endpoint, {CLIENTS} clients", noop_rate, "no-op", "baseline", ""),
+        (
+            f"POST /api/v1/commands, {CLIENTS} clients",
+            service_rate,
+            "service",
+            f"{service_rate / noop_rate:.0%} of no-op",
+            "≥ 50 % of no-op",
+        ),
+        (
+            f"direct aiokafka producer, {BATCH_SENDERS} × {BATCH} in flight",
+            floor,
+            "aiokafka",
+            "floor",
+            "",
+        ),
+        (
+            f"POST /api/v1/commands/batch of {BATCH}, {BATCH_SENDERS} senders",
+            batch_rate,
+            "service batch",
+            f"{batch_rate / floor:.0%} of aiokafka",
+            "≥ 50,000/s",
+        ),
+    ]
+    for name, rate, case, versus, goal in rows:
+        p99 = median(results[case], "p99_ms")
+        latency = "–" if p99 != p99 else f"{p99:.1f} ms"
+        print(f"| {name} | {rate:,.0f} | {latency} | {versus} | {goal} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-noop":
+        serve_noop(int(sys.argv[2]))
+    else:
+        main()
