@@ -29,8 +29,10 @@ from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSer
 from entsoe_client.parser import parse_document, parse_response
 from entsoe_client.queries import DataType, Query
 from entsoe_client.redaction import redact
+from entsoe_client.tabular import COLUMNS, iter_rows, to_dataframe, write_csv, write_json
 
 __all__ = [
+    "COLUMNS",
     "Acknowledgement",
     "AcknowledgementError",
     "Area",
@@ -52,7 +54,11 @@ __all__ = [
     "TimeSeries",
     "TransportError",
     "UnknownAreaError",
+    "iter_rows",
     "parse_document",
     "parse_response",
     "redact",
+    "to_dataframe",
+    "write_csv",
+    "write_json",
 ]
