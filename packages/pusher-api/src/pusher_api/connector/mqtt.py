@@ -98,7 +98,12 @@ class MqttConnector:
             except (aiomqtt.MqttError, KafkaError) as error:
                 delay = _RECONNECT_DELAYS_S[min(failures, len(_RECONNECT_DELAYS_S) - 1)]
                 failures += 1
-                log.warning("connector.connection_lost", error=str(error), retry_in_s=delay)
+                log.warning(
+                    "connector.connection_lost",
+                    error=str(error),
+                    mqtt=f"{self._settings.mqtt_host}:{self._settings.mqtt_port}",
+                    retry_in_s=delay,
+                )
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 with contextlib.suppress(KafkaError):
