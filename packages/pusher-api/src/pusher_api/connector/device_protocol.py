@@ -14,9 +14,9 @@ Devices reply on ``devices/{device_id}/responses`` with a JSON object::
     {"request_id": "…", "status": "succeeded" | "failed", "detail": "optional text"}
 
 ``"success": true | false`` may stand in for ``status``. ``request_id`` may be left out when the
-reply carries the command's ``CorrelationData``. The device id is taken from the topic, never from
-the body, so a device can only report on its own commands. A reply that breaks this contract is
-logged and dropped: it cannot be matched to a command.
+reply carries the command's ``CorrelationData``. The status record names the device of the topic,
+never one from the body (with per-device MQTT ACLs, a device can publish only on its own topic).
+A reply that breaks this contract is logged and dropped: it cannot be matched to a command.
 """
 
 from __future__ import annotations
