@@ -18,6 +18,11 @@ import aiomqtt
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pusher_api.cli import app as cli
+from pusher_api.connector.device_protocol import (
+    InvalidReplyError,
+    device_id_from_responses_topic,
+    parse_reply,
+)
 from pusher_api.connector.mqtt import MqttConnector
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.dev_broker import DevBroker
@@ -336,3 +341,44 @@ async def test_commands_sent_while_mqtt_is_down_are_delivered_after_it_returns(
     # Nothing lost, in order; a command in flight at the cut may come twice (at least once).
     first_seen = list(dict.fromkeys(message["request_id"] for message in received))
     assert first_seen == [command.request_id for command in during]
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'{"request_id": "r", "status": "succeeded"}', ("r", "succeeded", None)),
+        (b'{"request_id": "r", "success": false, "detail": "d"}', ("r", "failed", "d")),
+        (b'{"request_id": "r", "status": "failed", "success": true}', ("r", "failed", None)),
+        (b'{"request_id": "r", "success": true, "extra": [1]}', ("r", "succeeded", None)),
+    ],
+)
+def test_device_replies_that_keep_the_contract(
+    payload: bytes, expected: tuple[str, str, str | None]
+) -> None:
+    reply = parse_reply(payload)
+    assert (reply.request_id, reply.status, reply.detail) == expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "not JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"request_id": "r", "status": "done"}', "status"),
+        (b'{"request_id": "r", "success": "yes"}', "status"),
+        (b'{"request_id": "", "success": true}', "request_id"),
+        (b'{"success": true}', "request_id"),
+    ],
+)
+def test_device_replies_that_break_the_contract_say_why(payload: bytes, reason: str) -> None:
+    with pytest.raises(InvalidReplyError, match=reason):
+        parse_reply(payload)
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["devices/a/b/responses", "devices//responses", "things/a/responses", "devices/a b/responses"],
+)
+def test_replies_on_foreign_topics_are_refused(topic: str) -> None:
+    with pytest.raises(InvalidReplyError):
+        device_id_from_responses_topic(topic)
