@@ -12,7 +12,7 @@ Both take an optional connection so a caller can store points and record progres
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,27 +84,29 @@ class PointRepository:
     async def upsert(
         self, points: Iterable[EnergyPoint], connection: AsyncConnection | None = None
     ) -> int:
-        """Store ``points`` revision-aware; returns how many distinct points were offered."""
-        rows = latest_revisions(points)
-        if not rows:
-            return 0
+        """Store ``points`` revision-aware; returns how many points were written or offered."""
         if connection is not None:
-            await self._write(connection, rows)
-        else:
-            async with self._engine.begin() as own:
-                await self._write(own, rows)
-        return len(rows)
+            return await self._write(connection, points)
+        async with self._engine.begin() as own:
+            return await self._write(own, points)
 
-    async def _write(self, connection: AsyncConnection, rows: list[EnergyPoint]) -> None:
+    async def _write(self, connection: AsyncConnection, points: Iterable[EnergyPoint]) -> int:
         if connection.dialect.name == "postgresql":
-            await connection.exec_driver_sql(_PG_CREATE_STAGING)
-            await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            await driver.copy_records_to_table(_PG_STAGING, records=rows, columns=POINT_COLUMNS)
-            await connection.exec_driver_sql(_PG_MERGE)
-        else:
-            await connection.exec_driver_sql(_SQLITE_UPSERT, _sqlite_rows(rows))
+            rows = latest_revisions(points)
+            if rows:
+                await connection.exec_driver_sql(_PG_CREATE_STAGING)
+                await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
+                raw = await connection.get_raw_connection()
+                driver: Any = raw.driver_connection
+                await driver.copy_records_to_table(_PG_STAGING, records=rows, columns=POINT_COLUMNS)
+                await connection.exec_driver_sql(_PG_MERGE)
+            return len(rows)
+        # SQLite applies the rows one after another, so duplicates in a batch resolve by the
+        # same rule as across batches (newer or equal revision wins): no dedupe pass needed.
+        params = _sqlite_rows(points)
+        if params:
+            await connection.exec_driver_sql(_SQLITE_UPSERT, params)
+        return len(params)
 
     async def range(
         self, area_code: str, data_type: str, start: datetime, end: datetime
@@ -216,7 +218,14 @@ def _aware(value: Any) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _sqlite_rows(rows: Sequence[EnergyPoint]) -> list[tuple[Any, ...]]:
+def _sqlite_text(value: datetime) -> str:
+    """``sqlite_timestamp`` with a shortcut for whole-second UTC times (nearly every point)."""
+    if value.tzinfo is UTC and not value.microsecond:
+        return value.isoformat(" ")[:19] + ".000000"
+    return sqlite_timestamp(value)
+
+
+def _sqlite_rows(points: Iterable[EnergyPoint]) -> list[tuple[Any, ...]]:
     memo: dict[datetime, str] = {}
 
     def text(value: datetime | None) -> str | None:
@@ -234,7 +243,7 @@ def _sqlite_rows(rows: Sequence[EnergyPoint]) -> list[tuple[Any, ...]]:
             p.business_type,
             p.resolution,
             p.classification_sequence,
-            sqlite_timestamp(p.timestamp),
+            _sqlite_text(p.timestamp),
             p.value,
             p.unit,
             p.curve_type,
@@ -243,5 +252,5 @@ def _sqlite_rows(rows: Sequence[EnergyPoint]) -> list[tuple[Any, ...]]:
             text(p.document_created_at),
             text(p.fetched_at),
         )
-        for p in rows
+        for p in points
     ]
