@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -75,7 +74,7 @@ class CommandDispatcher:
 
     async def _publish_one(self, request: CommandRequest, key: str | None) -> CommandAccepted:
         started = time.perf_counter()
-        command = _to_command(request)
+        command = request
         row = _queued_row(command, key)
         if key is None:
             await self._store.add_queued_grouped(row)
@@ -147,7 +146,7 @@ class CommandDispatcher:
                 results[index] = _batch_repeat(index, earlier[item_keys[index]])
                 continue
             try:
-                request = CommandRequest.model_validate(item)
+                command = CommandRequest.model_validate(item)
             except ValidationError as error:
                 results[index] = _batch_invalid(
                     index, "invalid command", error.errors(include_url=False, include_context=False)
@@ -158,7 +157,6 @@ class CommandDispatcher:
                     index, f"command is larger than MAX_COMMAND_BYTES={limit} bytes"
                 )
                 continue
-            command = _to_command(request)
             commands.append(command)
             positions.append(index)
             rows.append(_queued_row(command, item_keys[index] if key else None))
@@ -169,20 +167,27 @@ class CommandDispatcher:
         outcomes: list[Outcome] = await self.publisher.publish(commands) if commands else []
         acks: list[SentAck] = []
         unpublished: list[str] = []
-        for command, position, outcome in zip(commands, positions, outcomes, strict=True):
+        for sent, position, outcome in zip(commands, positions, outcomes, strict=True):
             if isinstance(outcome, Published):
-                acks.append(_ack(command, outcome))
-                accepted = _accepted(command, outcome)
-                results[position] = BatchItemResult(index=position, **accepted.model_dump())
+                acks.append(_ack(sent, outcome))
+                results[position] = BatchItemResult(
+                    index=position,
+                    success=True,
+                    request_id=sent.request_id,
+                    message=PUBLISHED,
+                    timestamp=sent.timestamp,
+                    kafka_partition=outcome.partition,
+                    kafka_offset=outcome.offset,
+                )
             else:
                 if isinstance(outcome, NotPublished):
-                    unpublished.append(command.request_id)
+                    unpublished.append(sent.request_id)
                 results[position] = BatchItemResult(
                     index=position,
                     success=False,
-                    request_id=command.request_id,
+                    request_id=sent.request_id,
                     message=outcome.reason,
-                    timestamp=command.timestamp,
+                    timestamp=sent.timestamp,
                 )
         await self._store.mark_sent(acks)
         if unpublished:
@@ -213,15 +218,6 @@ class CommandDispatcher:
         task = asyncio.ensure_future(write)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-def _to_command(request: CommandRequest) -> DeviceCommand:
-    # Already validated as a CommandRequest: construct without validating again (hot path).
-    return DeviceCommand.model_construct(
-        **dict(request),
-        request_id=str(uuid.uuid4()),
-        timestamp=datetime.now(UTC),
-    )
 
 
 def _queued_row(command: DeviceCommand, idempotency_key: str | None) -> dict[str, Any]:

@@ -16,11 +16,13 @@ Status record, on `KAFKA_STATUS_TOPIC` (default `device_command_status`), writte
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """Device ids end up in MQTT topics and URLs: no `/`, `+`, `#`, spaces or control characters."""
@@ -98,19 +100,6 @@ class CommandFields(BaseModel):
     )
 
 
-class CommandRequest(CommandFields):
-    """A command as an application sends it to `POST /api/v1/commands`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("expires_at")
-    @classmethod
-    def _expires_in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(UTC):
-            raise ValueError("expires_at is in the past: give a future instant with a UTC offset")
-        return value
-
-
 class DeviceCommand(CommandFields):
     """The value of a command record: the command plus the id and time the API gave it.
 
@@ -141,6 +130,34 @@ class DeviceCommand(CommandFields):
     def from_kafka(cls, value: bytes) -> DeviceCommand:
         """Parse a command record's value (raises `pydantic.ValidationError` when malformed)."""
         return cls.model_validate_json(value)
+
+
+class CommandRequest(DeviceCommand):
+    """A command as an application sends it to `POST /api/v1/commands`.
+
+    It becomes the command record as it is validated: `request_id` and `timestamp` are assigned
+    then (clients must not send them), so the hot path validates each command once and builds
+    nothing else.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: SkipJsonSchema[str] = Field(default_factory=lambda: str(uuid.uuid4()))
+    timestamp: SkipJsonSchema[AwareDatetime] = Field(default_factory=lambda: datetime.now(UTC))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids_are_the_services(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("request_id" in data or "timestamp" in data):
+            raise ValueError("request_id and timestamp are assigned by the service: omit them")
+        return data
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("expires_at is in the past: give a future instant with a UTC offset")
+        return value
 
 
 class StatusReport(BaseModel):
