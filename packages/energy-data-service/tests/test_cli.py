@@ -77,7 +77,9 @@ def test_collect_export_status_round_trip(
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert len(rows) == 92
     assert rows[0]["timestamp"] == "2024-03-30T23:00:00+00:00"
-    assert rows[0]["area"] == "DE_LU"
+    assert rows[0]["area"] == "10Y1001A1001A82H"
+    assert rows[0]["end"] == "2024-03-30T23:15:00+00:00"
+    assert rows[0]["unit"] == "MAW"
     assert all(float(r["value"]) == value_at(datetime.fromisoformat(r["timestamp"])) for r in rows)
 
     target = tmp_path / "load.parquet"

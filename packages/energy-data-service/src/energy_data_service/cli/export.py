@@ -12,13 +12,16 @@ import csv
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
+from entsoe_client.tabular import COLUMNS
 
 from energy_data_service.cli._app import app
 from energy_data_service.cli._common import (
@@ -30,55 +33,56 @@ from energy_data_service.cli._common import (
     with_container,
 )
 from energy_data_service.container import Container
-from energy_data_service.domain import EnergyPoint, resolve_area, resolve_data_type
-
-COLUMNS = (
-    "timestamp",
-    "value",
-    "unit",
-    "resolution",
-    "business_type",
-    "curve_type",
-    "classification_sequence",
-    "area",
-    "area_code",
-    "data_type",
-    "document_mrid",
-    "revision_number",
+from energy_data_service.domain import (
+    DATA_TYPE_BY_DOCUMENT,
+    EnergyPoint,
+    resolve_area,
+    resolve_data_type,
+    step_end,
 )
+
+_DOCUMENT_OF: dict[str, tuple[str, str | None]] = {}
+for (_document_type, _process_type), _data_type in DATA_TYPE_BY_DOCUMENT.items():
+    _DOCUMENT_OF.setdefault(_data_type, (_document_type, _process_type))
+
+_STRING = pa.string()
 PARQUET_SCHEMA = pa.schema(
     [
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("value", pa.float64()),
-        ("unit", pa.string()),
-        ("resolution", pa.string()),
-        ("business_type", pa.string()),
-        ("curve_type", pa.string()),
-        ("classification_sequence", pa.int32()),
-        ("area", pa.string()),
-        ("area_code", pa.string()),
-        ("data_type", pa.string()),
-        ("document_mrid", pa.string()),
-        ("revision_number", pa.int32()),
+        (name, pa.timestamp("us", tz="UTC"))
+        if name in ("timestamp", "end")
+        else (name, pa.float64())
+        if name == "value"
+        else (name, pa.int32())
+        if name in ("revision_number", "classification_sequence", "position")
+        else (name, _STRING)
+        for name in COLUMNS
     ]
 )
 
 
-def _row(point: EnergyPoint, area: str) -> tuple[Any, ...]:
-    return (
-        point.timestamp,
-        point.value,
-        point.unit,
-        point.resolution,
-        point.business_type,
-        point.curve_type,
-        point.classification_sequence,
-        area,
-        point.area_code,
-        point.data_type,
-        point.document_mrid,
-        point.revision_number,
-    )
+def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
+    """One point in ``entsoe parse`` column order (what the store does not keep is empty)."""
+    document_type, process_type = _DOCUMENT_OF.get(point.data_type, (None, None))
+    is_price = "/" in point.unit
+    currency, _, price_unit = point.unit.partition("/")
+    values: dict[str, Any] = {
+        "timestamp": point.timestamp,
+        "end": step_end(point.timestamp, point.resolution, zone),
+        "value": point.value,
+        "document_mrid": point.document_mrid,
+        "revision_number": point.revision_number,
+        "document_type": document_type,
+        "process_type": process_type,
+        "business_type": point.business_type or None,
+        "area": point.area_code,
+        "resolution": point.resolution,
+        "curve_type": point.curve_type,
+        "unit": None if is_price else point.unit,
+        "currency": currency if is_price else None,
+        "price_unit": price_unit if is_price else None,
+        "classification_sequence": point.classification_sequence or None,
+    }
+    return tuple(values.get(name) for name in COLUMNS)
 
 
 @contextmanager
@@ -96,7 +100,10 @@ class _CsvWriter:
         self._writer.writerow(COLUMNS)
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
-        self._writer.writerows((r[0].isoformat(), repr(r[1]), *r[2:]) for r in rows)
+        self._writer.writerows(
+            ("" if v is None else v.isoformat() if isinstance(v, datetime) else v for v in r)
+            for r in rows
+        )
 
     def close(self) -> None:
         """Nothing to finish for CSV."""
@@ -112,8 +119,10 @@ class _JsonWriter:
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         for row in rows:
-            record = dict(zip(COLUMNS, row, strict=True))
-            record["timestamp"] = row[0].isoformat()
+            record = {
+                name: value.isoformat() if isinstance(value, datetime) else value
+                for name, value in zip(COLUMNS, row, strict=True)
+            }
             self._handle.write(("\n" if self._first else ",\n") + orjson.dumps(record).decode())
             self._first = False
 
@@ -173,7 +182,7 @@ def export(
                     async for batch in container.points.iter_range(
                         chosen_area.eic, chosen_type, first, last, batch_size=batch_size
                     ):
-                        writer.write([_row(p, chosen_area.short_name) for p in batch])
+                        writer.write([_row(p, chosen_area.time_zone) for p in batch])
                         written += len(batch)
                 finally:
                     writer.close()
