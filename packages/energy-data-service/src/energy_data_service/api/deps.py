@@ -1,7 +1,9 @@
 """Dependencies of the routes as ``Annotated`` aliases: the container's parts and the API key.
 
 Routes never build anything themselves; they receive what the composition root (``container``)
-built, so the API and the scheduler share one engine and one set of services.
+built, so the API and the scheduler share one engine and one set of services. Every dependency
+is ``async def``: FastAPI runs plain ``def`` dependencies in a worker thread, which costs more
+than the lookup itself on a hot route like ``/latest``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from energy_data_service.services.scheduler_service import SchedulerService
 from energy_data_service.settings import Settings
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     """The container ``create_app`` was given."""
     container: Container = request.app.state.container
     return container
@@ -28,19 +30,19 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_settings(container: ContainerDep) -> Settings:
+async def get_settings(container: ContainerDep) -> Settings:
     return container.settings
 
 
-def get_series_reads(container: ContainerDep) -> SeriesReadRepository:
+async def get_series_reads(container: ContainerDep) -> SeriesReadRepository:
     return container.series_reads
 
 
-def get_scheduler(container: ContainerDep) -> SchedulerService:
+async def get_scheduler(container: ContainerDep) -> SchedulerService:
     return container.scheduler
 
 
-def get_job_executions(container: ContainerDep) -> JobExecutionRepository:
+async def get_job_executions(container: ContainerDep) -> JobExecutionRepository:
     return container.job_executions
 
 
@@ -56,7 +58,7 @@ _api_key_header = APIKeyHeader(
 )
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep, key: Annotated[str | None, Security(_api_key_header)]
 ) -> None:
     """Check ``X-API-Key`` against ``API__KEYS`` in constant time; open when no keys are set."""

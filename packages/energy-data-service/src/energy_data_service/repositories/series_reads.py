@@ -133,7 +133,13 @@ class SeriesReadRepository:
     async def latest(
         self, area_code: str, data_type: str
     ) -> tuple[SeriesKey, datetime, float] | None:
-        """The most recent point of any series of an area × data type."""
+        """The most recent point of any series of an area × data type (first sequence on ties).
+
+        The newest timestamp comes from the index alone (``max``); only the few rows at that
+        instant are then ordered, so the answer costs the same for a day or a decade of data.
+        """
+        this_series = (points.area_code == area_code, points.data_type == data_type)
+        newest = select(func.max(points.timestamp)).where(*this_series).scalar_subquery()
         query = (
             select(
                 points.business_type,
@@ -143,8 +149,8 @@ class SeriesReadRepository:
                 points.timestamp,
                 points.value,
             )
-            .where(points.area_code == area_code, points.data_type == data_type)
-            .order_by(points.timestamp.desc(), points.classification_sequence)
+            .where(*this_series, points.timestamp == newest)
+            .order_by(points.classification_sequence, points.resolution)
             .limit(1)
         )
         async with self._engine.connect() as connection:
