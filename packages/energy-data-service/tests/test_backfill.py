@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
-from energy_data_service.db.tables import backfill_progress
+from energy_data_service.db.tables import backfill_progress, energy_points
 from energy_data_service.services.backfill_service import BackfillService
 from energy_data_service.settings import Settings
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient
 from entsoe_client.testing import FakePlatform, Reply, value_at
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 DE_LU = Area.DE_LU
 YEAR_START, YEAR_END = datetime(2023, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)
@@ -178,3 +178,25 @@ async def test_resume_after_sigkill_matches_an_uninterrupted_run(
     actual = await _snapshot(container)
     assert len(expected) == 35_040
     assert actual == expected
+
+
+async def test_coverage_gaps_in_old_history_are_fetched(
+    container: Container, fake_platform: FakePlatform, client: EntsoeClient
+) -> None:
+    start, end = datetime(2023, 5, 1, tzinfo=UTC), datetime(2023, 5, 11, tzinfo=UTC)
+    service = backfill_service(container, client)
+    assert (await service.run([DE_LU], ["actual_load"], start, end)).status == "done"
+    hole = (datetime(2023, 5, 4, 6, tzinfo=UTC), datetime(2023, 5, 4, 9, tzinfo=UTC))
+    async with container.engine.begin() as connection:
+        c = energy_points.c
+        await connection.execute(
+            delete(energy_points).where(c.timestamp >= hole[0], c.timestamp < hole[1])
+        )
+    before = await service.coverage(DE_LU, "actual_load", start, end)
+    assert before.holes == [hole]
+    fake_platform.clear()
+    assert await service.fill_coverage_gaps() == 12
+    assert [r.period for r in fake_platform.requests] == [hole]
+    after = await service.coverage(DE_LU, "actual_load", start, end)
+    assert (after.fraction, after.holes) == (1.0, [])
+    assert (await container.runs.recent(1))[0].run_kind == "gap_fill"

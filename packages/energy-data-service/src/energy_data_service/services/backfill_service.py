@@ -255,10 +255,15 @@ class BackfillService:
                 first = min(b.first for b in bounds)
                 last = max(b.last for b in bounds)
                 found = (await self.coverage(area, data_type, first, last)).holes
+                if not found:
+                    continue
+                started = datetime.now(UTC)
+                points = 0
+                error: Exception | None = None
                 for start, end in found:
                     try:
                         async for chunk in self._collector.chunks(area, data_type, start, end):
-                            stored += await self._points.upsert(
+                            points += await self._points.upsert(
                                 process_documents(
                                     chunk.documents,
                                     datetime.now(UTC),
@@ -268,8 +273,27 @@ class BackfillService:
                             )
                     except AuthenticationError:
                         raise
-                    except Exception as error:
-                        failures.append(f"{area.short_name} {data_type} {start:%Y-%m-%d}: {error}")
+                    except Exception as failure:
+                        error = failure
+                        failures.append(
+                            f"{area.short_name} {data_type} {start:%Y-%m-%d}: {failure}"
+                        )
+                stored += points
+                await self._runs.record(
+                    CollectionRun(
+                        run_kind="gap_fill",
+                        area_code=area.eic,
+                        data_type=data_type,
+                        window_start=first,
+                        window_end=last,
+                        started_at=started,
+                        finished_at=datetime.now(UTC),
+                        points=points,
+                        success=error is None,
+                        error_class=type(error).__name__ if error else None,
+                        error_text=str(error) if error else None,
+                    )
+                )
         if failures:
             raise CoverageGapsError("; ".join(failures))
         return stored
