@@ -16,22 +16,22 @@ from pusher_api.settings import Settings
 from pusher_api.store import CommandStore
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _dispatcher(request: Request) -> CommandDispatcher:
+async def _dispatcher(request: Request) -> CommandDispatcher:
     dispatcher: CommandDispatcher = request.app.state.dispatcher
     return dispatcher
 
 
-def _store(request: Request) -> CommandStore:
+async def _store(request: Request) -> CommandStore:
     store: CommandStore = request.app.state.store
     return store
 
 
-def _caller(
+async def _caller(
     request: Request,
     x_api_key: Annotated[str | None, Header(description="required when API_KEYS is set")] = None,
 ) -> str:

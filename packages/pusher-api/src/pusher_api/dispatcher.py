@@ -72,9 +72,8 @@ class CommandDispatcher:
             return _repeat_answer(record)
         return await self._publish_one(request, key)
 
-    async def _publish_one(self, request: CommandRequest, key: str | None) -> CommandAccepted:
+    async def _publish_one(self, command: CommandRequest, key: str | None) -> CommandAccepted:
         started = time.perf_counter()
-        command = request
         row = _queued_row(command, key)
         if key is None:
             await self._store.add_queued_grouped(row)
