@@ -60,7 +60,9 @@ class Container:
         self.points = PointRepository(self.engine)
         self.runs = RunRepository(self.engine)
         self.backfills = BackfillRepository(self.engine)
-        self.series_reads = SeriesReadRepository(self.engine)
+        self.series_reads = SeriesReadRepository(
+            self.engine, latest_cache_seconds=settings.api.latest_cache_seconds
+        )
         self.health = HealthRepository(self.engine)
         self.job_executions = JobExecutionRepository(self.engine)
         self._build_monitoring()

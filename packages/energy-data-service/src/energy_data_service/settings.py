@@ -140,6 +140,8 @@ class ApiSettings(BaseModel):
     """Hard cap on ``limit``: above it the request is refused with 400."""
     max_buckets: int = Field(default=10_000, ge=1)
     """Hard cap on buckets of one aggregation request."""
+    latest_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    """How long ``/latest`` answers are reused (hot polling route); 0 always reads the database."""
 
     @field_validator("keys", "cors_origins", mode="before")
     @classmethod

@@ -59,7 +59,10 @@ async def serve(settings: Settings) -> AsyncIterator[LiveApi]:
 
 
 def api_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for the API tests: the test database, no token (collection off)."""
+    """Settings for the API tests: the test database, no token (collection off), and no reuse
+    of ``/latest`` answers unless a test asks for it."""
+    overrides.setdefault("api", {})
+    overrides["api"].setdefault("latest_cache_seconds", 0)
     return Settings(database={"url": database_url}, entsoe={"api_token": None}, **overrides)
 
 

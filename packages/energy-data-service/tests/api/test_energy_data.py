@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 
-from .conftest import DE_LU, LiveApi, seed, series
+from .conftest import DE_LU, LiveApi, api_settings, seed, series, serve
 
 DST_END = datetime(2025, 10, 25, 22, tzinfo=UTC)  # local midnight of the 25-hour day (CEST)
 WINDOW = {"area_code": "DE_LU", "data_type": "actual_load"}
@@ -124,6 +125,18 @@ async def test_latest(live_api: LiveApi) -> None:
     assert body["timestamp"] == "2025-10-26T00:15:00+00:00"
     assert body["value"] == 1009.0
     assert body["series"]["unit"] == "MAW"
+
+
+async def test_latest_answers_are_reused_for_the_configured_seconds(sqlite_url: str) -> None:
+    async with serve(api_settings(sqlite_url, api={"latest_cache_seconds": 0.5})) as api:
+        await seed(api.container, series(DST_END, 1))
+        first = (await api.http.get("/api/v1/energy-data/latest", params=WINDOW)).json()
+        await seed(api.container, series(DST_END, 2))
+        again = (await api.http.get("/api/v1/energy-data/latest", params=WINDOW)).json()
+        assert again["timestamp"] == first["timestamp"] == "2025-10-25T22:00:00+00:00"
+        await asyncio.sleep(0.6)
+        fresh = (await api.http.get("/api/v1/energy-data/latest", params=WINDOW)).json()
+        assert fresh["timestamp"] == "2025-10-25T22:15:00+00:00"
 
 
 async def test_daily_aggregates_follow_the_local_calendar_across_dst(live_api: LiveApi) -> None:

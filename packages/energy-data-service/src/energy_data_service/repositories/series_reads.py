@@ -13,6 +13,7 @@ same SQL runs on SQLite, which has no time-zone support, and on PostgreSQL.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from sqlalchemy.sql import ColumnElement
 from energy_data_service.db.tables import UtcDateTime, energy_points
 
 points = energy_points.c
+
+LatestPoint = tuple["SeriesKey", datetime, float]
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,10 @@ def _series_filter(series: SeriesKey) -> list[ColumnElement[bool]]:
 class SeriesReadRepository:
     """Read-only queries over ``energy_points`` for the API."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, latest_cache_seconds: float = 0.0) -> None:
         self._engine = engine
+        self._latest_ttl = latest_cache_seconds
+        self._latest_cache: dict[tuple[str, str], tuple[float, LatestPoint | None]] = {}
 
     async def series_in_range(
         self, area_code: str, data_type: str, start: datetime | None, end: datetime | None
@@ -130,14 +135,25 @@ class SeriesReadRepository:
                 return
             after = batch[-1][0]
 
-    async def latest(
-        self, area_code: str, data_type: str
-    ) -> tuple[SeriesKey, datetime, float] | None:
+    async def latest(self, area_code: str, data_type: str) -> LatestPoint | None:
         """The most recent point of any series of an area × data type (first sequence on ties).
 
-        The newest timestamp comes from the index alone (``max``); only the few rows at that
-        instant are then ordered, so the answer costs the same for a day or a decade of data.
+        Polled by many clients at once while it changes every 15 minutes at most, so the answer
+        is kept for ``latest_cache_seconds`` (it may lag a new point by that much).
         """
+        key = (area_code, data_type)
+        now = time.monotonic()
+        cached = self._latest_cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = await self._latest_from_database(area_code, data_type)
+        if self._latest_ttl > 0:
+            self._latest_cache[key] = (now + self._latest_ttl, found)
+        return found
+
+    async def _latest_from_database(self, area_code: str, data_type: str) -> LatestPoint | None:
+        # The newest timestamp comes from the index alone (``max``); only the few rows at that
+        # instant are then ordered, so the answer costs the same for a day or a decade of data.
         this_series = (points.area_code == area_code, points.data_type == data_type)
         newest = select(func.max(points.timestamp)).where(*this_series).scalar_subquery()
         query = (
