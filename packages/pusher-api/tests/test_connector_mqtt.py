@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,9 +36,9 @@ from .connector_harness import (
     Device,
     StatusReader,
     body,
+    connector_in_thread,
     connector_settings,
     device,
-    running_connector,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mqtt]
@@ -51,9 +50,9 @@ def settings(dev_broker: DevBroker) -> MqttConnectorSettings:
 
 
 @pytest.fixture(scope="module")
-def connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Popen[bytes]]:
-    with running_connector(settings) as process:
-        yield process
+def connector(settings: MqttConnectorSettings) -> Iterator[None]:
+    with connector_in_thread(settings):
+        yield
 
 
 @pytest.fixture
@@ -77,7 +76,7 @@ async def statuses(settings: MqttConnectorSettings) -> AsyncIterator[StatusReade
 
 
 async def test_command_reaches_its_device_with_its_qos_and_is_reported_delivered(
-    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
+    connector: None, commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         sent = [
@@ -112,7 +111,7 @@ async def test_command_reaches_its_device_with_its_qos_and_is_reported_delivered
 
 
 async def test_retained_command_reaches_a_device_that_subscribes_later(
-    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
+    connector: None, commands: CommandWriter, statuses: StatusReader
 ) -> None:
     device_id = f"late-{uuid.uuid4().hex[:10]}"
     command = await commands.send(device_id, retain=True, command_type="set_config")
@@ -128,7 +127,7 @@ async def test_retained_command_reaches_a_device_that_subscribes_later(
 
 
 async def test_not_retained_command_is_not_kept_for_late_subscribers(
-    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
+    connector: None, commands: CommandWriter, statuses: StatusReader
 ) -> None:
     device_id = f"late-{uuid.uuid4().hex[:10]}"
     first = await commands.send(device_id, retain=False)
@@ -140,7 +139,7 @@ async def test_not_retained_command_is_not_kept_for_late_subscribers(
 
 
 async def test_expired_command_is_not_published_and_is_reported_expired(
-    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
+    connector: None, commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         stale = await commands.send(
@@ -163,7 +162,7 @@ async def test_expired_command_is_not_published_and_is_reported_expired(
 
 
 async def test_commands_for_other_protocols_are_left_to_their_connectors(
-    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
+    connector: None, commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         coap = await commands.send(dev.device_id, protocol="coap")
@@ -175,7 +174,7 @@ async def test_commands_for_other_protocols_are_left_to_their_connectors(
 
 
 async def test_device_replies_become_succeeded_or_failed(
-    connector: subprocess.Popen[bytes], commands: CommandWriter, statuses: StatusReader
+    connector: None, commands: CommandWriter, statuses: StatusReader
 ) -> None:
     async with device() as dev:
         ok, broken, correlated = [await commands.send(dev.device_id) for _ in range(3)]
@@ -211,7 +210,7 @@ async def _reply_with_correlation(dev: Device, request_id: str) -> None:
 
 
 async def test_offsets_are_committed_once_the_status_is_on_kafka(
-    connector: subprocess.Popen[bytes],
+    connector: None,
     settings: MqttConnectorSettings,
     commands: CommandWriter,
     statuses: StatusReader,
