@@ -153,11 +153,10 @@ async def test_resume_after_sigkill_matches_an_uninterrupted_run(
 
     fake_platform.latency = 0.0
     fake_platform.clear()
-    resumed = subprocess.run(
-        [*command, "--resume"], env=cli_env, capture_output=True, text=True, timeout=120
-    )
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "done" in resumed.stdout
+    service = backfill_service(container, client)
+    resumed = await service.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END, resume=True)
+    assert resumed.status == "done"
+    assert resumed.series[0].skipped == done_at_kill
     assert len(fake_platform.requests) == 12 - done_at_kill  # done chunks are not fetched again
     assert await _done_chunks(container) == 12
 

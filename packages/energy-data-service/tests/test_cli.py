@@ -222,3 +222,18 @@ def test_help_says_dates_are_utc_and_db_upgrade_works(sqlite_env: dict[str, str]
     code, output = invoke(sqlite_env, "db", "upgrade")
     assert code == 0, output
     assert "up to date" in output
+
+
+def test_backfill_resume_skips_stored_chunks(
+    sqlite_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    args = ("backfill", "--area", "NL", "--data-type", "actual_load")
+    window = ("--start", "2024-01-01", "--end", "2024-03-01")
+    code, output = invoke(sqlite_env, *args, *window)
+    assert code == 0, output
+    assert "Backfill job 1: done" in output
+    fake_platform.clear()
+    code, output = invoke(sqlite_env, *args, *window, "--resume")
+    assert code == 0, output
+    assert fake_platform.requests == []
+    assert "100.0%" in output
