@@ -84,7 +84,10 @@ async def test_prices_over_a_year_in_100_day_chunks_keep_every_hour_once(
     assert [p.start for p in points] == grid(start, end, HOUR)
     assert len(points) == 8784
     assert all(p.value == value_at(p.start) for p in points)
-    assert len(platform.requests) == 4
+    # four chunks; the three full ones (100 daily series) ask for a second page, which is empty
+    assert len(platform.requests_for(offset="0")) == 4
+    assert len(platform.requests_for(offset="100")) == 3
+    assert len(platform.requests) == 7
 
 
 async def test_price_chunks_that_start_mid_day_do_not_double_the_day(

@@ -220,6 +220,28 @@ async def test_offset_paging_that_ends_on_a_full_page_stops_at_no_data(
     assert [r.params["offset"] for r in platform.requests] == ["0", "100", "200"]
 
 
+async def test_paging_stops_when_the_platform_ignores_offset(
+    platform: FakePlatform, make_client: ClientFactory
+) -> None:
+    """A platform that answers every offset with the same full page must not loop 49 times."""
+    amsterdam = Area.NL.time_zone
+    start, end = datetime(2024, 1, 1, tzinfo=amsterdam), datetime(2024, 4, 10, tzinfo=amsterdam)
+    query = Query.build("day_ahead_prices", "NL", start, end)  # 100 days: one full chunk
+    first = await make_client().fetch(query)
+    platform.clear()
+    platform.add_response({"documentType": "A44"}, Reply.xml(first_page(platform, query)))
+    documents = await make_client().fetch(query)
+    assert len(all_points(documents)) == 100 * 24 - 1  # 31 March has 23 hours
+    assert [r.params["offset"] for r in platform.requests] == ["0", "100"]
+    assert all_points(documents) == all_points(first)
+
+
+def first_page(platform: FakePlatform, query: Query) -> bytes:
+    from entsoe_client.testing import generate_document
+
+    return generate_document(query.to_params(query.start, query.end))
+
+
 @pytest.mark.parametrize("status", [200, 400])
 async def test_no_matching_data_is_an_empty_result(
     platform: FakePlatform, make_client: ClientFactory, status: int

@@ -36,6 +36,7 @@ from entsoe_client.splitting import (
     halve,
     merge_documents,
     page_offsets,
+    series_identity,
 )
 from entsoe_client.transport import PlatformResponse, PlatformTransport, RequestPacer
 
@@ -179,20 +180,32 @@ class EntsoeClient:
     ) -> tuple[list[MarketDocument], float]:
         """The documents answering raw ``params`` and the time the answers took (ms).
 
-        With ``paged``, reads ``offset`` pages of 100 documents until a short page; a range
-        with more documents than the platform pages (4,900) raises ``RequestTooLargeError``.
+        With ``paged``, reads ``offset`` pages until one is not full (fewer than 100
+        documents and 100 series, the platform's "instances") or adds nothing new (a platform
+        that ignores ``offset``); a range with more than the platform pages (offset 4800)
+        raises ``RequestTooLargeError``.
         """
         if not paged:
             response = await self._transport.get(params)
             return documents_from_answer(response), response.elapsed_ms
         documents: list[MarketDocument] = []
+        seen: set[tuple[object, ...]] = set()
         total_ms = 0.0
         for offset in page_offsets(PAGE_SIZE):
             response = await self._transport.get({**params, "offset": str(offset)})
             page = documents_from_answer(response)
-            documents.extend(page)
             total_ms += response.elapsed_ms
-            if len(page) < PAGE_SIZE:
+            keys = {
+                (series_identity(d, ts), p.start)
+                for d in page
+                for ts in d.series
+                for p in ts.points
+            }
+            if not keys - seen:
+                return documents, total_ms
+            seen |= keys
+            documents.extend(page)
+            if max(len(page), sum(len(d.series) for d in page)) < PAGE_SIZE:
                 return documents, total_ms
         raise RequestTooLargeError(
             "The range holds more documents than the platform pages (offset 0..4800)."

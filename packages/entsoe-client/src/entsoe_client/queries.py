@@ -80,7 +80,8 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
     DataType.forecast_margin: PlatformRule(
         "A70", "A33", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_YEAR
     ),
-    # Prices: one series per day and at most 100 series ("instances") per answer.
+    # Prices: one series per day and at most 100 series ("instances") per answer; the platform
+    # pages them with offset (DE_LU publishes two sequences, so 100 days can be 200 series).
     DataType.day_ahead_prices: PlatformRule(
         "A44",
         None,
@@ -88,6 +89,7 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
         frozenset({AreaKind.BIDDING_ZONE}),
         Span(days=100),
         extra_params=(("contract_MarketAgreement.type", "A01"),),
+        paged=True,
     ),
     # Generation per type: ~20 production types, and since late 2025 the platform counts
     # instances per day too; one day per request stays under the limit for every zone.

@@ -303,6 +303,8 @@ class FakePlatform:
         paged = self._paged_reply(params)
         if paged is not None:
             return Reply(delay=delay, **_as_fields(paged))
+        if int(params.get("offset") or 0) > 0:  # a generated answer is always one page
+            return Reply(delay=delay, **_as_fields(Reply.no_data()))
         body = generate_document(
             params,
             resolution=self.resolution,
