@@ -237,3 +237,10 @@ def test_backfill_resume_skips_stored_chunks(
     assert code == 0, output
     assert fake_platform.requests == []
     assert "100.0%" in output
+
+
+def test_wrong_token_while_filling_gaps_of_several_areas(sqlite_env: dict[str, str]) -> None:
+    env = {**sqlite_env, "ENTSOE__API_TOKEN": "not-the-token"}
+    code, output = invoke(env, "collect", "--area", "FR", "--area", "NL", "--area", "DE_LU")
+    assert code == 3, output
+    assert "rejected the API token" in output

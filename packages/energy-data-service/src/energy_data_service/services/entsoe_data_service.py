@@ -164,8 +164,13 @@ class EntsoEDataService:
                     for data_type in chosen_types
                 ]
 
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one_area(area)) for area in chosen_areas]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one_area(area)) for area in chosen_areas]
+        except ExceptionGroup as failed:
+            # a rejected token stops every area; callers expect the error itself, not a group
+            rejected = failed.subgroup(AuthenticationError)
+            raise _first_leaf(rejected or failed) from None
         return [result for task in tasks for result in task.result()]
 
     # -- shared ------------------------------------------------------------------------------
@@ -219,3 +224,8 @@ class EntsoEDataService:
         )
         if rejected is not None:
             raise rejected  # a wrong token stops the whole run (recorded above for alerting)
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
