@@ -3,7 +3,8 @@
 Routes never build anything themselves; they receive what the composition root (``container``)
 built, so the API and the scheduler share one engine and one set of services. Every dependency
 is ``async def``: FastAPI runs plain ``def`` dependencies in a worker thread, which costs more
-than the lookup itself on a hot route like ``/latest``.
+than the lookup itself on a hot route like ``/latest``; and each reads the container from the
+request directly, because every level of nested dependencies costs time on every request.
 """
 
 from __future__ import annotations
@@ -30,20 +31,20 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def get_settings(container: ContainerDep) -> Settings:
-    return container.settings
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.container.settings  # type: ignore[no-any-return]
 
 
-async def get_series_reads(container: ContainerDep) -> SeriesReadRepository:
-    return container.series_reads
+async def get_series_reads(request: Request) -> SeriesReadRepository:
+    return request.app.state.container.series_reads  # type: ignore[no-any-return]
 
 
-async def get_scheduler(container: ContainerDep) -> SchedulerService:
-    return container.scheduler
+async def get_scheduler(request: Request) -> SchedulerService:
+    return request.app.state.container.scheduler  # type: ignore[no-any-return]
 
 
-async def get_job_executions(container: ContainerDep) -> JobExecutionRepository:
-    return container.job_executions
+async def get_job_executions(request: Request) -> JobExecutionRepository:
+    return request.app.state.container.job_executions  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -59,9 +60,10 @@ _api_key_header = APIKeyHeader(
 
 
 async def require_api_key(
-    settings: SettingsDep, key: Annotated[str | None, Security(_api_key_header)]
+    request: Request, key: Annotated[str | None, Security(_api_key_header)]
 ) -> None:
     """Check ``X-API-Key`` against ``API__KEYS`` in constant time; open when no keys are set."""
+    settings: Settings = request.app.state.container.settings
     keys = [secret.get_secret_value() for secret in settings.api.keys]
     if not keys:
         return
