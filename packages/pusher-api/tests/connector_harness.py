@@ -39,6 +39,8 @@ def connector_settings(bootstrap_servers: str) -> MqttConnectorSettings:
         kafka_command_topic=f"commands-{suffix}",
         kafka_status_topic=f"status-{suffix}",
         kafka_connector_group=f"connector-{suffix}",
+        # Its own share group: replies never go to a connector of another test run.
+        mqtt_share_group=f"connector-{suffix}",
         mqtt_host=MQTT_HOST,
         mqtt_port=MQTT_PORT,
     )
@@ -69,6 +71,7 @@ def running_connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Po
         **os.environ,
         "KAFKA_COMMAND_TOPIC": settings.kafka_command_topic,
         "KAFKA_STATUS_TOPIC": settings.kafka_status_topic,
+        "MQTT_SHARE_GROUP": settings.mqtt_share_group,
     }
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

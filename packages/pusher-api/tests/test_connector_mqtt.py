@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import aiomqtt
 import pytest
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pusher_api.cli import app as cli
 from pusher_api.connector.device_protocol import (
@@ -251,6 +253,25 @@ def test_cli_rejects_a_bad_setting_with_a_clear_message(monkeypatch: pytest.Monk
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI configures logging for its process; in-process runs must not leave that behind
+    (a handler on CliRunner's closed stream breaks every later log line)."""
+    names = ["", "aiokafka", "uvicorn", "uvicorn.error", "uvicorn.access"]
+    saved = {
+        name: (logger.handlers[:], logger.level, logger.propagate)
+        for name in names
+        for logger in [logging.getLogger(name)]
+    }
+    yield
+    for name, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = handlers, propagate
+        logger.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_cli_says_when_kafka_is_unreachable() -> None:
     result = CliRunner().invoke(cli, ["connector", "mqtt", "--bootstrap-servers", "127.0.0.1:1"])
     assert result.exit_code == 1

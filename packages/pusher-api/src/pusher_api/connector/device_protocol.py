@@ -35,8 +35,7 @@ from pusher_api.messages import DEVICE_ID_PATTERN
 
 COMMANDS_TOPIC = "devices/{device_id}/commands"
 RESPONSES_TOPIC = "devices/{device_id}/responses"
-# A shared subscription: several connector instances split the replies between them.
-RESPONSES_SUBSCRIPTION = "$share/pusher-connector/devices/+/responses"
+RESPONSES_FILTER = "devices/+/responses"
 
 _FORBIDDEN_IN_TOPIC_LEVEL = ("/", "+", "#", "\x00")
 
@@ -61,6 +60,11 @@ class DeviceReply(BaseModel):
         if isinstance(data, dict) and "status" not in data and isinstance(success, bool):
             return {**data, "status": "succeeded" if success else "failed"}
         return data
+
+
+def responses_subscription(share_group: str) -> str:
+    """A shared subscription: the connectors of one group split the replies between them."""
+    return f"$share/{share_group}/{RESPONSES_FILTER}"
 
 
 def commands_topic(device_id: str) -> str:

@@ -24,13 +24,13 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from pusher_api.connector.device_protocol import (
-    RESPONSES_SUBSCRIPTION,
     InvalidReplyError,
     command_message,
     command_properties,
     commands_topic,
     device_id_from_responses_topic,
     parse_reply,
+    responses_subscription,
 )
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.messages import CommandStatus, DeviceCommand, Protocol, StatusReport
@@ -128,7 +128,7 @@ class MqttConnector:
         mqtt: aiomqtt.Client,
         stop: asyncio.Event,
     ) -> None:
-        await mqtt.subscribe(RESPONSES_SUBSCRIPTION, qos=1)
+        await mqtt.subscribe(responses_subscription(self._settings.mqtt_share_group), qos=1)
         replies = asyncio.create_task(self._forward_replies(mqtt, producer))
         try:
             while not stop.is_set():

@@ -28,6 +28,9 @@ class MqttConnectorSettings(BaseSettings):
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
+    # Connectors in one share group split the device replies between them (MQTT shared
+    # subscription); fleets that report to different Kafka clusters need different groups.
+    mqtt_share_group: str = Field(default="pusher-connector", pattern=r"^[^/+#]+$")
     # A publish not acknowledged by the MQTT broker in this time counts as a lost connection.
     mqtt_publish_timeout_s: float = Field(default=10.0, gt=0)
 
