@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.db.tables import energy_points
+from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.quality import QualityRepository
 from energy_data_service.services.data_quality_service import DataQualityService
 from energy_data_service.services.entsoe_data_service import EntsoEDataService
@@ -77,3 +78,47 @@ async def test_gaps_are_scored_then_refetched(monitored: Container, fake_platfor
         [series] = next_day.series
         assert series.quality.present == 0
         assert series.trend == -100.0
+
+
+async def test_a_series_replaced_by_another_resolution_is_not_scored_as_missing(
+    monitored: Container,
+):
+    """Day-ahead prices moved from PT60M to PT15M (SDAC, 2025-10-01): only the live one counts."""
+    fetched = datetime(2025, 10, 2, tzinfo=UTC)
+    eic = "10Y1001A1001A82H"
+
+    def price(resolution: str, start: datetime, count: int, step: timedelta) -> list[EnergyPoint]:
+        return [
+            EnergyPoint(
+                eic,
+                "day_ahead_prices",
+                "A62",
+                resolution,
+                1,
+                start + i * step,
+                80.0 + i % 7,
+                "EUR/MWH",
+                "A01",
+                "doc",
+                1,
+                fetched,
+                fetched,
+            )
+            for i in range(count)
+        ]
+
+    # 2025-09-30 and 2025-10-01 are local Berlin days starting at 22:00 UTC the day before.
+    await monitored.points.upsert(
+        price("PT60M", datetime(2025, 9, 29, 22, tzinfo=UTC), 24, timedelta(hours=1))
+        + price("PT15M", datetime(2025, 9, 30, 22, tzinfo=UTC), 96, timedelta(minutes=15))
+    )
+    report = await monitored.quality_service.report(
+        date(2025, 10, 1), ["DE_LU"], ["day_ahead_prices"]
+    )
+    assert [(s.resolution, s.quality.present, s.quality.score) for s in report.series] == [
+        ("PT15M", 96, 100.0)
+    ]
+    before = await monitored.quality_service.report(
+        date(2025, 9, 30), ["DE_LU"], ["day_ahead_prices"]
+    )
+    assert [(s.resolution, s.quality.present) for s in before.series] == [("PT60M", 24)]

@@ -162,10 +162,15 @@ class DataQualityService:
                 if not stored:
                     without.append(f"{area_label(area.eic)}/{data_type}")
                     continue
-                for series, observations in sorted(stored.items()):
-                    results.append(
-                        self._assess(series, observations, day, zone, start, end, actual_day)
-                    )
+                assessed = [
+                    self._assess(series, observations, day, zone, start, end, actual_day)
+                    for series, observations in sorted(stored.items())
+                ]
+                # A series that ended (prices went from PT60M to PT15M on 2025-10-01) is not
+                # missing data while another series of the same area and type covers the day.
+                if any(a.quality.present for a in assessed):
+                    assessed = [a for a in assessed if a.quality.present]
+                results.extend(assessed)
         previous = await self._repository.scores(
             day - timedelta(days=TREND_DAYS), day - timedelta(days=1)
         )
@@ -173,8 +178,7 @@ class DataQualityService:
         for score in previous:
             by_series.setdefault(score.series, []).append(score.score)
         results = [
-            replace(r, trend=trend(r.quality.score, by_series.get(_id(r), [])))
-            for r in results
+            replace(r, trend=trend(r.quality.score, by_series.get(_id(r), []))) for r in results
         ]
         now = self._clock()
         await self._repository.save([_stored(r, now) for r in results])
