@@ -27,7 +27,7 @@ from pusher_api.messages import CommandStatus, DeviceCommand, StatusReport
 
 MQTT_HOST = "127.0.0.1"
 MQTT_PORT = 1883
-TIMEOUT_S = 10.0
+TIMEOUT_S = 20.0
 
 
 def connector_settings(bootstrap_servers: str) -> MqttConnectorSettings:

@@ -165,9 +165,12 @@ async def test_a_retained_command_for_an_offline_device_expires_on_the_broker_to
         )
     )
     try:
-        await _wait_for_status(pusher, accepted.request_id, CommandStatus.delivered)
+        delivered = await _wait_for_status(pusher, accepted.request_id, CommandStatus.delivered)
         final = await pusher.wait_for_final_status(accepted.request_id, timeout=TIMEOUT_S)
-        await asyncio.sleep(0.2)  # past the MQTT message expiry interval (ceil of 1 s) as well
+        # The message expiry interval is at most 1 s, counted from the publish (before delivered).
+        assert delivered.delivered_at is not None
+        published_until = (delivered.delivered_at - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(0.0, published_until + 1.2))
         # The retained copy carried a message expiry: Mosquitto dropped it, the device that comes
         # online now gets no stale command.
         async with device(device_id) as dev:
