@@ -1,0 +1,66 @@
+"""``/api/v1/backfill`` and ``/api/v1/coverage`` against the platform stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from energy_data_service.settings import Settings
+from entsoe_client.testing import FakePlatform
+
+from .conftest import DE_LU, serve
+
+
+async def test_a_backfill_runs_in_the_background_and_fills_coverage(
+    settings: Settings, fake_platform: FakePlatform
+) -> None:
+    settings.scheduler.enabled = False  # the schedule stays out of this test
+    window = {"start_time": "2026-09-01T00:00:00Z", "end_time": "2026-10-01T00:00:00Z"}
+    async with serve(settings) as api:
+        before = (await api.http.get("/api/v1/coverage", params=window)).json()
+        (series,) = before["series"]
+        assert series["area_code"] == DE_LU
+        assert series["percent_complete"] == 0.0
+        assert series["gaps"] == [{"start": "2026-09-01T00:00:00Z", "end": "2026-10-01T00:00:00Z"}]
+
+        started = await api.http.post(
+            "/api/v1/backfill",
+            json={
+                "areas": ["DE_LU"],
+                "data_types": ["actual_load"],
+                "start": "2026-09-01",
+                "end": "2026-10-01",
+            },
+        )
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        deadline = time.monotonic() + 60
+        while (job := (await api.http.get(f"/api/v1/backfill/{job_id}")).json())[
+            "status"
+        ] == "running":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        assert job["status"] == "done", job
+        assert job["chunks"] == {"done": 1}
+        listed = (await api.http.get("/api/v1/backfill")).json()
+        assert [b["id"] for b in listed] == [job_id]
+        after = (await api.http.get("/api/v1/coverage", params=window)).json()
+        assert after["series"][0]["percent_complete"] == 100.0
+        assert after["series"][0]["gaps"] == []
+
+        cancel = await api.http.post(f"/api/v1/backfill/{job_id}/cancel")
+        assert cancel.status_code == 409
+        assert "not running" in cancel.json()["detail"]
+        missing = await api.http.get("/api/v1/backfill/999")
+        assert missing.status_code == 404
+        bad = await api.http.post(
+            "/api/v1/backfill",
+            json={
+                "areas": ["XX"],
+                "data_types": ["actual_load"],
+                "start": "2026-01-02",
+                "end": "2026-01-01",
+            },
+        )
+        assert bad.status_code == 400
+        assert "unknown area 'XX'" in bad.json()["detail"]
