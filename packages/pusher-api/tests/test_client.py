@@ -4,10 +4,12 @@ one typed error per failure the API can answer with."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from pusher_api.client import (
@@ -24,6 +26,7 @@ from pusher_api.client import (
     RateLimitedError,
     StatusTimeoutError,
     TransportError,
+    UnexpectedResponseError,
 )
 from pusher_api.messages import DeviceCommand, Priority
 from pusher_api.testing.kafka import read_topic
@@ -216,3 +219,34 @@ def test_errors_carry_the_services_message_not_a_traceback(start_api: StartApi) 
         pusher.send_command({"device_id": "x"})
     assert str(error.value).startswith("HTTP 422: the command was rejected: command_type:")
     json.dumps([str(field) for field in error.value.errors])  # plain, printable values
+
+
+class _NotPusher(BaseHTTPRequestHandler):
+    """Some other HTTP service: answers 200 with JSON that is not the Pusher API's."""
+
+    def do_GET(self) -> None:
+        body = b'{"hello": "world"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_server_that_is_not_the_pusher_api_is_unexpected_response_error() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotPusher)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with (
+            PusherClient(f"http://127.0.0.1:{server.server_address[1]}") as pusher,
+            pytest.raises(UnexpectedResponseError) as error,
+        ):
+            pusher.health()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "not a Health" in str(error.value)
