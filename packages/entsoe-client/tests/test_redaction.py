@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from entsoe_client.client import EntsoeClient
 from entsoe_client.exceptions import EntsoeError
 from entsoe_client.queries import Query
 from entsoe_client.redaction import RedactingFilter, redact
@@ -86,3 +87,22 @@ async def test_event_hooks_of_the_clients_own_pool_never_see_the_token(
     assert urls
     assert all(TOKEN not in url for url in urls)
     assert platform.requests[0].params["securityToken"] == TOKEN
+
+
+async def test_a_shared_http_client_works_and_its_logs_are_redacted(
+    platform: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With a caller's pool the token must travel in the URL; httpx's log line is masked."""
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)
+    async with httpx.AsyncClient() as shared:
+        client = EntsoeClient(TOKEN, base_url=platform.url, http_client=shared)
+        documents = await client.fetch(QUERY)
+        await client.aclose()
+        assert not shared.is_closed  # the caller's pool stays open
+    assert sum(len(ts.points) for d in documents for ts in d.series) == 24
+    assert platform.requests[0].params["securityToken"] == TOKEN
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any("securityToken=***" in line for line in lines)
+    assert all(TOKEN not in line for line in lines)
+    assert TOKEN not in caplog.text
