@@ -28,6 +28,7 @@ from pusher_api.connector.mqtt import MqttConnector
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.dev_broker import DevBroker
 from pusher_api.messages import CommandStatus
+from pusher_api.testing.tcp_proxy import KafkaProxy
 from typer.testing import CliRunner
 
 from .connector_harness import (
@@ -402,3 +403,48 @@ def test_device_replies_that_break_the_contract_say_why(payload: bytes, reason: 
 def test_replies_on_foreign_topics_are_refused(topic: str) -> None:
     with pytest.raises(InvalidReplyError):
         device_id_from_responses_topic(topic)
+
+
+async def test_commands_written_while_the_connector_lost_kafka_are_delivered_after_it_returns(
+    dev_broker: DevBroker,
+) -> None:
+    """The connector reaches Kafka through a proxy that is cut; the broker keeps its data."""
+    with KafkaProxy(dev_broker.bootstrap_servers) as proxy:
+        settings = connector_settings(dev_broker.bootstrap_servers)
+        through_proxy = settings.model_copy(
+            update={"kafka_bootstrap_servers": proxy.bootstrap_servers}
+        )
+        stop = asyncio.Event()
+        running = asyncio.create_task(MqttConnector(through_proxy).run(stop))
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        consumer = AIOKafkaConsumer(
+            settings.kafka_status_topic,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+        )
+        await producer.start()
+        await consumer.start()
+        try:
+            commands = CommandWriter(producer, settings.kafka_command_topic)
+            statuses = StatusReader(consumer)
+            async with device() as dev:
+                before = await commands.send(dev.device_id)
+                await statuses.wait_for(before.request_id, CommandStatus.delivered, timeout=60)
+                await dev.next_command()
+
+                await asyncio.to_thread(proxy.cut)
+                during = [await commands.send(dev.device_id, payload={"n": n}) for n in range(3)]
+                await asyncio.sleep(1.0)
+                await asyncio.to_thread(proxy.restore)
+
+                received = [body(await dev.next_command()) for _ in during]
+                for command in during:
+                    await statuses.wait_for(command.request_id, CommandStatus.delivered, timeout=60)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 60)
+            await consumer.stop()
+            await producer.stop()
+
+    first_seen = list(dict.fromkeys(message["request_id"] for message in received))
+    assert first_seen == [command.request_id for command in during]
