@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -13,12 +14,41 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
 
 def free_port() -> int:
@@ -50,11 +80,11 @@ class Mailbox:
 class SmtpServer:
     """aiosmtpd on a free loopback port; optionally requires a login (over plain SMTP)."""
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None, **tls: Any) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
         self.credentials = credentials
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = dict(tls)
         if credentials is not None:
             kwargs.update(
                 authenticator=self._authenticate, auth_required=True, auth_require_tls=False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ssl
 from datetime import UTC, datetime
 
 import aiosmtplib
@@ -18,7 +19,7 @@ from energy_data_service.alerts.channels.webhook import (
 from energy_data_service.alerts.notice import Notice
 
 from .conftest import WEBHOOK_SECRET
-from .receivers import SmtpServer, WebhookReceiver, free_port
+from .receivers import SmtpServer, WebhookReceiver, free_port, self_signed_certificate
 
 NOTICE = Notice(
     kind="opened",
@@ -84,6 +85,7 @@ def email_channel(port: int, **overrides: object) -> EmailChannel:
         "host": "127.0.0.1",
         "port": port,
         "security": "none",
+        "ca_file": None,
         "username": None,
         "password": None,
         "sender": "alerts@example.org",
@@ -118,3 +120,23 @@ async def test_email_logs_in_and_a_wrong_password_fails_without_retry():
 async def test_email_to_a_closed_port_raises_after_retries():
     with pytest.raises(aiosmtplib.SMTPConnectError):
         await email_channel(free_port()).send(NOTICE)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_email_over_starttls_and_implicit_tls_with_a_private_ca(tmp_path):
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with SmtpServer(tls_context=context, require_starttls=True) as server:
+        await email_channel(server.port, security="starttls", ca_file=str(cert)).send(NOTICE)
+        assert len(server.mailbox.messages) == 1
+        # Plain SMTP to a server that requires STARTTLS is refused.
+        with pytest.raises(aiosmtplib.SMTPException):
+            await email_channel(server.port, security="none").send(NOTICE)
+        # Without the CA the certificate is not trusted.
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await email_channel(server.port, security="starttls").send(NOTICE)
+        assert len(server.mailbox.messages) == 1
+    with SmtpServer(ssl_context=context) as server:
+        await email_channel(server.port, security="tls", ca_file=str(cert)).send(NOTICE)
+        assert len(server.mailbox.messages) == 1

@@ -63,6 +63,8 @@ class AlertSettings(BaseModel):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (trusted relay)."""
+    smtp_ca_file: str | None = None
+    """PEM file of the CA that signed a private relay's certificate (system CAs otherwise)."""
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     email_from: str = "energy-data@localhost"

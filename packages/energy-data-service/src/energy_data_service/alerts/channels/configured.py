@@ -29,6 +29,7 @@ def configured_channels(settings: AlertSettings) -> list[Channel]:
                 host=settings.smtp_host,
                 port=settings.smtp_port,
                 security=settings.smtp_security,
+                ca_file=settings.smtp_ca_file,
                 username=settings.smtp_username,
                 password=password.get_secret_value() if password else None,
                 sender=settings.email_from,

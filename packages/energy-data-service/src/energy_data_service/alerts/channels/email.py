@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -15,7 +16,7 @@ class EmailChannel:
     """Sends through one SMTP server with STARTTLS, implicit TLS or (trusted relays) neither.
 
     Connection problems, timeouts and 4xx (temporary) SMTP replies are retried; a 5xx reply such
-    as a refused login is permanent and fails at once.
+    as a refused login, or a certificate that is not trusted, is permanent and fails at once.
     """
 
     name = "email"
@@ -26,6 +27,7 @@ class EmailChannel:
         host: str,
         port: int,
         security: str,
+        ca_file: str | None,
         username: str | None,
         password: str | None,
         sender: str,
@@ -37,6 +39,7 @@ class EmailChannel:
         self._host = host
         self._port = port
         self._security = security
+        self._ca_file = ca_file
         self._username = username
         self._password = password
         self._sender = sender
@@ -69,6 +72,7 @@ class EmailChannel:
                 password=self._password,
                 use_tls=self._security == "tls",
                 start_tls=self._security == "starttls",
+                cert_bundle=self._ca_file,
                 timeout=self._timeout,
             )
 
@@ -78,6 +82,8 @@ class EmailChannel:
 
 
 def _retryable(error: BaseException) -> bool:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return False  # an untrusted certificate stays untrusted
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return 400 <= error.code < 500
     return isinstance(error, aiosmtplib.SMTPException | OSError | TimeoutError)
