@@ -21,6 +21,7 @@ from entsoe_client.exceptions import (
 )
 from entsoe_client.queries import Query
 from entsoe_client.testing import FakePlatform, Reply, value_at
+from entsoe_client.transport import parse_banned_until, parse_retry_after
 
 from .conftest import TOKEN, ClientFactory
 
@@ -315,3 +316,49 @@ async def test_convenience_methods_return_series(
     assert flows[0].out_domain == Area.DE_LU.eic
     flow_request = platform.requests_for(documentType="A11")[0]
     assert flow_request.params["out_Domain"] == Area.DE_LU.eic
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("7", 7.0),
+        ("0.5", 0.5),
+        ("Sun, 22 Nov 2026 03:10:30 GMT", 30.0),
+        ("Sun, 22 Nov 2026 03:09:00 GMT", 0.0),  # in the past: no wait
+        ("soon", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_http_date(
+    header: str | None, expected: float | None
+) -> None:
+    now = datetime(2026, 11, 22, 3, 10, tzinfo=UTC)
+    assert parse_retry_after(header, now) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Requester banned until 2026-11-22T03:20:00Z",
+        "<html><body>Max allowed ... Requester banned until 2026-11-22T03:20:00Z</body></html>",
+        "Requester banned until 2026-11-22 03:20:00 UTC.",
+        "requester BANNED until: Sun, 22 Nov 2026 03:20:00 GMT\n",
+    ],
+)
+def test_ban_end_is_read_from_the_platforms_text(text: str) -> None:
+    assert parse_banned_until(text) == datetime(2026, 11, 22, 3, 20, tzinfo=UTC)
+
+
+def test_text_without_a_ban_has_no_ban_end() -> None:
+    assert parse_banned_until("Max allowed requests per minute is 400") is None
+    assert parse_banned_until("Requester banned until later") is None
+
+
+async def test_429_without_retry_after_waits_the_backoff_cap(
+    platform: FakePlatform, make_client: ClientFactory
+) -> None:
+    platform.enqueue(Reply.rate_limited(retry_after=None))
+    started = time.monotonic()
+    await make_client(backoff_max=0.3).fetch(load_query(days=1))
+    assert time.monotonic() - started >= 0.3
+    assert [r.status for r in platform.requests] == [429, 200]

@@ -32,7 +32,7 @@ from entsoe_client.redaction import install_log_redaction, redact, register_secr
 
 logger = logging.getLogger("entsoe_client")
 
-_BANNED_UNTIL = re.compile(r"banned until\s*:?\s*([0-9][^<\n]*?)\s*(?:</|\.?\s*$|\n)", re.I)
+_BANNED_UNTIL = re.compile(r"banned until\s*:?\s*([^<\n]+?)\s*(?:</|\.?\s*$|\n)", re.I)
 
 
 class RequestPacer:
