@@ -88,7 +88,7 @@ async def enable_timescaledb(engine: AsyncEngine) -> bool:
             "ALTER TABLE energy_points SET (timescaledb.compress,"
             " timescaledb.compress_segmentby = 'area_code, data_type, business_type,"
             " resolution, classification_sequence',"
-            " timescaledb.compress_orderby = 'timestamp')",
+            " timescaledb.compress_orderby = '\"timestamp\"')",
         ),
         (
             "SELECT 1 FROM timescaledb_information.jobs"
