@@ -247,8 +247,7 @@ class CommandStore:
             f"sent_at = {marks[2]}, status = CASE WHEN status = 'queued' THEN 'sent' "
             f"ELSE status END WHERE request_id = {marks[3]}"
         )
-        self._queued = GroupCommit[dict[str, Any]](self.add_queued)
-        self._sent = GroupCommit[SentAck](self.mark_sent)
+        self._grouped = GroupCommit[dict[str, Any] | SentAck](self._write_group)
 
     @classmethod
     async def open(cls, url: str) -> CommandStore:
@@ -283,40 +282,49 @@ class CommandStore:
     # --- writes from the API -------------------------------------------------------------
 
     async def add_queued(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert commands in state queued (one executemany); rows are `commands` columns.
-
-        Hot path of every command: one driver-level executemany, skipping SQLAlchemy's per-row
-        parameter processing, which costs more than SQLite's insert itself.
-        """
-        if not rows:
-            return
-        to_db = self._db_time
-        params = [
-            tuple(
-                to_db(row.get(column)) if column in _TIME_COLUMNS else row.get(column)
-                for column in _QUEUED_COLUMNS
-            )
-            for row in rows
-        ]
-        async with self.engine.begin() as connection:
-            await connection.exec_driver_sql(self._insert_queued_sql, params)
-
-    async def add_queued_grouped(self, row: dict[str, Any]) -> None:
-        """`add_queued` for one command, committed together with concurrent callers' rows."""
-        await self._queued.submit(row)
+        """Insert commands in state queued (one executemany); rows are `commands` columns."""
+        await self._write(rows, [])
 
     async def mark_sent(self, acks: Sequence[SentAck]) -> None:
         """Record the broker's partition and offset; queued → sent (later states are kept)."""
-        if not acks:
-            return
-        to_db = self._db_time
-        params = [(a.partition, a.offset, to_db(a.at), a.request_id) for a in acks]
-        async with self.engine.begin() as connection:
-            await connection.exec_driver_sql(self._mark_sent_sql, params)
+        await self._write([], acks)
+
+    async def add_queued_grouped(self, row: dict[str, Any]) -> None:
+        """`add_queued` for one command, committed with concurrent callers' rows and acks."""
+        await self._grouped.submit(row)
 
     async def mark_sent_grouped(self, ack: SentAck) -> None:
-        """`mark_sent` for one command, committed together with concurrent callers' acks."""
-        await self._sent.submit(ack)
+        """`mark_sent` for one command, committed with concurrent callers' rows and acks."""
+        await self._grouped.submit(ack)
+
+    async def _write_group(self, items: list[dict[str, Any] | SentAck]) -> None:
+        rows = [item for item in items if isinstance(item, dict)]
+        acks = [item for item in items if isinstance(item, SentAck)]
+        await self._write(rows, acks)
+
+    async def _write(self, rows: Sequence[dict[str, Any]], acks: Sequence[SentAck]) -> None:
+        """New rows and acknowledgements in one transaction, each kind one executemany.
+
+        The hot path of every command, so driver-level statements: SQLAlchemy's per-row
+        parameter processing costs more than SQLite's insert itself. An ack always belongs to
+        a row committed earlier (the row is written before the record is sent).
+        """
+        if not rows and not acks:
+            return
+        to_db = self._db_time
+        async with self.engine.begin() as connection:
+            if rows:
+                params = [
+                    tuple(
+                        to_db(row.get(column)) if column in _TIME_COLUMNS else row.get(column)
+                        for column in _QUEUED_COLUMNS
+                    )
+                    for row in rows
+                ]
+                await connection.exec_driver_sql(self._insert_queued_sql, params)
+            if acks:
+                sent = [(a.partition, a.offset, to_db(a.at), a.request_id) for a in acks]
+                await connection.exec_driver_sql(self._mark_sent_sql, sent)
 
     async def mark_unpublished(self, request_ids: Sequence[str], detail: str) -> None:
         """Commands that certainly never reached Kafka: failed, and their idempotency key freed
