@@ -240,6 +240,8 @@ class DataQualityService:
 
     async def remediate(self, report: QualityReport) -> list[Remediation]:
         """Re-fetch every gap of the report through ``EntsoEDataService`` (one run per gap)."""
+        if not any(series.gaps for series in report.series):
+            return []
         if self._data_service is None:
             raise RuntimeError("remediation needs the ENTSO-E data service (no token?)")
         service = await self._data_service()

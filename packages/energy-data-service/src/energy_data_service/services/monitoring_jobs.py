@@ -11,10 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import structlog
+
 from energy_data_service.services.scheduler_service import ScheduledJob
 
 if TYPE_CHECKING:
     from energy_data_service.container import Container
+
+log = structlog.get_logger(__name__)
 
 
 def monitoring_jobs(container: Container) -> list[ScheduledJob]:
@@ -26,12 +30,16 @@ def monitoring_jobs(container: Container) -> list[ScheduledJob]:
         return 0
 
     async def daily_quality() -> int:
+        from energy_data_service.container import MissingTokenError
+
         service = container.quality_service
         report = await service.report(service.yesterday())
-        if container.collection_off_reason is None:
+        try:
             fixed = await service.remediate(report)
-            return sum(r.points for r in fixed)
-        return 0
+        except MissingTokenError:
+            log.info("quality.remediation_skipped", reason="no ENTSOE__API_TOKEN")
+            return 0
+        return sum(r.points for r in fixed)
 
     return [
         ScheduledJob(
