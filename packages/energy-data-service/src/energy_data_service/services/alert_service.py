@@ -103,8 +103,12 @@ class AlertService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def drain(self, within_seconds: float = 60.0) -> None:
-        """Wait (bounded) for evaluations started by runs, e.g. before the process exits."""
+    async def drain(self, within_seconds: float = 15.0) -> None:
+        """Wait (bounded) for evaluations started by runs, e.g. before the process exits.
+
+        A notice still undelivered when a short-lived command exits is picked up by the next
+        evaluation of the running service (undelivered notices stay pending).
+        """
         if self._background:
             await asyncio.wait(set(self._background), timeout=within_seconds)
 
