@@ -195,7 +195,4 @@ class AlertRepository:
                             error=row["error"],
                         )
                     )
-        return [
-            Alert(**dict(row), deliveries=deliveries[row["id"]])
-            for row in rows
-        ]
+        return [Alert(**dict(row), deliveries=deliveries[row["id"]]) for row in rows]
