@@ -209,7 +209,8 @@ def test_wrong_token_says_so_and_stores_nothing(sqlite_env: dict[str, str]) -> N
         "2024-01-02",
     )
     assert code == 3, output
-    assert "token" in output.lower()
+    assert "security token" in output
+    assert "Nothing was stored" in output
     assert "401" in output
     settings = Settings(database={"url": sqlite_env["DATABASE__URL"]})
     assert point_count(settings) == 0
@@ -243,4 +244,4 @@ def test_wrong_token_while_filling_gaps_of_several_areas(sqlite_env: dict[str, s
     env = {**sqlite_env, "ENTSOE__API_TOKEN": "not-the-token"}
     code, output = invoke(env, "collect", "--area", "FR", "--area", "NL", "--area", "DE_LU")
     assert code == 3, output
-    assert "rejected the API token" in output
+    assert "refused the security token (401)" in output

@@ -82,11 +82,7 @@ def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except (SettingsError, UsageError, UnknownChoiceError, InvalidQueryError) as error:
         raise fail(str(error)) from None
     except AuthenticationError as error:
-        raise fail(
-            f"The ENTSO-E platform rejected the API token (401): {error} "
-            "Check ENTSOE__API_TOKEN; nothing was stored.",
-            code=3,
-        ) from None
+        raise fail(f"{error} Nothing was stored.", code=3) from None
     except MissingTokenError as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
