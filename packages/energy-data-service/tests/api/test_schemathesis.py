@@ -24,7 +24,7 @@ async def test_no_generated_request_gets_a_server_error(live_api: LiveApi, tmp_p
         "--checks",
         "not_a_server_error",
         "--max-examples",
-        "15",
+        "10",
         "--phases",
         "examples,coverage,fuzzing",
         "--seed",

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from energy_data_service.db.tables import UtcDateTime
 
 revision: str = "0002_scheduler"
