@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from energy_data_service.alerts.settings import AlertSettings, QualitySettings
+from energy_data_service.alerts.settings import AlertSettings
+from energy_data_service.quality.settings import QualitySettings
 
 DEFAULT_DATA_TYPES = (
     "actual_load",

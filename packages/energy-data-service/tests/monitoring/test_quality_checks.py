@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from energy_data_service.alerts.settings import QualitySettings
 from energy_data_service.quality.checks import (
     Observation,
     flat_line_points,
@@ -19,6 +18,7 @@ from energy_data_service.quality.checks import (
 )
 from energy_data_service.quality.days import expected_intervals, local_day_bounds
 from energy_data_service.quality.score import assess_day, combine, trend
+from energy_data_service.quality.settings import QualitySettings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 QUARTER = timedelta(minutes=15)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from energy_data_service.alerts.settings import QualitySettings
 from energy_data_service.quality.checks import (
     Observation,
     flat_line_points,
@@ -36,6 +35,7 @@ from energy_data_service.quality.checks import (
     robust_outliers,
 )
 from energy_data_service.quality.days import expected_intervals
+from energy_data_service.quality.settings import QualitySettings
 
 WEIGHTS = {
     "completeness": 50.0,

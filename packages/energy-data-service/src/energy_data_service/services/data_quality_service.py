@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from energy_data_service.alerts.settings import QualitySettings
+from energy_data_service.quality.settings import QualitySettings
 from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
 from energy_data_service.monitoring import metrics
 from energy_data_service.quality.checks import Observation, gap_ranges
