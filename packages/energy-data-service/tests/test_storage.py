@@ -92,6 +92,13 @@ async def test_duplicates_in_one_batch_keep_the_newest_revision(engine: AsyncEng
     assert [p.value for p in stored] == [2.0]
 
 
+async def test_duplicates_with_equal_revision_keep_the_later(engine: AsyncEngine) -> None:
+    repo = PointRepository(engine)
+    await repo.upsert([point(0, 1.0), point(60, 7.0), point(0, 5.0)])
+    stored = await repo.range(DE_LU, "actual_load", T0, T0 + timedelta(hours=2))
+    assert [p.value for p in stored] == [5.0, 7.0]
+
+
 async def test_resolutions_and_sequences_never_overwrite_each_other(engine: AsyncEngine) -> None:
     repo = PointRepository(engine)
     hourly = [point(0, 50.0, resolution="PT60M")]

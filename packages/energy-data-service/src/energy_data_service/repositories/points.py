@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.tables import energy_points, sqlite_timestamp
@@ -43,6 +44,13 @@ _PG_MERGE = (
     f"INSERT INTO energy_points ({_COLUMN_LIST}) "
     f"SELECT {_COLUMN_LIST} FROM {_PG_STAGING} {_ON_CONFLICT}"
 )
+_PG_DEDUPE_STAGING = (
+    f"DELETE FROM {_PG_STAGING} a USING {_PG_STAGING} b WHERE "
+    + " AND ".join(f'a."{c}" = b."{c}"' for c in KEY_COLUMNS)
+    + " AND (a.revision_number < b.revision_number"
+    " OR (a.revision_number = b.revision_number AND a.ctid < b.ctid))"
+)
+_CARDINALITY_VIOLATION = "21000"
 _TS = energy_points.c.timestamp
 
 
@@ -58,21 +66,6 @@ class SeriesBounds:
     first: datetime
     last: datetime
     points: int
-
-
-def latest_revisions(points: Iterable[EnergyPoint]) -> list[EnergyPoint]:
-    """One point per key, the highest revision winning (the later one on a tie).
-
-    PostgreSQL refuses an ``INSERT … ON CONFLICT`` that touches the same row twice, and the
-    result must not depend on the order points arrive in, so duplicates go before the write.
-    """
-    best: dict[tuple[Any, ...], EnergyPoint] = {}
-    for point in points:
-        key = point[:6]
-        held = best.get(key)
-        if held is None or point.revision_number >= held.revision_number:
-            best[key] = point
-    return list(best.values())
 
 
 class PointRepository:
@@ -92,14 +85,14 @@ class PointRepository:
 
     async def _write(self, connection: AsyncConnection, points: Iterable[EnergyPoint]) -> int:
         if connection.dialect.name == "postgresql":
-            rows = latest_revisions(points)
+            rows = points if isinstance(points, list) else list(points)
             if rows:
                 await connection.exec_driver_sql(_PG_CREATE_STAGING)
                 await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
                 raw = await connection.get_raw_connection()
                 driver: Any = raw.driver_connection
                 await driver.copy_records_to_table(_PG_STAGING, records=rows, columns=POINT_COLUMNS)
-                await connection.exec_driver_sql(_PG_MERGE)
+                await self._merge_staging(connection)
             return len(rows)
         # SQLite applies the rows one after another, so duplicates in a batch resolve by the
         # same rule as across batches (newer or equal revision wins): no dedupe pass needed.
@@ -107,6 +100,23 @@ class PointRepository:
         if params:
             await connection.exec_driver_sql(_SQLITE_UPSERT, params)
         return len(params)
+
+    @staticmethod
+    async def _merge_staging(connection: AsyncConnection) -> None:
+        """One INSERT … ON CONFLICT from the staging table.
+
+        PostgreSQL refuses to touch one row twice in a statement, so a batch holding the same
+        key twice is first reduced to the winner (highest revision, the later row on a tie:
+        the same rule as across batches). That pass runs only when needed, under a savepoint.
+        """
+        try:
+            async with connection.begin_nested():
+                await connection.exec_driver_sql(_PG_MERGE)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != _CARDINALITY_VIOLATION:
+                raise
+            await connection.exec_driver_sql(_PG_DEDUPE_STAGING)
+            await connection.exec_driver_sql(_PG_MERGE)
 
     async def range(
         self, area_code: str, data_type: str, start: datetime, end: datetime
