@@ -39,7 +39,7 @@ async def test_token_never_logged_raised_or_shown(
     for name in ("httpx", "httpcore", "entsoe_client"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     seen: list[str] = []
-    client = make_client(max_retries=1, timeout=0.3)
+    client = make_client(max_retries=1, timeout=1.0)
     seen += [repr(client), str(client), repr(client._transport)]
 
     await client.fetch(QUERY)  # success
@@ -49,7 +49,7 @@ async def test_token_never_logged_raised_or_shown(
         Reply.banned(datetime.now(UTC) + timedelta(hours=1)),
         Reply.malformed(),
         Reply.acknowledgement(f"Something about securityToken={TOKEN} went wrong"),
-        Reply.slow(1.0),
+        Reply.slow(2.5),
     ]
     for reply in scenarios:
         platform.clear()
