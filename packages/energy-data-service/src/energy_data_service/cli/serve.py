@@ -1,6 +1,6 @@
 """`energy-data serve`: the REST API and the collection schedule in one process.
 
-One event loop, one database engine: uvicorn's ``Server`` runs inside ``asyncio.run`` and the
+One event loop (uvloop), one database engine: uvicorn's ``Server`` runs inside it and the
 scheduler lives in the app's lifespan. The database is migrated before the socket opens, so the
 service answers only once its schema is current. SIGINT/SIGTERM stop accepting requests, let
 running jobs finish (``SCHEDULER__SHUTDOWN_GRACE_SECONDS``), close the pool and exit 0.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Coroutine, Iterator
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -74,6 +74,16 @@ async def _serve(settings: Settings) -> int:
         await container.aclose()
 
 
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it exists (not on Windows): it roughly halves the event loop's share
+    of each request; ``asyncio.run`` would give the slower default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Overrides HTTP__HOST")] = None,
@@ -89,7 +99,7 @@ def serve(
         _errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     try:
-        code = asyncio.run(_serve(settings))
+        code = _run(_serve(settings))
     except SystemExit as exit_:  # uvicorn exits 1 when it cannot bind the port
         code = int(exit_.code or 0)
     raise typer.Exit(code)
