@@ -159,8 +159,10 @@ class FakePlatform:
         max_span: timedelta | None = None,
         latency: float = 0.0,
         page_size: int = 100,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port
         self.resolution = resolution
         self.curve_type = curve_type
         self.revision = revision
@@ -189,7 +191,7 @@ class FakePlatform:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _handler_for(self))
+        server = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
