@@ -36,17 +36,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "area_code",
             "data_type",
+            "timestamp",
             "business_type",
             "resolution",
             "classification_sequence",
-            "timestamp",
             name="pk_energy_points",
         ),
-    )
-    op.create_index(
-        "ix_energy_points_area_type_time",
-        "energy_points",
-        ["area_code", "data_type", "timestamp"],
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "backfill_jobs",
@@ -116,5 +112,4 @@ def downgrade() -> None:
     op.drop_table("collection_runs")
     op.drop_table("backfill_progress")
     op.drop_table("backfill_jobs")
-    op.drop_index("ix_energy_points_area_type_time", table_name="energy_points")
     op.drop_table("energy_points")
