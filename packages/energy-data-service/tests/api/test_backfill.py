@@ -21,7 +21,9 @@ async def test_a_backfill_runs_in_the_background_and_fills_coverage(
         (series,) = before["series"]
         assert series["area_code"] == DE_LU
         assert series["percent_complete"] == 0.0
-        assert series["gaps"] == [{"start": "2026-09-01T00:00:00Z", "end": "2026-10-01T00:00:00Z"}]
+        assert series["gaps"] == [
+            {"start": "2026-09-01T00:00:00+00:00", "end": "2026-10-01T00:00:00+00:00"}
+        ]
 
         started = await api.http.post(
             "/api/v1/backfill",

@@ -11,14 +11,19 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi.responses import JSONResponse
+from pydantic import PlainSerializer
 
 from energy_data_service.repositories.series_reads import SeriesKey
+
+Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, when_used="json")]
+"""A datetime in responses as ``2025-10-26T00:00:00+00:00``: the same spelling orjson writes, so
+every route of the API shows time one way."""
 
 CSV_COLUMNS = (
     "timestamp",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from energy_data_service.api.background import BackgroundTasks
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.formats import Timestamp
 from energy_data_service.container import Container
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
 from energy_data_service.repositories.backfill import BackfillJob
@@ -28,11 +29,11 @@ class Backfill(BaseModel):
     id: int
     areas: list[str]
     data_types: list[str]
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     status: str
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: Timestamp
+    finished_at: Timestamp | None
     cancelled: bool
     error: str | None
     chunks: dict[str, int] | None = None

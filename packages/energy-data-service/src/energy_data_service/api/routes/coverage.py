@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.formats import Timestamp
 from energy_data_service.coverage import fraction_covered, holes
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
 
@@ -17,8 +18,8 @@ router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"], dependencies=[A
 
 
 class Gap(BaseModel):
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
 
 
 class SeriesCoverage(BaseModel):
@@ -30,8 +31,8 @@ class SeriesCoverage(BaseModel):
 
 
 class Coverage(BaseModel):
-    start_time: datetime
-    end_time: datetime
+    start_time: Timestamp
+    end_time: Timestamp
     series: list[SeriesCoverage]
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep, JobExecutionsDep, SchedulerDep
+from energy_data_service.api.formats import Timestamp
 from energy_data_service.repositories.job_executions import JobExecution
 from energy_data_service.services.scheduler_service import UnknownJobError
 
@@ -21,8 +21,8 @@ class Execution(BaseModel):
     trigger: str
     attempt: int
     instance: str
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: Timestamp
+    finished_at: Timestamp | None
     outcome: str
     points: int | None
     error_class: str | None
@@ -33,7 +33,7 @@ class Job(BaseModel):
     id: str
     description: str
     schedule: str
-    next_run_at: datetime | None
+    next_run_at: Timestamp | None
     running: bool
     last_execution: Execution | None
 
