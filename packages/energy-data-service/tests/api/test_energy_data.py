@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
+from sqlalchemy import event
 
 from .conftest import DE_LU, LiveApi, api_settings, seed, series, serve
 
@@ -137,6 +138,22 @@ async def test_latest_answers_are_reused_for_the_configured_seconds(sqlite_url: 
         await asyncio.sleep(0.6)
         fresh = (await api.http.get("/api/v1/energy-data/latest", params=WINDOW)).json()
         assert fresh["timestamp"] == "2025-10-25T22:15:00+00:00"
+
+
+async def test_concurrent_latest_requests_share_one_query(sqlite_url: str) -> None:
+    async with serve(api_settings(sqlite_url, api={"latest_cache_seconds": 30})) as api:
+        await seed(api.container, series(DST_END, 4))
+        statements: list[str] = []
+        event.listen(
+            api.container.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, *_: statements.append(statement),
+        )
+        answers = await asyncio.gather(
+            *(api.http.get("/api/v1/energy-data/latest", params=WINDOW) for _ in range(50))
+        )
+        assert {a.json()["value"] for a in answers} == {1003.0}
+        assert len([s for s in statements if "max(energy_points.timestamp)" in s]) == 1
 
 
 async def test_daily_aggregates_follow_the_local_calendar_across_dst(live_api: LiveApi) -> None:

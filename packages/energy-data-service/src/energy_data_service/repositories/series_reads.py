@@ -13,6 +13,7 @@ same SQL runs on SQLite, which has no time-zone support, and on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class SeriesReadRepository:
         self._engine = engine
         self._latest_ttl = latest_cache_seconds
         self._latest_cache: dict[tuple[str, str], tuple[float, LatestPoint | None]] = {}
+        self._latest_pending: dict[tuple[str, str], asyncio.Future[LatestPoint | None]] = {}
 
     async def series_in_range(
         self, area_code: str, data_type: str, start: datetime | None, end: datetime | None
@@ -146,9 +148,16 @@ class SeriesReadRepository:
         cached = self._latest_cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = await self._latest_from_database(area_code, data_type)
-        if self._latest_ttl > 0:
-            self._latest_cache[key] = (now + self._latest_ttl, found)
+        if self._latest_ttl <= 0:
+            return await self._latest_from_database(area_code, data_type)
+        # One query per expiry however many clients ask at that moment (no stampede on the pool).
+        pending = self._latest_pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._latest_from_database(area_code, data_type))
+            self._latest_pending[key] = pending
+            pending.add_done_callback(lambda _: self._latest_pending.pop(key, None))
+        found = await asyncio.shield(pending)
+        self._latest_cache[key] = (now + self._latest_ttl, found)
         return found
 
     async def _latest_from_database(self, area_code: str, data_type: str) -> LatestPoint | None:
