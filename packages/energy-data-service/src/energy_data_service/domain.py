@@ -150,7 +150,7 @@ def area_label(area_code: str) -> str:
         return area_code
 
 
-_FIXED_STEPS = {
+FIXED_STEPS = {
     "PT1M": timedelta(minutes=1),
     "PT5M": timedelta(minutes=5),
     "PT15M": timedelta(minutes=15),
@@ -173,7 +173,7 @@ def step_end(start: datetime, resolution: str, zone: ZoneInfo) -> datetime:
     Sub-daily steps are fixed durations; days, weeks, months and years follow the area's local
     calendar, so a local day across a DST switch is 23 or 25 hours long.
     """
-    fixed = _FIXED_STEPS.get(resolution)
+    fixed = FIXED_STEPS.get(resolution)
     if fixed is not None:
         return start + fixed
     local = start.astimezone(zone).replace(tzinfo=None)

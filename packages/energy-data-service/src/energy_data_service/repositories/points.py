@@ -202,6 +202,19 @@ class PointRepository:
         async with self._engine.connect() as connection:
             return [(row[0], row[1]) for row in await connection.execute(query)]
 
+    async def interval_counts(
+        self, area_code: str, data_type: str, start: datetime, end: datetime
+    ) -> dict[str, int]:
+        """Distinct interval starts per resolution in ``[start, end)`` (fast coverage)."""
+        c = energy_points.c
+        query = (
+            select(c.resolution, func.count(_TS.distinct()))
+            .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
+            .group_by(c.resolution)
+        )
+        async with self._engine.connect() as connection:
+            return {row[0]: int(row[1]) for row in await connection.execute(query)}
+
     async def count(self, area_code: str | None = None, data_type: str | None = None) -> int:
         """Number of stored points (all series), optionally for one area/type."""
         query = select(func.count()).select_from(energy_points)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
+from energy_data_service.domain import FIXED_STEPS
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.backfill import BackfillChunk, BackfillRepository
 from energy_data_service.repositories.points import PointRepository
@@ -332,6 +333,22 @@ class BackfillService:
                     on_progress(series, len(finished))
                 if finished and await self._backfills.is_cancelled(job_id):
                     break
+
+    async def fraction_covered(
+        self, area: Area, data_type: str, start: datetime, end: datetime
+    ) -> float:
+        """Share of ``[start, end)`` covered; counted in SQL when one fixed-step series covers it.
+
+        A single sub-daily resolution cannot overlap itself, so count × step is exact; mixed or
+        calendar resolutions take the interval-by-interval analysis of ``coverage``.
+        """
+        counts = await self._points.interval_counts(area.eic, data_type, start, end)
+        if len(counts) == 1:
+            ((resolution, count),) = counts.items()
+            step = FIXED_STEPS.get(resolution)
+            if step is not None and start.timestamp() % step.total_seconds() == 0:
+                return min(1.0, count * step / (end - start))
+        return (await self.coverage(area, data_type, start, end)).fraction
 
     async def coverage(
         self, area: Area, data_type: str, start: datetime, end: datetime
