@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from energy_data_service.quality.settings import QualitySettings
 from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
 from energy_data_service.monitoring import metrics
 from energy_data_service.quality.checks import Observation, gap_ranges
 from energy_data_service.quality.days import local_day_bounds
 from energy_data_service.quality.score import DayQuality, assess_day, trend
+from energy_data_service.quality.settings import QualitySettings
 from energy_data_service.repositories.quality import QualityRepository, SeriesId, StoredScore
 from energy_data_service.settings import CollectionSettings
 
