@@ -10,7 +10,7 @@ each offending environment variable and what is wrong with it, so the CLI can pr
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -182,6 +182,20 @@ class CollectionSettings(BaseModel):
         return [resolve_data_type(name) for name in names]
 
 
+class LogSettings(BaseModel):
+    """Logs go to stderr; `serve` logs at INFO unless a level is set here."""
+
+    level: Literal["", "DEBUG", "INFO", "WARNING", "ERROR"] = ""
+    """Empty: WARNING for the batch commands, INFO for `serve`."""
+    format: Literal["text", "json"] = "text"
+    """`json` writes one JSON object per line, for log shippers."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     """The whole configuration; build it with ``load_settings()``."""
 
@@ -201,6 +215,7 @@ class Settings(BaseSettings):
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
     """Plain ``ENTSOE_API_TOKEN`` (the name most tools use); ``ENTSOE__API_TOKEN`` wins."""

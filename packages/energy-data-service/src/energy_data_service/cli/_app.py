@@ -2,4 +2,19 @@
 
 import typer
 
+from energy_data_service.logging import configure_logging
+from energy_data_service.settings import SettingsError, load_settings
+
 app = typer.Typer(name="energy-data", no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def _logging(ctx: typer.Context) -> None:
+    """Collect, store and serve ENTSO-E load, forecast and price data."""
+    try:
+        log = load_settings().log
+        level, log_format = log.level, log.format
+    except SettingsError:  # the command itself reports the invalid settings
+        level, log_format = "", "text"
+    default = "INFO" if ctx.invoked_subcommand == "serve" else "WARNING"
+    configure_logging(level or default, log_format)
