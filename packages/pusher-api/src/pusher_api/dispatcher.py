@@ -166,9 +166,10 @@ class CommandDispatcher:
         outcomes: list[Outcome] = await self.publisher.publish(commands) if commands else []
         acks: list[SentAck] = []
         unpublished: list[str] = []
+        acknowledged_at = datetime.now(UTC)
         for sent, position, outcome in zip(commands, positions, outcomes, strict=True):
             if isinstance(outcome, Published):
-                acks.append(_ack(sent, outcome))
+                acks.append(_ack(sent, outcome, acknowledged_at))
                 results[position] = BatchItemResult(
                     index=position,
                     success=True,
@@ -233,8 +234,8 @@ def _queued_row(command: DeviceCommand, idempotency_key: str | None) -> dict[str
     }
 
 
-def _ack(command: DeviceCommand, outcome: Published) -> SentAck:
-    return SentAck(command.request_id, outcome.partition, outcome.offset, datetime.now(UTC))
+def _ack(command: DeviceCommand, outcome: Published, at: datetime | None = None) -> SentAck:
+    return SentAck(command.request_id, outcome.partition, outcome.offset, at or datetime.now(UTC))
 
 
 def _accepted(command: DeviceCommand, outcome: Published) -> CommandAccepted:

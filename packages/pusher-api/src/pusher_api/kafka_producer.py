@@ -26,6 +26,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from pusher_api.messages import DeviceCommand
 from pusher_api.settings import Settings
@@ -33,6 +34,7 @@ from pusher_api.settings import Settings
 log = structlog.get_logger(__name__)
 
 _HEALTH_CHECK_INTERVAL_S = 2.0
+_PARTITION_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,9 @@ class CommandPublisher:
         self._supervisor: asyncio.Task[None] | None = None
         self.connected = False
         self.last_error: str | None = None
+        self._partitioner = DefaultPartitioner()
+        self._partition_ids: list[int] = []
+        self._partition_of: dict[bytes, int] = {}
 
     async def start(self) -> None:
         """Start connecting in the background; returns at once."""
@@ -145,8 +150,13 @@ class CommandPublisher:
         )
 
     async def publish(self, commands: Sequence[DeviceCommand]) -> list[Outcome]:
-        """Send all commands at once, then wait for all acknowledgements until the deadline."""
-        outcomes: list[Outcome | None] = [None] * len(commands)
+        """Send all commands at once, then wait for all acknowledgements until the deadline.
+
+        One command goes through `send`, so concurrent requests share the producer's batches;
+        several go as one record batch per partition (`send_batch`): the same partitions as
+        `send` would pick (the default murmur2 partitioner on the key) and, within a partition,
+        the request's order.
+        """
         producer = self._producer
         if producer is None:
             reason = f"not connected to Kafka at {self._settings.kafka_bootstrap_servers} yet"
@@ -155,53 +165,140 @@ class CommandPublisher:
             return [NotPublished(reason)] * len(commands)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout_s
-        topic = self._settings.kafka_command_topic
-        queued: dict[asyncio.Future[Any], int] = {}
-        index = 0
+        outcomes: list[Outcome | None] = [None] * len(commands)
+        # each future with the commands it carries: (position, offset relative to the future's)
+        queued: dict[asyncio.Future[Any], list[tuple[int, int]]] = {}
         try:
             async with asyncio.timeout_at(deadline):
-                for index, command in enumerate(commands):
-                    try:
-                        future = await producer.send(
-                            topic,
-                            command.kafka_value(),
-                            key=command.kafka_key(),
-                            headers=command.kafka_headers(),
-                        )
-                    except KafkaError as error:
-                        outcomes[index] = NotPublished(f"Kafka refused the command: {error!r}")
-                    else:
-                        queued[future] = index
-                index = len(commands)
+                if len(commands) == 1:
+                    await self._send_one(producer, commands[0], outcomes, queued)
+                else:
+                    await self._send_batches(producer, commands, outcomes, queued)
         except TimeoutError:
-            for late in range(index, len(commands)):
-                outcomes[late] = NotPublished(self._unavailable)
+            pass
         if queued:
             await asyncio.wait(queued, timeout=max(0.0, deadline - loop.time()))
-        for future, position in queued.items():
+        for future, members in queued.items():
             if not future.done():
-                outcomes[position] = Unconfirmed(
-                    self._unavailable + ": it waits in the producer and may still be published"
-                )
-                future.add_done_callback(self._late_outcome_callback(commands[position]))
+                reason = self._unavailable + ": it waits in the producer and may still be published"
+                for position, relative in members:
+                    outcomes[position] = Unconfirmed(reason)
+                    future.add_done_callback(
+                        self._late_outcome_callback(commands[position], relative)
+                    )
             elif future.exception() is not None:
-                outcomes[position] = NotPublished(
-                    f"Kafka refused the command: {future.exception()!r}"
-                )
+                refused = NotPublished(f"Kafka refused the command: {future.exception()!r}")
+                for position, _ in members:
+                    outcomes[position] = refused
             else:
                 metadata = future.result()
-                outcomes[position] = Published(metadata.partition, metadata.offset)
-        result = [
-            outcome if outcome is not None else NotPublished("not sent") for outcome in outcomes
-        ]
+                for position, relative in members:
+                    outcomes[position] = Published(metadata.partition, metadata.offset + relative)
+        not_sent = NotPublished(self._unavailable)
+        result = [outcome if outcome is not None else not_sent for outcome in outcomes]
         if any(isinstance(outcome, Published) for outcome in result):
             self._record_success()
         elif result:
             self._record_failure(self._unavailable)
         return result
 
+    async def _partitions(self, producer: AIOKafkaProducer) -> list[int]:
+        """The command topic's partitions in id order (as the producer's partitioner sees them);
+        the key → partition cache is dropped when they change."""
+        partitions = sorted(await producer.partitions_for(self._settings.kafka_command_topic))
+        if partitions != self._partition_ids:
+            self._partition_ids = partitions
+            self._partition_of.clear()
+        return partitions
+
+    def _partition(self, key: bytes, partitions: list[int]) -> int:
+        partition = self._partition_of.get(key)
+        if partition is None:
+            if len(self._partition_of) >= _PARTITION_CACHE_SIZE:
+                self._partition_of.clear()
+            partition = self._partitioner(key, partitions, partitions)
+            self._partition_of[key] = partition
+        return partition
+
+    async def _send_one(
+        self,
+        producer: AIOKafkaProducer,
+        command: DeviceCommand,
+        outcomes: list[Outcome | None],
+        queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
+    ) -> None:
+        key = command.kafka_key()
+        partition = self._partition(key, await self._partitions(producer))
+        try:
+            future = await producer.send(
+                self._settings.kafka_command_topic,
+                command.kafka_value(),
+                key=key,
+                partition=partition,
+                headers=command.kafka_headers(),
+            )
+        except KafkaError as error:
+            outcomes[0] = NotPublished(f"Kafka refused the command: {error!r}")
+        else:
+            queued[future] = [(0, 0)]
+
+    async def _send_batches(
+        self,
+        producer: AIOKafkaProducer,
+        commands: Sequence[DeviceCommand],
+        outcomes: list[Outcome | None],
+        queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
+    ) -> None:
+        """One record batch per partition (more when one fills up), built here and handed to
+        the producer whole: no per-record future, no per-record trip through the accumulator."""
+        topic = self._settings.kafka_command_topic
+        partitions = await self._partitions(producer)
+        by_partition: dict[int, list[tuple[int, DeviceCommand, bytes]]] = {}
+        for position, command in enumerate(commands):
+            key = command.kafka_key()
+            by_partition.setdefault(self._partition(key, partitions), []).append(
+                (position, command, key)
+            )
+        for partition, members in by_partition.items():
+            batch = producer.create_batch()
+            carried: list[tuple[int, int]] = []
+            for position, command, key in members:
+                value, headers = command.kafka_value(), command.kafka_headers()
+                appended = batch.append(timestamp=None, key=key, value=value, headers=headers)
+                if appended is None and carried:  # full: send it, start the next one
+                    await self._submit(producer, batch, topic, partition, carried, outcomes, queued)
+                    batch, carried = producer.create_batch(), []
+                    appended = batch.append(timestamp=None, key=key, value=value, headers=headers)
+                if appended is None:
+                    outcomes[position] = NotPublished(
+                        "Kafka refused the command: larger than the producer's batch size"
+                    )
+                else:
+                    carried.append((position, appended.offset))
+            if carried:
+                await self._submit(producer, batch, topic, partition, carried, outcomes, queued)
+
+    @staticmethod
+    async def _submit(
+        producer: AIOKafkaProducer,
+        batch: Any,
+        topic: str,
+        partition: int,
+        carried: list[tuple[int, int]],
+        outcomes: list[Outcome | None],
+        queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
+    ) -> None:
+        try:
+            future = await producer.send_batch(batch, topic, partition=partition)
+        except KafkaError as error:
+            refused = NotPublished(f"Kafka refused the command: {error!r}")
+            for position, _ in carried:
+                outcomes[position] = refused
+        else:
+            queued[future] = carried
+
     def _late_outcome_callback(
-        self, command: DeviceCommand
+        self, command: DeviceCommand, relative: int
     ) -> Callable[[asyncio.Future[Any]], None]:
         def report(future: asyncio.Future[Any]) -> None:
             if future.cancelled():
@@ -210,6 +307,8 @@ class CommandPublisher:
                 self._on_late_outcome(command, NotPublished(repr(future.exception())))
             else:
                 metadata = future.result()
-                self._on_late_outcome(command, Published(metadata.partition, metadata.offset))
+                self._on_late_outcome(
+                    command, Published(metadata.partition, metadata.offset + relative)
+                )
 
         return report

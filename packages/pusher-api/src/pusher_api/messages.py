@@ -16,16 +16,34 @@ Status record, on `KAFKA_STATUS_TOPIC` (default `device_command_status`), writte
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """Device ids end up in MQTT topics and URLs: no `/`, `+`, `#`, spaces or control characters."""
+
+
+_RANDOM_IDS = 4096
+_random_pool: list[bytes] = []
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID as text, like `str(uuid.uuid4())` at a fraction of its cost:
+    the randomness comes from `os.urandom` in blocks, the text is formatted without `UUID`."""
+    if not _random_pool:
+        block = os.urandom(16 * _RANDOM_IDS)
+        _random_pool.extend(block[n : n + 16] for n in range(0, len(block), 16))
+    raw = bytearray(_random_pool.pop())
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Protocol(StrEnum):
@@ -116,8 +134,16 @@ class DeviceCommand(CommandFields):
         return self.device_id.encode()
 
     def kafka_value(self) -> bytes:
-        """Record value: this command as JSON."""
-        return self.model_dump_json().encode()
+        """Record value: this command as JSON.
+
+        The same document as `model_dump_json` (field order, `Z` for UTC, enums as values),
+        written by orjson straight from the validated fields; a payload orjson cannot write
+        (an integer beyond 64 bits) falls back to pydantic.
+        """
+        try:
+            return orjson.dumps(self.__dict__, option=orjson.OPT_UTC_Z)
+        except TypeError:
+            return self.model_dump_json().encode()
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
         """Record headers: `request_id` and `command_type`."""
@@ -142,7 +168,7 @@ class CommandRequest(DeviceCommand):
 
     model_config = ConfigDict(extra="forbid")
 
-    request_id: SkipJsonSchema[str] = Field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: SkipJsonSchema[str] = Field(default_factory=new_request_id)
     timestamp: SkipJsonSchema[AwareDatetime] = Field(default_factory=lambda: datetime.now(UTC))
 
     @model_validator(mode="before")

@@ -204,7 +204,7 @@ _QUEUED_COLUMNS = (
     "expires_at",
     "queued_at",
 )
-_TIME_COLUMNS = frozenset({"expires_at", "queued_at"})
+"""The columns of a new row, in the order `_write` binds them."""
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
@@ -223,7 +223,9 @@ def _sqlite_time(value: datetime | None) -> str | None:
     """A UTC timestamp as SQLAlchemy stores it in SQLite, so both write paths compare equal."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _as_is(value: datetime | None) -> datetime | None:
@@ -315,9 +317,16 @@ class CommandStore:
         async with self.engine.begin() as connection:
             if rows:
                 params = [
-                    tuple(
-                        to_db(row.get(column)) if column in _TIME_COLUMNS else row.get(column)
-                        for column in _QUEUED_COLUMNS
+                    (
+                        row["request_id"],
+                        row.get("idempotency_key"),
+                        row["device_id"],
+                        row["command_type"],
+                        row["protocol"],
+                        row["priority"],
+                        row["status"],
+                        to_db(row.get("expires_at")),
+                        to_db(row["queued_at"]),
                     )
                     for row in rows
                 ]
