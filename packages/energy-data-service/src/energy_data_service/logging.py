@@ -45,3 +45,5 @@ def configure_logging(level: str = "WARNING", log_format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # APScheduler narrates every job it adds and runs at INFO; our scheduler logs outcomes itself.
+    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
