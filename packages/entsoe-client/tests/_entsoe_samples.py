@@ -21,7 +21,12 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-SAMPLES_DIR = Path(os.environ.get("ENTSOE_SAMPLES_DIR", "/work/shared/entsoe-samples"))
+SAMPLES_DIR = Path(
+    os.environ.get(
+        "ENTSOE_SAMPLES_DIR",
+        Path(__file__).resolve().parents[3].parent / "shared" / "entsoe-samples",
+    )
+)
 ENERGIEID_DIR = SAMPLES_DIR / "EnergieID__entsoe-py"
 
 VALUE_ORDER = (
