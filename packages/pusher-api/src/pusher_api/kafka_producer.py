@@ -78,6 +78,7 @@ class CommandPublisher:
         self._partitioner = DefaultPartitioner()
         self._partition_ids: list[int] = []
         self._partition_of: dict[bytes, int] = {}
+        self._partition_locks: dict[int, asyncio.Lock] = {}
 
     async def start(self) -> None:
         """Start connecting in the background; returns at once."""
@@ -227,14 +228,11 @@ class CommandPublisher:
         outcomes: list[Outcome | None],
         queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
     ) -> None:
-        key = command.kafka_key()
-        partition = self._partition(key, await self._partitions(producer))
         try:
             future = await producer.send(
                 self._settings.kafka_command_topic,
                 command.kafka_value(),
-                key=key,
-                partition=partition,
+                key=command.kafka_key(),
                 headers=command.kafka_headers(),
             )
         except KafkaError as error:
@@ -278,8 +276,8 @@ class CommandPublisher:
             if carried:
                 await self._submit(producer, batch, topic, partition, carried, outcomes, queued)
 
-    @staticmethod
     async def _submit(
+        self,
         producer: AIOKafkaProducer,
         batch: Any,
         topic: str,
@@ -288,8 +286,15 @@ class CommandPublisher:
         outcomes: list[Outcome | None],
         queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
     ) -> None:
+        # One submitter per partition at a time: aiokafka's `send_batch` waits for the queued
+        # batch of the partition to drain, and with several waiters its deadline shrinks by the
+        # total time waited after every wake-up (KafkaTimeoutError long before the timeout).
+        lock = self._partition_locks.get(partition)
+        if lock is None:
+            lock = self._partition_locks[partition] = asyncio.Lock()
         try:
-            future = await producer.send_batch(batch, topic, partition=partition)
+            async with lock:
+                future = await producer.send_batch(batch, topic, partition=partition)
         except KafkaError as error:
             refused = NotPublished(f"Kafka refused the command: {error!r}")
             for position, _ in carried:

@@ -14,6 +14,7 @@ commands per second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -250,6 +251,14 @@ class CommandStore:
             f"ELSE status END WHERE request_id = {marks[3]}"
         )
         self._grouped = GroupCommit[dict[str, Any] | SentAck](self._write_group)
+        # SQLite has one writer at a time and makes the others poll for the lock (sleeping in
+        # its busy handler); in this process, writers queue here instead and go one after the
+        # other at once. PostgreSQL takes concurrent writers as they come.
+        sqlite = dialect.name == "sqlite"
+        self._write_lock = asyncio.Lock() if sqlite else None
+
+    def _writer(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     @classmethod
     async def open(cls, url: str) -> CommandStore:
@@ -314,7 +323,7 @@ class CommandStore:
         if not rows and not acks:
             return
         to_db = self._db_time
-        async with self.engine.begin() as connection:
+        async with self._writer(), self.engine.begin() as connection:
             if rows:
                 params = [
                     (
@@ -351,7 +360,7 @@ class CommandStore:
                 idempotency_key=None,
             )
         )
-        async with self.engine.begin() as connection:
+        async with self._writer(), self.engine.begin() as connection:
             await connection.execute(statement)
 
     # --- transitions reported by connectors and by the expiry sweeper ---------------------
@@ -366,7 +375,7 @@ class CommandStore:
         consumer's `next_offsets` (partition → offset) of `topic` in the same transaction.
         Returns how many commands changed."""
         changed = 0
-        async with self.engine.begin() as connection:
+        async with self._writer(), self.engine.begin() as connection:
             for partition, offset in (next_offsets or {}).items():
                 moved = await connection.execute(
                     update(status_offsets)
@@ -407,7 +416,7 @@ class CommandStore:
                 detail="expires_at passed before the device confirmed the command",
             )
         )
-        async with self.engine.begin() as connection:
+        async with self._writer(), self.engine.begin() as connection:
             result = await connection.execute(statement)
         return result.rowcount
 
