@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from pusher_api.deps import Caller, DispatcherDep, IdempotencyKey, StoreDep
+from pusher_api.dispatcher import CommandDispatcher
 from pusher_api.messages import CommandRequest
 from pusher_api.schemas import BatchAccepted, BatchRequest, CommandAccepted, CommandStatusView
 
@@ -22,10 +23,13 @@ _ERRORS: dict[int | str, dict[str, str]] = {
 async def publish_command(
     command: CommandRequest,
     caller: Caller,
-    dispatcher: DispatcherDep,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> CommandAccepted:
     """Validate one command and publish it to Kafka; 202 once the broker acknowledged it."""
+    # The hot path: the dispatcher straight from the app's state (what `DispatcherDep` does),
+    # one dependency fewer for FastAPI to solve on every request.
+    dispatcher: CommandDispatcher = request.app.state.dispatcher
     scoped_key = f"{caller}:{idempotency_key}" if idempotency_key else None
     return await dispatcher.submit(command, scoped_key)
 
