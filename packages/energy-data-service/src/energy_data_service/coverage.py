@@ -14,21 +14,30 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from energy_data_service.domain import step_end
+from energy_data_service.domain import FIXED_STEPS, step_end
 
 Interval = tuple[datetime, datetime]
 
 
 def covered(present: Iterable[tuple[datetime, str]], zone: ZoneInfo) -> list[Interval]:
     """Merged, sorted intervals covered by ``(interval start, resolution)`` pairs."""
-    spans = sorted((start, step_end(start, resolution, zone)) for start, resolution in present)
+    fixed = FIXED_STEPS.get
+    spans = sorted(
+        (start, start + step if (step := fixed(resolution)) else step_end(start, resolution, zone))
+        for start, resolution in present
+    )
     merged: list[Interval] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
+    if not spans:
+        return merged
+    first, last = spans[0]
+    for start, end in spans:  # one open interval in locals instead of rewriting the list
+        if start <= last:
+            if end > last:
+                last = end
         else:
-            merged.append((start, end))
+            merged.append((first, last))
+            first, last = start, end
+    merged.append((first, last))
     return merged
 
 

@@ -7,6 +7,9 @@ bulk ingest hands it to the driver (COPY, executemany) without building another 
 from __future__ import annotations
 
 import difflib
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
@@ -45,6 +48,44 @@ class EnergyPoint(NamedTuple):
 
 
 POINT_COLUMNS: tuple[str, ...] = EnergyPoint._fields
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector around a bulk, synchronous build of points/rows.
+
+    Those builds allocate a few objects per point and create no reference cycles, yet the
+    collector keeps scanning the young objects (and now and then the whole heap), finding
+    nothing: about a third of the ingest time of a year of PT15M. Reference counting frees
+    everything as before; the collector is switched back on afterwards (if it was on). Never
+    hold it across an ``await``.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def older_objects_frozen() -> Iterator[None]:
+    """Keep the collector's full passes off the objects that existed before a long ingest.
+
+    A backfill keeps tens of thousands of points alive across awaits, so the collector runs
+    full passes over the whole heap (every imported module, the ORM, the settings …) again
+    and again, finding nothing. ``gc.freeze`` moves what exists now out of those passes;
+    ``gc.unfreeze`` hands it back at the end, so cyclic garbage among those objects is
+    collected late, never leaked. Objects made during the ingest are collected as usual.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 KEY_COLUMNS: tuple[str, ...] = (
     "area_code",
     "data_type",

@@ -41,10 +41,13 @@ XPath ``text()`` queries (C speed, no per-Point Python element objects), convert
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import repeat
 from operator import attrgetter, lt
 from typing import TYPE_CHECKING, Final, cast
@@ -149,9 +152,10 @@ def parse_response(data: bytes | str) -> list[MarketDocument | Acknowledgement]:
     Raises ``ParseError`` on malformed XML, an unsupported root, or a ZIP holding no document.
     """
     raw = _as_bytes(data)
-    if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _parse_zip(raw)
-    return [parse_document(part) for part in split_documents(raw)]
+    with _cyclic_gc_paused():
+        if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+            return _parse_zip(raw)
+        return [parse_document(part) for part in split_documents(raw)]
 
 
 def parse_document(data: bytes | str) -> MarketDocument | Acknowledgement:
@@ -183,6 +187,25 @@ def split_documents(data: bytes) -> list[bytes]:
 
 # --------------------------------------------------------------------------------------------
 # Plumbing
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a document's points are built.
+
+    Parsing allocates one object per point and creates no reference cycles, yet every few
+    hundred allocations make the collector scan the young objects, and from time to time the
+    whole heap, finding nothing: about a third of the time of a large answer. Reference
+    counting still frees everything at once; the collector is switched back on afterwards (if
+    it was on) and catches up on its next pass.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _State(threading.local):

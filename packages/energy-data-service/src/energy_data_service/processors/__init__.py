@@ -13,7 +13,7 @@ from datetime import datetime
 
 from entsoe_client.models import MarketDocument
 
-from energy_data_service.domain import DATA_TYPE_BY_DOCUMENT, EnergyPoint
+from energy_data_service.domain import DATA_TYPE_BY_DOCUMENT, EnergyPoint, cyclic_gc_paused
 from energy_data_service.processors.load import process_load_document
 from energy_data_service.processors.prices import process_price_document
 
@@ -49,6 +49,18 @@ def process_documents(
 ) -> list[EnergyPoint]:
     """All points of ``documents``; ``data_type``/``area_code`` override what is inferred."""
     points: list[EnergyPoint] = []
+    with cyclic_gc_paused():
+        _process(documents, fetched_at, data_type, area_code, points)
+    return points
+
+
+def _process(
+    documents: Iterable[MarketDocument],
+    fetched_at: datetime,
+    data_type: str | None,
+    area_code: str | None,
+    points: list[EnergyPoint],
+) -> None:
     for document in documents:
         processor = PROCESSORS.get(document.document_type)
         if processor is None:
@@ -62,4 +74,3 @@ def process_documents(
                 area_code=area_code,
             )
         )
-    return points

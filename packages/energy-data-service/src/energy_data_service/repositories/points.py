@@ -15,14 +15,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from itertools import repeat
+from operator import attrgetter, is_
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, case, func, literal_column, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.tables import energy_points, sqlite_timestamp
-from energy_data_service.domain import KEY_COLUMNS, POINT_COLUMNS, EnergyPoint
+from energy_data_service.domain import (
+    FIXED_STEPS,
+    KEY_COLUMNS,
+    POINT_COLUMNS,
+    EnergyPoint,
+    cyclic_gc_paused,
+)
 
 _COLUMN_LIST = ", ".join(f'"{c}"' for c in POINT_COLUMNS)
 _KEY_LIST = ", ".join(f'"{c}"' for c in KEY_COLUMNS)
@@ -52,6 +60,10 @@ _PG_DEDUPE_STAGING = (
 )
 _CARDINALITY_VIOLATION = "21000"
 _TS = energy_points.c.timestamp
+_TIMESTAMP = POINT_COLUMNS.index("timestamp")
+_CREATED = POINT_COLUMNS.index("document_created_at")
+_FETCHED = POINT_COLUMNS.index("fetched_at")
+_TZINFO = attrgetter("tzinfo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,14 @@ class SeriesBounds:
     first: datetime
     last: datetime
     points: int
+
+
+class GridCount(NamedTuple):
+    """Stored interval starts of one resolution in a window (``PointRepository.grid_coverage``)."""
+
+    starts: int
+    off_grid: int
+    last: datetime
 
 
 class PointRepository:
@@ -96,7 +116,8 @@ class PointRepository:
             return len(rows)
         # SQLite applies the rows one after another, so duplicates in a batch resolve by the
         # same rule as across batches (newer or equal revision wins): no dedupe pass needed.
-        params = _sqlite_rows(points)
+        with cyclic_gc_paused():
+            params = _sqlite_rows(points)
         if params:
             await connection.exec_driver_sql(_SQLITE_UPSERT, params)
         return len(params)
@@ -193,27 +214,50 @@ class PointRepository:
     ) -> list[tuple[datetime, str]]:
         """Distinct (interval start, resolution) pairs stored in ``[start, end)`` for gaps."""
         c = energy_points.c
+        # The column read untyped: SQLite's text is converted for the whole column at once
+        # below instead of row by row; PostgreSQL already returns aware UTC datetimes.
+        raw_ts = type_coerce(_TS, String)
         query = (
-            select(_TS, c.resolution)
+            select(raw_ts, c.resolution)
             .distinct()
             .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
-            .order_by(_TS)
+            .order_by(raw_ts)
         )
         async with self._engine.connect() as connection:
-            return [(row[0], row[1]) for row in await connection.execute(query)]
+            rows = (await connection.execute(query)).all()
+        if not rows:
+            return []
+        stamps, resolutions = zip(*rows, strict=True)
+        return list(zip(_utc_column(stamps), resolutions, strict=True))
 
-    async def interval_counts(
+    async def grid_coverage(
         self, area_code: str, data_type: str, start: datetime, end: datetime
-    ) -> dict[str, int]:
-        """Distinct interval starts per resolution in ``[start, end)`` (fast coverage)."""
+    ) -> dict[str, GridCount]:
+        """Per resolution stored in ``[start, end)``: distinct interval starts, how many of
+        them lie off the grid ``start + k × step`` (needs ``FIXED_STEPS`` steps), and the last.
+
+        Counted in SQL, so an exact coverage needs no row read back when every start is on
+        the grid (see ``BackfillService.fraction_covered``).
+        """
         c = energy_points.c
-        query = (
-            select(c.resolution, func.count(_TS.distinct()))
-            .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
-            .group_by(c.resolution)
-        )
+        base = int(start.timestamp())
         async with self._engine.connect() as connection:
-            return {row[0]: int(row[1]) for row in await connection.execute(query)}
+            off_grid: Any = literal_column(_off_grid(connection.dialect.name, base))
+            grouped = (
+                select(
+                    c.resolution,
+                    func.count(_TS.distinct()),
+                    func.sum(case((off_grid, 1), else_=0)),
+                    func.max(_TS),
+                )
+                .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
+                .group_by(c.resolution)
+            )
+            rows = (await connection.execute(grouped)).all()
+        return {
+            row[0]: GridCount(int(row[1]), int(row[2] or 0), _aware(row[3]).astimezone(UTC))
+            for row in rows
+        }
 
     async def count(self, area_code: str | None = None, data_type: str | None = None) -> int:
         """Number of stored points (all series), optionally for one area/type."""
@@ -235,45 +279,71 @@ def _range_query(area_code: str, data_type: str, start: datetime, end: datetime)
     )
 
 
+def _utc_column(values: tuple[Any, ...]) -> list[datetime]:
+    """A timestamp column as read raw: SQLite's naive UTC text, or the driver's datetimes."""
+    if all(map(isinstance, values, repeat(str))):
+        return list(map(datetime.fromisoformat, map(str.__add__, values, repeat(_UTC_SUFFIX))))
+    return [_aware(value).astimezone(UTC) for value in values]
+
+
+def _off_grid(dialect: str, base: int) -> str:
+    """SQL true for a row whose timestamp is not ``base`` (epoch seconds) plus whole steps of
+    its resolution; a resolution without a fixed step is always off the grid."""
+    step = "CASE resolution " + " ".join(
+        f"WHEN '{name}' THEN {int(delta.total_seconds())}" for name, delta in FIXED_STEPS.items()
+    )
+    step += " END"
+    if dialect == "sqlite":  # naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
+        return (
+            f"({step}) IS NULL OR substr(timestamp, 21) <> '000000' OR "
+            f"(CAST(strftime('%s', timestamp) AS INTEGER) - {base}) % ({step}) <> 0"
+        )
+    return f"({step}) IS NULL OR mod(extract(epoch FROM timestamp) - {base}, {step}) <> 0"
+
+
 def _aware(value: Any) -> datetime:
     """MIN/MAX keep the column type, but be safe with raw SQLite text."""
     moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _sqlite_text(value: datetime) -> str:
-    """``sqlite_timestamp`` with a shortcut for whole-second UTC times (nearly every point)."""
-    if value.tzinfo is UTC and not value.microsecond:
-        return value.isoformat(" ")[:19] + ".000000"
-    return sqlite_timestamp(value)
+_UTC_SUFFIX = "+00:00"
+_ISO_MICRO = "microseconds"
+
+
+def _sqlite_texts(values: tuple[datetime, ...]) -> list[str]:
+    """``sqlite_timestamp`` of a whole column, at C speed when every time is in UTC.
+
+    A batch holds few distinct days and few distinct times of day (a year of PT15M: 365 and
+    96), so each is formatted once and the texts are joined by lookups; any other zone (or a
+    naive time, refused by ``sqlite_timestamp`` as before) takes the general path.
+    """
+    if not all(map(is_, map(_TZINFO, values), repeat(UTC))):
+        return list(map(sqlite_timestamp, values))
+    days = list(map(datetime.date, values))
+    times = list(map(datetime.time, values))
+    day_texts = {day: day.isoformat() + " " for day in set(days)}
+    time_texts = {moment: moment.isoformat(_ISO_MICRO) for moment in set(times)}
+    return list(
+        map(str.__add__, map(day_texts.__getitem__, days), map(time_texts.__getitem__, times))
+    )
+
+
+def _sqlite_column(values: tuple[datetime | None, ...]) -> list[str | None]:
+    """A provenance time column (a handful of distinct values per batch) as SQLite text."""
+    memo: dict[datetime | None, str | None] = {
+        value: None if value is None else sqlite_timestamp(value) for value in set(values)
+    }
+    return list(map(memo.__getitem__, values))
 
 
 def _sqlite_rows(points: Iterable[EnergyPoint]) -> list[tuple[Any, ...]]:
-    memo: dict[datetime, str] = {}
-
-    def text(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        held = memo.get(value)
-        if held is None:
-            held = memo[value] = sqlite_timestamp(value)
-        return held
-
-    return [
-        (
-            p.area_code,
-            p.data_type,
-            p.business_type,
-            p.resolution,
-            p.classification_sequence,
-            _sqlite_text(p.timestamp),
-            p.value,
-            p.unit,
-            p.curve_type,
-            p.document_mrid,
-            p.revision_number,
-            text(p.document_created_at),
-            text(p.fetched_at),
-        )
-        for p in points
-    ]
+    """executemany parameters: the columns transposed, converted and zipped back (no per-row
+    Python frame)."""
+    columns: list[Any] = list(zip(*points, strict=True))
+    if not columns:
+        return []
+    columns[_TIMESTAMP] = _sqlite_texts(columns[_TIMESTAMP])
+    columns[_CREATED] = _sqlite_column(columns[_CREATED])
+    columns[_FETCHED] = _sqlite_column(columns[_FETCHED])
+    return list(zip(*columns, strict=True))

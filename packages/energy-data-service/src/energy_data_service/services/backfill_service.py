@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from entsoe_client.areas import Area
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
-from energy_data_service.domain import FIXED_STEPS
+from energy_data_service.domain import FIXED_STEPS, older_objects_frozen
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.backfill import BackfillChunk, BackfillRepository
 from energy_data_service.repositories.points import PointRepository
@@ -131,6 +131,30 @@ class BackfillService:
         on_progress: ProgressCallback | None = None,
     ) -> BackfillReport:
         """Fetch every chunk not yet done (with ``resume``) or every chunk (without)."""
+        with older_objects_frozen():
+            return await self._run(
+                areas,
+                data_types,
+                start,
+                end,
+                resume=resume,
+                job_id=job_id,
+                on_planned=on_planned,
+                on_progress=on_progress,
+            )
+
+    async def _run(
+        self,
+        areas: Iterable[Area],
+        data_types: Iterable[str],
+        start: datetime,
+        end: datetime,
+        *,
+        resume: bool,
+        job_id: int | None,
+        on_planned: Callable[[int], None] | None,
+        on_progress: ProgressCallback | None,
+    ) -> BackfillReport:
         areas, data_types = list(areas), list(data_types)
         if job_id is None:
             job_id = await self.start_job(areas, data_types, start, end)
@@ -168,9 +192,7 @@ class BackfillService:
         errors = "; ".join(e for s in report.series for e in s.errors) or None
         await self._backfills.finish_job(job_id, report.status, errors)
         for series in report.series:
-            series.coverage = (
-                await self.coverage(series.area, series.data_type, start, end)
-            ).fraction
+            series.coverage = await self.fraction_covered(series.area, series.data_type, start, end)
         report.seconds = time.perf_counter() - began
         return report
 
@@ -337,17 +359,25 @@ class BackfillService:
     async def fraction_covered(
         self, area: Area, data_type: str, start: datetime, end: datetime
     ) -> float:
-        """Share of ``[start, end)`` covered; counted in SQL when one fixed-step series covers it.
+        """``coverage(...).fraction``, counted in SQL when that is exact, else by ``coverage``.
 
-        A single sub-daily resolution cannot overlap itself, so count × step is exact; mixed or
-        calendar resolutions take the interval-by-interval analysis of ``coverage``.
+        Exact without reading the points back when one fixed-step resolution is stored in the
+        window and every start lies on its grid from ``start``: the intervals are then disjoint
+        cells, only the last may reach past ``end``, and with whole-second bounds every length
+        is a whole number of seconds, so the sum is the one ``coverage`` makes.
         """
-        counts = await self._points.interval_counts(area.eic, data_type, start, end)
-        if len(counts) == 1:
-            ((resolution, count),) = counts.items()
-            step = FIXED_STEPS.get(resolution)
-            if step is not None and start.timestamp() % step.total_seconds() == 0:
-                return min(1.0, count * step / (end - start))
+        if not start.microsecond and not end.microsecond:
+            counts = await self._points.grid_coverage(area.eic, data_type, start, end)
+            if len(counts) == 1:
+                ((resolution, grid),) = counts.items()
+                step = FIXED_STEPS.get(resolution)
+                if step is not None and not grid.off_grid:
+                    total = (end - start).total_seconds()
+                    if total <= 0:
+                        return 1.0
+                    overshoot = max(grid.last + step - end, timedelta(0))
+                    stored = (grid.starts * step - overshoot).total_seconds()
+                    return max(0.0, 1.0 - (total - stored) / total)
         return (await self.coverage(area, data_type, start, end)).fraction
 
     async def coverage(
