@@ -17,6 +17,7 @@ Status record, on `KAFKA_STATUS_TOPIC` (default `device_command_status`), writte
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -34,14 +35,19 @@ _random_pool: list[bytes] = []
 
 
 def new_request_id() -> str:
-    """A random (version 4) UUID as text, like `str(uuid.uuid4())` at a fraction of its cost:
-    the randomness comes from `os.urandom` in blocks, the text is formatted without `UUID`."""
+    """A new request id: a version 7 UUID (RFC 9562) as text.
+
+    Time-ordered (milliseconds since the epoch, then 74 random bits), so new ids land at the
+    end of the store's primary-key index instead of at random places in it: inserts and the
+    `sent` updates touch a few hot pages, not the whole index. The randomness comes from
+    `os.urandom` in blocks and the text is formatted without `uuid.UUID`, which is slow.
+    """
     if not _random_pool:
-        block = os.urandom(16 * _RANDOM_IDS)
-        _random_pool.extend(block[n : n + 16] for n in range(0, len(block), 16))
-    raw = bytearray(_random_pool.pop())
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        block = os.urandom(10 * _RANDOM_IDS)
+        _random_pool.extend(block[n : n + 10] for n in range(0, len(block), 10))
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + _random_pool.pop())
+    raw[6] = (raw[6] & 0x0F) | 0x70  # version 7
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 9562 variant
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 

@@ -280,6 +280,9 @@ class CommandStore:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                # 64 MiB page cache (default 2 MiB): the primary-key index of a busy store
+                # outgrows the default, and every insert or update then reads pages from disk.
+                cursor.execute("PRAGMA cache_size=-65536")
                 cursor.close()
 
         async with engine.begin() as connection:
