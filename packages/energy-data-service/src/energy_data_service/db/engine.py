@@ -25,6 +25,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    if parsed.get_driver_name() == "asyncpg":
+        # Bulk upserts COPY into a session temp table: give it room in memory (the default
+        # 8 MB spills a 100k-row batch to temp files). A ceiling per session, not a reservation.
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        settings = {"temp_buffers": "64MB", **connect_args.get("server_settings", {})}
+        connect_args["server_settings"] = settings
+        kwargs["connect_args"] = connect_args
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
