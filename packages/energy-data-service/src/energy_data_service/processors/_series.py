@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import repeat
 from operator import attrgetter
@@ -53,3 +53,33 @@ def series_points(
         repeat(fetched_at),
     )
     return cast(Iterator[EnergyPoint], map(_new_tuple, repeat(EnergyPoint), rows))
+
+
+def document_points(
+    document: MarketDocument,
+    fetched_at: datetime,
+    *,
+    data_type: str,
+    area_code: str | None,
+    unit_of: Callable[[TimeSeries], str],
+) -> list[EnergyPoint]:
+    """Points of every series of a document; a family's processor only says what the unit is.
+
+    A series whose area can't be told (and none was given) is skipped.
+    """
+    points: list[EnergyPoint] = []
+    for series in document.series:
+        area = area_code or series_area(series)
+        if area is None:
+            continue
+        points.extend(
+            series_points(
+                document,
+                series,
+                data_type=data_type,
+                area_code=area,
+                unit=unit_of(series),
+                fetched_at=fetched_at,
+            )
+        )
+    return points

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from entsoe_client.models import MarketDocument
+from entsoe_client.models import MarketDocument, TimeSeries
 
 from energy_data_service.domain import EnergyPoint
-from energy_data_service.processors._series import series_area, series_points
+from energy_data_service.processors._series import document_points
 
 
 def process_load_document(
@@ -18,19 +18,10 @@ def process_load_document(
     area_code: str | None = None,
 ) -> list[EnergyPoint]:
     """Points of every series; the unit is the series' measure unit (MAW on the platform)."""
-    points: list[EnergyPoint] = []
-    for series in document.series:
-        area = area_code or series_area(series)
-        if area is None:
-            continue
-        points.extend(
-            series_points(
-                document,
-                series,
-                data_type=data_type,
-                area_code=area,
-                unit=series.unit or "MAW",
-                fetched_at=fetched_at,
-            )
-        )
-    return points
+    return document_points(
+        document, fetched_at, data_type=data_type, area_code=area_code, unit_of=_load_unit
+    )
+
+
+def _load_unit(series: TimeSeries) -> str:
+    return series.unit or "MAW"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from entsoe_client.models import MarketDocument
+from entsoe_client.models import MarketDocument, TimeSeries
 
 from energy_data_service.domain import EnergyPoint
-from energy_data_service.processors._series import series_area, series_points
+from energy_data_service.processors._series import document_points
 
 
 def process_price_document(
@@ -22,20 +22,10 @@ def process_price_document(
     area_code: str | None = None,
 ) -> list[EnergyPoint]:
     """Points of every price series, unit ``<currency>/<price unit>``."""
-    points: list[EnergyPoint] = []
-    for series in document.series:
-        area = area_code or series_area(series)
-        if area is None:
-            continue
-        unit = f"{series.currency or 'EUR'}/{series.price_unit or 'MWH'}"
-        points.extend(
-            series_points(
-                document,
-                series,
-                data_type=data_type,
-                area_code=area,
-                unit=unit,
-                fetched_at=fetched_at,
-            )
-        )
-    return points
+    return document_points(
+        document, fetched_at, data_type=data_type, area_code=area_code, unit_of=_price_unit
+    )
+
+
+def _price_unit(series: TimeSeries) -> str:
+    return f"{series.currency or 'EUR'}/{series.price_unit or 'MWH'}"
