@@ -27,7 +27,12 @@ async def test_status_and_metrics_count_what_happened(client: httpx.AsyncClient)
     assert status["uptime_s"] > 0
     assert status["last_error"] is None
     assert status["commands_by_status"] == {"sent": 2}
-    assert metrics["pusher_commands"] == {"published": 2.0, "rejected": 2.0, "unavailable": 0.0}
+    assert metrics["pusher_commands"] == {
+        "published": 2.0,
+        "rejected": 2.0,
+        "unavailable": 0.0,
+        "duplicate": 0.0,
+    }
     assert metrics["publish_seconds"]["count"] == 2.0
     assert prometheus.headers["content-type"].startswith("text/plain")
     assert 'pusher_commands_total{outcome="published"} 2.0' in prometheus.text

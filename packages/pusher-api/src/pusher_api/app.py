@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import SQLAlchemyError
 
 from pusher_api.body_limit import BodySizeLimit
@@ -80,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         if request.url.path.startswith(commands.router.prefix):
-            app.state.metrics.commands.labels("rejected").inc()
+            app.state.metrics.rejected.inc()
         errors = [
             {key: value for key, value in item.items() if key not in ("ctx", "url")}
             for item in error.errors()
@@ -96,11 +99,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(SQLAlchemyError)
-    async def _store_unavailable(request: Request, error: SQLAlchemyError) -> JSONResponse:
+    @app.exception_handler(sqlite3.Error)
+    async def _store_unavailable(request: Request, error: Exception) -> JSONResponse:
         return JSONResponse(
             {"detail": f"command status store unavailable ({type(error).__name__}); retry later"},
             status_code=503,
             headers={"Retry-After": "1"},
         )
 
+    _document_request_bodies(app)
     return app
+
+
+def _document_request_bodies(app: FastAPI) -> None:
+    """Add the schemas of the bodies the command routes read by hand to the OpenAPI components
+    (the routes refer to them), as FastAPI would for a typed body parameter."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            _, definitions = models_json_schema(
+                [(model, "validation") for model in commands.REQUEST_BODIES],
+                ref_template="#/components/schemas/{model}",
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                definitions["$defs"]
+            )
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
-from pusher_api.messages import DeviceCommand
+from pusher_api.messages import AcceptedCommand
 from pusher_api.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -60,7 +60,7 @@ class Unconfirmed:
 
 
 Outcome = Published | NotPublished | Unconfirmed
-LateOutcome = Callable[[DeviceCommand, Published | NotPublished], None]
+LateOutcome = Callable[[AcceptedCommand, Published | NotPublished], None]
 """Called for an `Unconfirmed` command once the producer knows what became of it."""
 
 
@@ -150,13 +150,13 @@ class CommandPublisher:
             f"within KAFKA_TIMEOUT_MS={self._settings.kafka_timeout_ms}"
         )
 
-    async def publish(self, commands: Sequence[DeviceCommand]) -> list[Outcome]:
+    async def publish(self, commands: Sequence[AcceptedCommand]) -> list[Outcome]:
         """Send all commands at once, then wait for all acknowledgements until the deadline.
 
-        One command goes through `send`, so concurrent requests share the producer's batches;
-        several go as one record batch per partition (`send_batch`): the same partitions as
+        One command goes through `send`; several (a batch, or the single commands the dispatcher
+        grouped) go as one record batch per partition (`send_batch`): the same partitions as
         `send` would pick (the default murmur2 partitioner on the key) and, within a partition,
-        the request's order.
+        the given order.
         """
         producer = self._producer
         if producer is None:
@@ -224,7 +224,7 @@ class CommandPublisher:
     async def _send_one(
         self,
         producer: AIOKafkaProducer,
-        command: DeviceCommand,
+        command: AcceptedCommand,
         outcomes: list[Outcome | None],
         queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
     ) -> None:
@@ -243,7 +243,7 @@ class CommandPublisher:
     async def _send_batches(
         self,
         producer: AIOKafkaProducer,
-        commands: Sequence[DeviceCommand],
+        commands: Sequence[AcceptedCommand],
         outcomes: list[Outcome | None],
         queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
     ) -> None:
@@ -251,7 +251,7 @@ class CommandPublisher:
         the producer whole: no per-record future, no per-record trip through the accumulator."""
         topic = self._settings.kafka_command_topic
         partitions = await self._partitions(producer)
-        by_partition: dict[int, list[tuple[int, DeviceCommand, bytes]]] = {}
+        by_partition: dict[int, list[tuple[int, AcceptedCommand, bytes]]] = {}
         for position, command in enumerate(commands):
             key = command.kafka_key()
             by_partition.setdefault(self._partition(key, partitions), []).append(
@@ -303,7 +303,7 @@ class CommandPublisher:
             queued[future] = carried
 
     def _late_outcome_callback(
-        self, command: DeviceCommand, relative: int
+        self, command: AcceptedCommand, relative: int
     ) -> Callable[[asyncio.Future[Any]], None]:
         def report(future: asyncio.Future[Any]) -> None:
             if future.cancelled():

@@ -20,6 +20,11 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # The outcomes' children, bound once: `labels()` is a lookup under a lock per call.
+        self.published = self.commands.labels("published")
+        self.rejected = self.commands.labels("rejected")
+        self.unavailable = self.commands.labels("unavailable")
+        self.duplicate = self.commands.labels("duplicate")
         self.publish_seconds = Histogram(
             "pusher_publish_seconds",
             "Time from receiving a command (or batch) to the broker's acknowledgement",

@@ -1,4 +1,6 @@
-"""The HTTP API's answers (the request bodies are `messages.CommandRequest` and `BatchRequest`)."""
+"""The HTTP API's bodies as documented in its OpenAPI schema: the answers, and the batch request
+(a single command is `messages.CommandRequest`). The command routes read and write JSON
+themselves, in the shapes declared here; the client parses answers with these models."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from pusher_api.messages import CommandStatus
+from pusher_api.messages import CommandRequest, CommandStatus
 
 
 class CommandAccepted(BaseModel):
@@ -40,7 +42,7 @@ class BatchRequest(BaseModel):
     """`POST /api/v1/commands/batch` body. Commands are validated one by one: an invalid one is
     reported in its result and the others are still published."""
 
-    commands: list[dict[str, Any]] = Field(
+    commands: list[CommandRequest] = Field(
         min_length=1, description="commands, each with the fields of POST /api/v1/commands"
     )
 

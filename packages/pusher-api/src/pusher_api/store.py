@@ -5,21 +5,27 @@ offset) → delivered → succeeded | failed | expired. Transitions only move fo
 names the states it may leave, so a late or repeated report never downgrades a command. Each
 state has its own timestamp column.
 
-SQLite (default, WAL) and PostgreSQL are supported through SQLAlchemy 2's async engine. Writes
-from concurrent single-command requests are grouped into one transaction (`GroupCommit`), and a
-batch is one executemany, because one commit per command would cap the service at a few hundred
-commands per second.
+SQLite (default, WAL) and PostgreSQL are supported through SQLAlchemy 2's async engine. The two
+writes every command makes (its row as queued, then its acknowledgement) take whole groups of
+commands at once: the dispatcher hands over a batch, or the single commands that arrived
+together, because one commit per command would cap the service at a few hundred commands per
+second. On SQLite those two writes run on a connection of their own in one thread
+(`_SqliteWriter`); everything else goes through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+import itertools
+import sqlite3
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +38,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     event,
     func,
     select,
@@ -39,10 +46,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
-from pusher_api.messages import FINAL_STATUSES, CommandStatus, StatusReport
+from pusher_api.kafka_producer import Published
+from pusher_api.messages import FINAL_STATUSES, AcceptedCommand, CommandStatus, StatusReport
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -145,53 +154,96 @@ class CommandRecord:
         return cls(**values)
 
 
-@dataclass(frozen=True, slots=True)
-class SentAck:
-    """The broker's acknowledgement of one command record."""
-
-    request_id: str
-    partition: int
-    offset: int
-    at: datetime
+class DuplicateIdempotencyKey(Exception):
+    """Another request (in this process or another replica) already holds the idempotency key."""
 
 
-T = TypeVar("T")
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    # 64 MiB page cache (default 2 MiB): the primary-key index of a busy store outgrows the
+    # default, and every insert or update then reads pages from disk.
+    "PRAGMA cache_size=-65536",
+)
 
 
-class GroupCommit(Generic[T]):
-    """Collect items from concurrent callers and write each group in one transaction.
+class _SqliteWriter:
+    """SQLite's two hot writes (new commands, acknowledgements) on a connection of their own,
+    in one thread, as multi-row statements.
 
-    A caller's `submit` returns when the group holding its item is committed, so every caller
-    still gets durability before it answers; while one group is being written the next one
-    fills up, which is what turns 50 concurrent requests into a handful of commits.
+    Through SQLAlchemy's async adapter a transaction is five hand-offs to aiosqlite's thread
+    (begin, statements, commit, reset), each waiting for the GIL while the event loop is busy;
+    and `executemany` releases and retakes the GIL for every row. Measured under load, that
+    made each group commit take tens of milliseconds and the store set the pace of the whole
+    service. Here a transaction is one hand-off, and each statement carries up to
+    `_ROWS_PER_STATEMENT` rows, so SQLite does its B-tree work with the GIL released, on the
+    other core, while the event loop goes on. (`UPDATE … FROM` needs SQLite 3.33; older
+    libraries get one statement per row.) Same pragmas and busy timeout as the engine's.
     """
 
-    def __init__(self, write: Callable[[list[T]], Awaitable[None]]):
-        self._write = write
-        self._pending: list[tuple[T, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+    def __init__(self, database: str):
+        self._database = database
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pusher-store")
+        self._connection: sqlite3.Connection | None = None
 
-    async def submit(self, item: T) -> None:
-        """Queue `item` and wait until it is committed (re-raising the write's error if any)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await future
+    async def insert_queued(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows of `_QUEUED_COLUMNS` in one transaction."""
+        await self._run(_INSERT_QUEUED, rows)
 
-    async def _flush(self) -> None:
-        while self._pending:
-            group, self._pending = self._pending, []
-            try:
-                await self._write([item for item, _ in group])
-            except Exception as error:  # every caller of the group sees the failure
-                for _, future in group:
-                    if not future.done():
-                        future.set_exception(error)
-            else:
-                for _, future in group:
-                    if not future.done():
-                        future.set_result(None)
+    async def mark_sent(self, rows: list[tuple[Any, ...]]) -> None:
+        """Apply (partition, offset, sent_at, request_id) acknowledgements in one transaction."""
+        await self._run(_MARK_SENT, rows)
+
+    async def _run(self, statement: _RowsStatement, rows: list[tuple[Any, ...]]) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._write, statement, rows)
+
+    def _write(self, statement: _RowsStatement, rows: list[tuple[Any, ...]]) -> None:
+        if self._connection is None:
+            connection = sqlite3.connect(self._database, timeout=30, check_same_thread=False)
+            for pragma in SQLITE_PRAGMAS:
+                connection.execute(pragma)
+            self._connection = connection
+        with self._connection:
+            if not _MULTI_ROW:
+                self._connection.executemany(statement.sql(1), rows)
+                return
+            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+                chunk = rows[start : start + _ROWS_PER_STATEMENT]
+                self._connection.execute(
+                    statement.sql(len(chunk)), list(itertools.chain.from_iterable(chunk))
+                )
+
+    def close(self) -> None:
+        """Close the connection and stop the thread (waits for a running transaction)."""
+
+        def close_connection() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        self._executor.submit(close_connection)
+        self._executor.shutdown(wait=True)
+
+
+_MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33)
+_ROWS_PER_STATEMENT = 500
+"""9 × 500 bind variables at most, well under SQLite's limit of 32,766."""
+
+
+@dataclass(frozen=True)
+class _RowsStatement:
+    """An SQLite statement over a `VALUES` list of `width`-column rows."""
+
+    template: str
+    width: int
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - two module-level instances, never freed
+    def sql(self, rows: int) -> str:
+        """The statement for `rows` rows (its text is also the key of sqlite3's statement
+        cache)."""
+        row = "(" + ", ".join("?" * self.width) + ")"
+        return self.template.format(values=", ".join([row] * rows))
 
 
 _QUEUED_COLUMNS = (
@@ -205,7 +257,21 @@ _QUEUED_COLUMNS = (
     "expires_at",
     "queued_at",
 )
-"""The columns of a new row, in the order `_write` binds them."""
+"""The columns of a new row, in the order they are bound."""
+
+_INSERT_QUEUED = _RowsStatement(
+    f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) VALUES {{values}}", len(_QUEUED_COLUMNS)
+)
+_MARK_SENT = _RowsStatement(
+    "UPDATE commands SET kafka_partition = sent.column1, kafka_offset = sent.column2, "
+    "sent_at = sent.column3, status = CASE WHEN commands.status = 'queued' THEN 'sent' "
+    "ELSE commands.status END FROM (VALUES {values}) AS sent "
+    "WHERE commands.request_id = sent.column4"
+    if _MULTI_ROW
+    else "UPDATE commands SET kafka_partition = ?, kafka_offset = ?, sent_at = ?, status = "
+    "CASE WHEN status = 'queued' THEN 'sent' ELSE status END WHERE request_id = ?",
+    4,
+)
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
@@ -236,26 +302,28 @@ def _as_is(value: datetime | None) -> datetime | None:
 class CommandStore:
     """All SQL about commands. Create with `await CommandStore.open(url)`."""
 
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, sqlite_file: str | None = None):
         self.engine = engine
         dialect = engine.dialect
         self._db_time = _sqlite_time if dialect.name == "sqlite" else _as_is
+        # The hot writes on PostgreSQL (and in-memory SQLite): driver-level statements, because
+        # SQLAlchemy's per-row parameter processing costs more than the insert itself.
+        paramstyle = dialect.paramstyle
         self._insert_queued_sql = (
             f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) "
-            f"VALUES ({_placeholders(dialect.paramstyle, len(_QUEUED_COLUMNS))})"
+            f"VALUES ({_placeholders(paramstyle, len(_QUEUED_COLUMNS))})"
         )
-        marks = _placeholders(dialect.paramstyle, 4).split(", ")
+        marks = _placeholders(paramstyle, 4).split(", ")
         self._mark_sent_sql = (
             f"UPDATE commands SET kafka_partition = {marks[0]}, kafka_offset = {marks[1]}, "
             f"sent_at = {marks[2]}, status = CASE WHEN status = 'queued' THEN 'sent' "
             f"ELSE status END WHERE request_id = {marks[3]}"
         )
-        self._grouped = GroupCommit[dict[str, Any] | SentAck](self._write_group)
+        self._sqlite_writer = _SqliteWriter(sqlite_file) if sqlite_file else None
         # SQLite has one writer at a time and makes the others poll for the lock (sleeping in
         # its busy handler); in this process, writers queue here instead and go one after the
         # other at once. PostgreSQL takes concurrent writers as they come.
-        sqlite = dialect.name == "sqlite"
-        self._write_lock = asyncio.Lock() if sqlite else None
+        self._write_lock = asyncio.Lock() if dialect.name == "sqlite" else None
 
     def _writer(self) -> contextlib.AbstractAsyncContextManager[Any]:
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
@@ -265,10 +333,12 @@ class CommandStore:
         """Connect, create the table when missing, and tune SQLite for concurrent writes."""
         parsed = make_url(url)
         options: dict[str, Any] = {}
+        sqlite_file: str | None = None
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                sqlite_file = database
             options["connect_args"] = {"timeout": 30}
         else:
             options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -278,93 +348,100 @@ class CommandStore:
             @event.listens_for(engine.sync_engine, "connect")
             def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                # 64 MiB page cache (default 2 MiB): the primary-key index of a busy store
-                # outgrows the default, and every insert or update then reads pages from disk.
-                cursor.execute("PRAGMA cache_size=-65536")
+                for pragma in SQLITE_PRAGMAS:
+                    cursor.execute(pragma)
                 cursor.close()
 
         async with engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
-        return cls(engine)
+        return cls(engine, sqlite_file)
 
     async def close(self) -> None:
         """Release all connections."""
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.close()
         await self.engine.dispose()
 
     # --- writes from the API -------------------------------------------------------------
 
-    async def add_queued(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert commands in state queued (one executemany); rows are `commands` columns."""
-        await self._write(rows, [])
+    async def add_queued(
+        self,
+        accepted: Sequence[AcceptedCommand],
+        idempotency_keys: Sequence[str | None] | None = None,
+    ) -> None:
+        """Insert commands in state queued, all in one transaction.
 
-    async def mark_sent(self, acks: Sequence[SentAck]) -> None:
-        """Record the broker's partition and offset; queued → sent (later states are kept)."""
-        await self._write([], acks)
-
-    async def add_queued_grouped(self, row: dict[str, Any]) -> None:
-        """`add_queued` for one command, committed with concurrent callers' rows and acks."""
-        await self._grouped.submit(row)
-
-    async def mark_sent_grouped(self, ack: SentAck) -> None:
-        """`mark_sent` for one command, committed with concurrent callers' rows and acks."""
-        await self._grouped.submit(ack)
-
-    async def _write_group(self, items: list[dict[str, Any] | SentAck]) -> None:
-        rows = [item for item in items if isinstance(item, dict)]
-        acks = [item for item in items if isinstance(item, SentAck)]
-        await self._write(rows, acks)
-
-    async def _write(self, rows: Sequence[dict[str, Any]], acks: Sequence[SentAck]) -> None:
-        """New rows and acknowledgements in one transaction, each kind one executemany.
-
-        The hot path of every command, so driver-level statements: SQLAlchemy's per-row
-        parameter processing costs more than SQLite's insert itself. An ack always belongs to
-        a row committed earlier (the row is written before the record is sent).
+        Raises `DuplicateIdempotencyKey` (and writes nothing) when another request took one of
+        the keys first.
         """
-        if not rows and not acks:
-            return
         to_db = self._db_time
-        async with self._writer(), self.engine.begin() as connection:
-            if rows:
-                params = [
-                    (
-                        row["request_id"],
-                        row.get("idempotency_key"),
-                        row["device_id"],
-                        row["command_type"],
-                        row["protocol"],
-                        row["priority"],
-                        row["status"],
-                        to_db(row.get("expires_at")),
-                        to_db(row["queued_at"]),
-                    )
-                    for row in rows
-                ]
-                await connection.exec_driver_sql(self._insert_queued_sql, params)
-            if acks:
-                sent = [(a.partition, a.offset, to_db(a.at), a.request_id) for a in acks]
-                await connection.exec_driver_sql(self._mark_sent_sql, sent)
+        times: dict[datetime, Any] = {}  # a group's commands share their receipt time
+        keys = idempotency_keys or [None] * len(accepted)
+        params = []
+        for (command, request_id, timestamp), key in zip(accepted, keys, strict=True):
+            queued_at = times.get(timestamp)
+            if queued_at is None:
+                queued_at = times[timestamp] = to_db(timestamp)
+            params.append(
+                (
+                    request_id,
+                    key,
+                    command.device_id,
+                    command.command_type,
+                    command.protocol.value,
+                    command.priority.value,
+                    "queued",
+                    to_db(command.expires_at),
+                    queued_at,
+                )
+            )
+        try:
+            async with self._writer():
+                if self._sqlite_writer is not None:
+                    await self._sqlite_writer.insert_queued(params)
+                else:
+                    await self._execute_many(self._insert_queued_sql, params)
+        except (sqlite3.IntegrityError, IntegrityError) as error:
+            if idempotency_keys is None:
+                raise
+            raise DuplicateIdempotencyKey(str(error)) from error
 
-    async def mark_unpublished(self, request_ids: Sequence[str], detail: str) -> None:
-        """Commands that certainly never reached Kafka: failed, and their idempotency key freed
-        so the client's retry with the same key publishes anew."""
-        if not request_ids:
+    async def mark_sent(self, sent: Sequence[tuple[str, Published]], at: datetime) -> None:
+        """Record the broker's partition and offset of each (request_id, acknowledgement);
+        queued → sent (later states, reported by a fast connector, are kept)."""
+        if not sent:
+            return
+        at_db = self._db_time(at)
+        params = [(ack.partition, ack.offset, at_db, request_id) for request_id, ack in sent]
+        async with self._writer():
+            if self._sqlite_writer is not None:
+                await self._sqlite_writer.mark_sent(params)
+            else:
+                await self._execute_many(self._mark_sent_sql, params)
+
+    async def _execute_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
+        async with self.engine.begin() as connection:
+            await connection.exec_driver_sql(sql, params)
+
+    async def mark_unpublished(self, failures: Sequence[tuple[str, str]]) -> None:
+        """Commands that certainly never reached Kafka, as (request_id, why): failed, and their
+        idempotency key freed so the client's retry with the same key publishes anew."""
+        if not failures:
             return
         statement = (
             update(commands)
-            .where(commands.c.request_id.in_(list(request_ids)))
+            .where(commands.c.request_id == bindparam("unpublished_id"))
             .where(commands.c.status == CommandStatus.queued.value)
             .values(
                 status=CommandStatus.failed.value,
-                detail=detail,
+                detail=bindparam("why"),
                 finished_at=datetime.now(UTC),
                 idempotency_key=None,
             )
         )
+        params = [{"unpublished_id": request_id, "why": why} for request_id, why in failures]
         async with self._writer(), self.engine.begin() as connection:
-            await connection.execute(statement)
+            await connection.execute(statement, params)
 
     # --- transitions reported by connectors and by the expiry sweeper ---------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -54,9 +55,11 @@ def serve(
             f"[yellow]Dev broker[/yellow] (in memory, lost on exit) at [bold]{bootstrap}[/bold]; "
             f"connectors: KAFKA_BOOTSTRAP_SERVERS={bootstrap}"
         )
+    app_to_serve = create_app(settings)
+    _tune_garbage_collector()
     try:
         uvicorn.run(
-            create_app(settings),
+            app_to_serve,
             host=settings.api_host,
             port=settings.api_port,
             log_config=None,
@@ -65,3 +68,18 @@ def serve(
     finally:
         if broker is not None:
             broker.stop()
+
+
+def _tune_garbage_collector() -> None:
+    """Fewer, cheaper garbage collections for a process that allocates per request.
+
+    Everything alive now (modules, classes, the app) goes to the permanent generation, so full
+    collections stop re-scanning it, and the youngest generation is collected every 50,000
+    allocations instead of every 700: a batch of 1,000 commands allocates tens of thousands of
+    short-lived objects, and with the defaults the collector's scans were a fifth of the
+    service's time (measured, bench/pusher.py). Reference counting frees nearly all of those
+    objects anyway; the collector is only needed for cycles.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
