@@ -4,11 +4,15 @@
    against (a) the real service (`pusher-api serve`: store, Kafka acks=all, idempotence) and
    (b) a no-op FastAPI endpoint that validates the same body and answers, served by uvicorn the
    same way. Goal: service ≥ 50 % of the no-op's throughput. p99 latency for both.
-2. Batches of 1,000: POST /api/v1/commands/batch (4 concurrent senders) against a direct aiokafka
-   producer sending the same records (acks=all, idempotent) to the same broker, twice: one
-   `send` per record then await all, and one `send_batch` per partition (what the service does
-   for a batch). The send_batch figure is the ceiling of Kafka alone; the service adds HTTP,
-   validation and the status store. Goal: ≥ 50k commands/s.
+2. Batches of 1,000: POST /api/v1/commands/batch (4 concurrent senders) against two floors, each
+   doing only part of the service's work: (a) a no-op FastAPI batch endpoint that validates the
+   same body (every command) and answers one result per command, served the same way, and
+   (b) a direct aiokafka producer sending the same records (acks=all, idempotent) to the same
+   broker, once with one `send` per record then await all, once with one `send_batch` per
+   partition (what the service does for a batch). The service does (a) and (b) plus the
+   status store; `floors combined` is 1 / (1/a + 1/b), the rate if the two were the only
+   costs and ran one after the other on one core, as they do in the service's event loop.
+   Goal: ≥ 50k commands/s.
 
 Both servers are separate uvicorn processes with the same defaults, both are warmed up
 (WARM_UP_S) before the measured runs, and the cases take turns within each of the REPEATS rounds
@@ -43,6 +47,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from fastapi import FastAPI
 from pusher_api.dev_broker import DevBroker
 from pusher_api.messages import CommandRequest, DeviceCommand
+from pusher_api.schemas import BatchRequest
 from pusher_api.testing.server import free_port
 
 REPEATS = 3
@@ -81,6 +86,29 @@ def serve_noop(port: int) -> None:
             "timestamp": datetime.now(UTC).isoformat(),
             "kafka_partition": None,
             "kafka_offset": None,
+        }
+
+    @app.post(PATH + "/batch", status_code=202)
+    async def accept_batch(body: BatchRequest) -> dict[str, object]:
+        now = datetime.now(UTC).isoformat()
+        results = [
+            {
+                "index": index,
+                "success": True,
+                "request_id": str(uuid.uuid4()),
+                "message": "no-op",
+                "timestamp": now,
+                "kafka_partition": None,
+                "kafka_offset": None,
+                "errors": None,
+            }
+            for index in range(len(body.commands))
+        ]
+        return {
+            "total_commands": len(results),
+            "successful": len(results),
+            "failed": 0,
+            "results": results,
         }
 
     @app.get("/health")
@@ -253,6 +281,7 @@ def main() -> None:
         "no-op": [],
         "service": [],
         "service batch": [],
+        "no-op batch": [],
         "aiokafka": [],
         "aiokafka send_batch": [],
     }
@@ -271,9 +300,8 @@ def main() -> None:
         with process(noop, {}, noop_port), process(service, env, service_port):
             for port in (noop_port, service_port):  # warm-up, both sides alike
                 asyncio.run(load(port, PATH, singles, CLIENTS, 1, WARM_UP_S))
-            asyncio.run(
-                load(service_port, PATH + "/batch", [batch], BATCH_SENDERS, BATCH, WARM_UP_S)
-            )
+            for port in (noop_port, service_port):
+                asyncio.run(load(port, PATH + "/batch", [batch], BATCH_SENDERS, BATCH, WARM_UP_S))
             for _ in range(REPEATS):
                 results["no-op"].append(asyncio.run(load(noop_port, PATH, singles, CLIENTS, 1)))
                 results["service"].append(
@@ -281,6 +309,9 @@ def main() -> None:
                 )
                 results["service batch"].append(
                     asyncio.run(load(service_port, PATH + "/batch", [batch], BATCH_SENDERS, BATCH))
+                )
+                results["no-op batch"].append(
+                    asyncio.run(load(noop_port, PATH + "/batch", [batch], BATCH_SENDERS, BATCH))
                 )
                 results["aiokafka"].append(
                     asyncio.run(direct_producer(broker.bootstrap_servers, batched=False))
@@ -290,11 +321,13 @@ def main() -> None:
                 )
 
     noop_rate, service_rate = median(results["no-op"], "rate"), median(results["service"], "rate")
-    batch_rate, floor, floor_batched = (
+    batch_rate, noop_batch, floor, floor_batched = (
         median(results["service batch"], "rate"),
+        median(results["no-op batch"], "rate"),
         median(results["aiokafka"], "rate"),
         median(results["aiokafka send_batch"], "rate"),
     )
+    combined = 1 / (1 / noop_batch + 1 / floor_batched)
     print(f"\nPusher API, {os.cpu_count()} CPUs, medians of {REPEATS} runs of {DURATION_S:.0f} s\n")
     print("| case | commands/s | p99 latency | vs baseline | goal |")
     print("|---|---:|---:|---:|---|")
@@ -306,6 +339,13 @@ def main() -> None:
             "service",
             f"{service_rate / noop_rate:.0%} of no-op",
             "≥ 50 % of no-op",
+        ),
+        (
+            f"no-op FastAPI batch endpoint (validate, answer), {BATCH_SENDERS} senders",
+            noop_batch,
+            "no-op batch",
+            "floor (HTTP + validation)",
+            "",
         ),
         (
             f"direct aiokafka producer, send per record, {BATCH_SENDERS} × {BATCH} in flight",
@@ -325,7 +365,7 @@ def main() -> None:
             f"POST /api/v1/commands/batch of {BATCH}, {BATCH_SENDERS} senders",
             batch_rate,
             "service batch",
-            f"{batch_rate / floor:.0%} of send, {batch_rate / floor_batched:.0%} of send_batch",
+            f"{batch_rate / combined:.0%} of the floors combined ({combined:,.0f}/s)",
             "≥ 50,000/s",
         ),
     ]

@@ -107,6 +107,28 @@ async def test_invalid_commands_are_422_naming_the_field(
     assert message_part in failing[0]["msg"]
 
 
+async def test_request_id_and_timestamp_are_the_services_to_assign(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/api/v1/commands", json=command(request_id="mine", timestamp="2030-01-01T00:00:00Z")
+    )
+    assert response.status_code == 422
+    errors = {error["loc"][-1]: error["msg"] for error in response.json()["detail"]}
+    assert errors == {
+        "request_id": "request_id is assigned by the service: omit it",
+        "timestamp": "timestamp is assigned by the service: omit it",
+    }
+
+
+async def test_an_overlong_idempotency_key_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/commands", json=command(), headers={"Idempotency-Key": "k" * 201}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/commands", content=b"{not json", headers={"content-type": "application/json"}
@@ -197,6 +219,38 @@ async def test_batch_reports_each_command_and_publishes_the_valid_ones(
     }
     on_topic = {json.loads(r.value)["request_id"]: (r.partition, r.offset) for r in records}
     assert on_topic == published
+
+
+async def test_a_full_batch_is_stored_and_acknowledged_row_by_row(start_api: StartApi) -> None:
+    """1,000 commands: the store writes them in several multi-row statements; every row must
+    end as sent with the partition and offset its record really has."""
+    topic = unique_topic()
+    commands = [command(device_id=f"dev-{i % 37}", payload={"i": i}) for i in range(1000)]
+    with start_api(kafka_command_topic=topic) as api:
+        async with api.client() as http:
+            response = await http.post("/api/v1/commands/batch", json={"commands": commands})
+            answer = response.json()
+            sample = [answer["results"][i] for i in (0, 499, 500, 501, 999)]
+            statuses = [
+                (await http.get(f"/api/v1/commands/{r['request_id']}/status")).json()
+                for r in sample
+            ]
+            counts = (await http.get("/api/v1/status")).json()["commands_by_status"]
+        records = await read_topic(api.settings.kafka_bootstrap_servers, topic, expect=1000)
+    assert response.status_code == 202
+    assert answer["successful"] == 1000
+    assert counts == {"sent": 1000}
+    on_topic = {json.loads(r.value)["request_id"]: (r.partition, r.offset) for r in records}
+    assert on_topic == {
+        r["request_id"]: (r["kafka_partition"], r["kafka_offset"]) for r in answer["results"]
+    }
+    for result, stored in zip(sample, statuses, strict=True):
+        assert stored["status"] == "sent"
+        assert (stored["kafka_partition"], stored["kafka_offset"]) == (
+            result["kafka_partition"],
+            result["kafka_offset"],
+        )
+        assert json.loads(records[0].value)["payload"]["i"] in range(1000)
 
 
 async def test_batch_limits(start_api: StartApi) -> None:

@@ -48,3 +48,22 @@ async def test_openapi_documents_the_routes(client: httpx.AsyncClient) -> None:
         "/api/v1/status",
         "/api/v1/metrics",
     } <= set(paths)
+
+
+async def test_openapi_documents_the_bodies_the_command_routes_read(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    for path, model in (
+        ("/api/v1/commands", "CommandRequest"),
+        ("/api/v1/commands/batch", "BatchRequest"),
+    ):
+        operation = schema["paths"][path]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{model}"}
+        assert {"X-API-Key", "Idempotency-Key"} <= {p["name"] for p in operation["parameters"]}
+    command_fields = set(components["CommandRequest"]["properties"])
+    assert {"device_id", "command_type", "protocol"} <= command_fields
+    assert components["Protocol"]["enum"] == ["mqtt", "coap", "lwm2m", "http"]
+    assert {"CommandAccepted", "BatchAccepted"} <= set(components)

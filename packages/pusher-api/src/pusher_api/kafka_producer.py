@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -37,9 +37,8 @@ _HEALTH_CHECK_INTERVAL_S = 2.0
 _PARTITION_CACHE_SIZE = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
-    """The broker acknowledged the record."""
+class Published(NamedTuple):
+    """The broker acknowledged the record (a named tuple: one is made per command)."""
 
     partition: int
     offset: int
