@@ -132,19 +132,19 @@ def _json_body(body: bytes) -> Any:
 def _batch_items(body: Any, limit: int) -> list[Any]:
     """The batch's `commands` list, or a 422 that says what is wrong with the body's shape."""
     commands = body.get("commands") if isinstance(body, dict) else None
-    problem: tuple[str, list[str], str] | None = None
+    problem: tuple[str, list[str], str, Any] | None = None
     if not isinstance(body, dict):
-        problem = ("model_attributes_type", [], "Input should be an object with `commands`")
+        problem = ("model_attributes_type", [], "Input should be an object with `commands`", body)
     elif "commands" not in body:
-        problem = ("missing", ["commands"], "Field required")
+        problem = ("missing", ["commands"], "Field required", body)
     elif not isinstance(commands, list):
-        problem = ("list_type", ["commands"], "Input should be a valid list")
+        problem = ("list_type", ["commands"], "Input should be a valid list", commands)
     elif not commands:
-        problem = ("too_short", ["commands"], "List should have at least 1 item, not 0")
+        problem = ("too_short", ["commands"], "List should have at least 1 item, not 0", [])
     if problem is not None:
-        kind, loc, message = problem
+        kind, loc, message, given = problem
         raise RequestValidationError(
-            [{"type": kind, "loc": ["body", *loc], "msg": message, "input": commands}]
+            [{"type": kind, "loc": ["body", *loc], "msg": message, "input": given}]
         )
     assert isinstance(commands, list)
     if len(commands) > limit:
