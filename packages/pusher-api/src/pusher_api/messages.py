@@ -55,11 +55,6 @@ def new_request_ids(count: int) -> list[str]:
     ]
 
 
-def new_request_id() -> str:
-    """One new request id (see `new_request_ids`)."""
-    return new_request_ids(1)[0]
-
-
 class Protocol(StrEnum):
     """The device protocols connectors exist for; a command names the one its device speaks."""
 
