@@ -177,7 +177,10 @@ class _SqliteWriter:
     made each group commit take tens of milliseconds and the store set the pace of the whole
     service. Here a transaction is one hand-off, and each statement carries up to
     `_ROWS_PER_STATEMENT` rows, so SQLite does its B-tree work with the GIL released, on the
-    other core, while the event loop goes on. (`UPDATE … FROM` needs SQLite 3.33; older
+    other core, while the event loop goes on. Writes queue in the thread's executor, not
+    behind the store's asyncio lock: the thread goes from one to the next without waiting
+    for the busy event loop to hand it over (SQLAlchemy's writers, rare, meet it at SQLite's
+    own lock and wait in its busy handler, off the loop). (`UPDATE … FROM` needs SQLite 3.33; older
     libraries get one statement per row.) Same pragmas and busy timeout as the engine's.
     """
 
@@ -227,8 +230,8 @@ class _SqliteWriter:
 
 
 _MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33)
-_ROWS_PER_STATEMENT = 500
-"""9 × 500 bind variables at most, well under SQLite's limit of 32,766."""
+_ROWS_PER_STATEMENT = 3000
+"""9 × 3,000 bind variables at most, under SQLite's limit of 32,766."""
 
 
 @dataclass(frozen=True)
@@ -396,11 +399,10 @@ class CommandStore:
                 )
             )
         try:
-            async with self._writer():
-                if self._sqlite_writer is not None:
-                    await self._sqlite_writer.insert_queued(params)
-                else:
-                    await self._execute_many(self._insert_queued_sql, params)
+            if self._sqlite_writer is not None:
+                await self._sqlite_writer.insert_queued(params)
+            else:
+                await self._execute_many(self._insert_queued_sql, params)
         except (sqlite3.IntegrityError, IntegrityError) as error:
             if idempotency_keys is None:
                 raise
@@ -413,14 +415,13 @@ class CommandStore:
             return
         at_db = self._db_time(at)
         params = [(ack.partition, ack.offset, at_db, request_id) for request_id, ack in sent]
-        async with self._writer():
-            if self._sqlite_writer is not None:
-                await self._sqlite_writer.mark_sent(params)
-            else:
-                await self._execute_many(self._mark_sent_sql, params)
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.mark_sent(params)
+        else:
+            await self._execute_many(self._mark_sent_sql, params)
 
     async def _execute_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
-        async with self.engine.begin() as connection:
+        async with self._writer(), self.engine.begin() as connection:
             await connection.exec_driver_sql(sql, params)
 
     async def mark_unpublished(self, failures: Sequence[tuple[str, str]]) -> None:
