@@ -16,7 +16,7 @@ async def test_concurrent_items_share_groups_and_each_caller_gets_its_result() -
         await asyncio.sleep(0.01)  # the next group fills up meanwhile
         return [item * 2 for item in items]
 
-    coalescer = Coalescer(double, max_in_flight=1)
+    coalescer = Coalescer(double)
     results = await asyncio.gather(*(coalescer.submit(n) for n in range(100)))
 
     assert results == [n * 2 for n in range(100)]
@@ -37,7 +37,7 @@ async def test_alone_an_item_is_processed_at_once() -> None:
     assert calls == [["a"], ["b"]]
 
 
-async def test_at_most_max_in_flight_groups_run_at_once() -> None:
+async def test_one_group_runs_at_a_time() -> None:
     running = 0
     most = 0
 
@@ -53,9 +53,9 @@ async def test_at_most_max_in_flight_groups_run_at_once() -> None:
         await asyncio.sleep(n * 0.001)  # items keep arriving while groups are processed
         return await coalescer.submit(n)
 
-    coalescer = Coalescer(slow, max_in_flight=2)
+    coalescer = Coalescer(slow)
     assert await asyncio.gather(*(arrive_later(n) for n in range(50))) == list(range(50))
-    assert most == 2
+    assert most == 1
 
 
 async def test_a_failing_group_fails_each_of_its_callers_and_not_the_next() -> None:
@@ -64,7 +64,7 @@ async def test_a_failing_group_fails_each_of_its_callers_and_not_the_next() -> N
             raise ValueError("negative")
         return items
 
-    coalescer = Coalescer(fail_on_negative, max_in_flight=1)
+    coalescer = Coalescer(fail_on_negative)
     outcomes = await asyncio.gather(
         coalescer.submit(1), coalescer.submit(-1), return_exceptions=True
     )
@@ -79,7 +79,7 @@ async def test_a_cancelled_caller_does_not_break_its_group() -> None:
         await release.wait()
         return items
 
-    coalescer = Coalescer(wait, max_in_flight=1)
+    coalescer = Coalescer(wait)
     first = asyncio.ensure_future(coalescer.submit(1))
     second = asyncio.ensure_future(coalescer.submit(2))
     await asyncio.sleep(0)
