@@ -177,11 +177,13 @@ class _SqliteWriter:
     made each group commit take tens of milliseconds and the store set the pace of the whole
     service. Here a transaction is one hand-off, and each statement carries up to
     `_ROWS_PER_STATEMENT` rows, so SQLite does its B-tree work with the GIL released, on the
-    other core, while the event loop goes on. Writes queue in the thread's executor, not
-    behind the store's asyncio lock: the thread goes from one to the next without waiting
-    for the busy event loop to hand it over (SQLAlchemy's writers, rare, meet it at SQLite's
-    own lock and wait in its busy handler, off the loop). (`UPDATE … FROM` needs SQLite 3.33; older
-    libraries get one statement per row.) Same pragmas and busy timeout as the engine's.
+    other core, while the event loop goes on.
+
+    Writes queue in the thread's executor, not behind the store's asyncio lock: the thread goes
+    from one to the next without waiting for the busy event loop to hand it over. SQLAlchemy's
+    writers (reports, expiry; rare) meet it at SQLite's own lock and wait in its busy handler,
+    off the loop. `UPDATE … FROM` needs SQLite 3.33; older libraries get one statement per
+    row. Same pragmas and busy timeout as the engine's.
     """
 
     def __init__(self, database: str):
