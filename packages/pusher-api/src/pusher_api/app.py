@@ -117,15 +117,14 @@ def _document_request_bodies(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            _, definitions = models_json_schema(
-                [(model, "validation") for model in commands.REQUEST_BODIES],
-                ref_template="#/components/schemas/{model}",
-            )
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                definitions["$defs"]
-            )
-        return app.openapi_schema or generate()
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()  # cached by FastAPI in app.openapi_schema, completed here once
+        _, definitions = models_json_schema(
+            [(model, "validation") for model in commands.REQUEST_BODIES],
+            ref_template="#/components/schemas/{model}",
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(definitions["$defs"])
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

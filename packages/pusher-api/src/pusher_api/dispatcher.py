@@ -66,7 +66,7 @@ class CommandDispatcher:
         self._store = store
         self._metrics = metrics
         self.publisher = CommandPublisher(settings, self._on_late_outcome)
-        self._singles = Coalescer(self._publish_single_commands)
+        self._singles = Coalescer(self._publish)
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.max_batch_size = settings.max_batch_size
@@ -81,11 +81,6 @@ class CommandDispatcher:
         return await self._once_per_key(
             idempotency_key, self._first_or_publish(command, idempotency_key)
         )
-
-    async def _publish_single_commands(
-        self, commands: list[CommandRequest]
-    ) -> list[tuple[AcceptedCommand, Outcome]]:
-        return await self._publish(commands, None)
 
     async def _first_or_publish(self, command: CommandRequest, key: str) -> Answer:
         record = await self._store.get_by_idempotency_key(key)
@@ -217,7 +212,7 @@ class CommandDispatcher:
     # --- one group: store, publish, record ------------------------------------------------
 
     async def _publish(
-        self, commands: Sequence[CommandRequest], keys: Sequence[str] | None
+        self, commands: Sequence[CommandRequest], keys: Sequence[str] | None = None
     ) -> list[tuple[AcceptedCommand, Outcome]]:
         """Give the commands their ids, store them as queued, publish them, record the
         outcomes; returns each accepted command with its outcome."""
@@ -260,14 +255,7 @@ class CommandDispatcher:
 def _single_answer(accepted: AcceptedCommand, outcome: Outcome) -> Answer:
     if not isinstance(outcome, Published):
         raise BrokerUnavailable(outcome.reason, accepted.request_id)
-    return {
-        "success": True,
-        "request_id": accepted.request_id,
-        "message": PUBLISHED,
-        "timestamp": accepted.timestamp,
-        "kafka_partition": outcome.partition,
-        "kafka_offset": outcome.offset,
-    }
+    return _accepted(accepted.request_id, accepted.timestamp, outcome.partition, outcome.offset)
 
 
 def _repeat_answer(record: CommandRecord) -> Answer:
@@ -278,13 +266,22 @@ def _repeat_answer(record: CommandRecord) -> Answer:
             "(broker unavailable); retry later with the same key",
             record.request_id,
         )
+    return _accepted(
+        record.request_id, record.queued_at, record.kafka_partition, record.kafka_offset
+    )
+
+
+def _accepted(
+    request_id: str, timestamp: datetime, partition: int | None, offset: int | None
+) -> Answer:
+    """`schemas.CommandAccepted` as a dict."""
     return {
         "success": True,
-        "request_id": record.request_id,
+        "request_id": request_id,
         "message": PUBLISHED,
-        "timestamp": record.queued_at,
-        "kafka_partition": record.kafka_partition,
-        "kafka_offset": record.kafka_offset,
+        "timestamp": timestamp,
+        "kafka_partition": partition,
+        "kafka_offset": offset,
     }
 
 
@@ -295,42 +292,46 @@ def _batch_item(
     message: str,
     outcome: Published | None = None,
 ) -> Answer:
-    return {
-        "index": index,
-        "success": success,
-        "request_id": accepted.request_id,
-        "message": message,
-        "timestamp": accepted.timestamp,
-        "kafka_partition": outcome.partition if outcome else None,
-        "kafka_offset": outcome.offset if outcome else None,
-        "errors": None,
-    }
+    return _batch_result(
+        index,
+        success,
+        accepted.request_id,
+        message,
+        accepted.timestamp,
+        outcome.partition if outcome else None,
+        outcome.offset if outcome else None,
+    )
 
 
 def _batch_repeat(index: int, record: CommandRecord) -> Answer:
     try:
         return {"index": index, **_repeat_answer(record), "errors": None}
     except BrokerUnavailable as error:
-        return {
-            "index": index,
-            "success": False,
-            "request_id": record.request_id,
-            "message": error.message,
-            "timestamp": None,
-            "kafka_partition": None,
-            "kafka_offset": None,
-            "errors": None,
-        }
+        return _batch_result(index, False, record.request_id, error.message)
 
 
 def _batch_invalid(index: int, message: str, errors: list[Any] | None = None) -> Answer:
+    return _batch_result(index, False, None, message, errors=errors)
+
+
+def _batch_result(
+    index: int,
+    success: bool,
+    request_id: str | None,
+    message: str,
+    timestamp: datetime | None = None,
+    partition: int | None = None,
+    offset: int | None = None,
+    errors: list[Any] | None = None,
+) -> Answer:
+    """`schemas.BatchItemResult` as a dict."""
     return {
         "index": index,
-        "success": False,
-        "request_id": None,
+        "success": success,
+        "request_id": request_id,
         "message": message,
-        "timestamp": None,
-        "kafka_partition": None,
-        "kafka_offset": None,
+        "timestamp": timestamp,
+        "kafka_partition": partition,
+        "kafka_offset": offset,
         "errors": errors,
     }

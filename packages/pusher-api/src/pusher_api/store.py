@@ -211,7 +211,7 @@ class _SqliteWriter:
             self._connection = connection
         with self._connection:
             if not _MULTI_ROW:
-                self._connection.executemany(statement.sql(1), rows)
+                self._connection.executemany(statement.per_row, rows)
                 return
             for start in range(0, len(rows), _ROWS_PER_STATEMENT):
                 chunk = rows[start : start + _ROWS_PER_STATEMENT]
@@ -238,10 +238,12 @@ _ROWS_PER_STATEMENT = 3000
 
 @dataclass(frozen=True)
 class _RowsStatement:
-    """An SQLite statement over a `VALUES` list of `width`-column rows."""
+    """An SQLite statement over a `VALUES` list of `width`-column rows, and `per_row`, the same
+    write for one row (what `executemany` runs where `UPDATE … FROM` is missing)."""
 
     template: str
     width: int
+    per_row: str
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - two module-level instances, never freed
     def sql(self, rows: int) -> str:
@@ -264,19 +266,21 @@ _QUEUED_COLUMNS = (
 )
 """The columns of a new row, in the order they are bound."""
 
-_INSERT_QUEUED = _RowsStatement(
-    f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) VALUES {{values}}", len(_QUEUED_COLUMNS)
-)
-_MARK_SENT = _RowsStatement(
-    "UPDATE commands SET kafka_partition = sent.column1, kafka_offset = sent.column2, "
-    "sent_at = sent.column3, status = CASE WHEN commands.status = 'queued' THEN 'sent' "
-    "ELSE commands.status END FROM (VALUES {values}) AS sent "
-    "WHERE commands.request_id = sent.column4"
-    if _MULTI_ROW
-    else "UPDATE commands SET kafka_partition = ?, kafka_offset = ?, sent_at = ?, status = "
-    "CASE WHEN status = 'queued' THEN 'sent' ELSE status END WHERE request_id = ?",
-    4,
-)
+
+def _insert_queued_sql(paramstyle: str) -> str:
+    """The insert of one new row, with the driver's bind markers."""
+    marks = _placeholders(paramstyle, len(_QUEUED_COLUMNS))
+    return f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) VALUES ({marks})"
+
+
+def _mark_sent_sql(paramstyle: str) -> str:
+    """The acknowledgement of one row: (partition, offset, sent_at, request_id)."""
+    partition, offset, sent_at, request_id = _placeholders(paramstyle, 4).split(", ")
+    return (
+        f"UPDATE commands SET kafka_partition = {partition}, kafka_offset = {offset}, "
+        f"sent_at = {sent_at}, status = CASE WHEN status = 'queued' THEN 'sent' "
+        f"ELSE status END WHERE request_id = {request_id}"
+    )
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
@@ -289,6 +293,21 @@ def _placeholders(paramstyle: str, count: int) -> str:
     if paramstyle == "format":
         return ", ".join(["%s"] * count)
     raise ValueError(f"unsupported database driver paramstyle {paramstyle!r}")
+
+
+_INSERT_QUEUED = _RowsStatement(
+    f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) VALUES {{values}}",
+    len(_QUEUED_COLUMNS),
+    _insert_queued_sql("qmark"),
+)
+_MARK_SENT = _RowsStatement(
+    "UPDATE commands SET kafka_partition = sent.column1, kafka_offset = sent.column2, "
+    "sent_at = sent.column3, status = CASE WHEN commands.status = 'queued' THEN 'sent' "
+    "ELSE commands.status END FROM (VALUES {values}) AS sent "
+    "WHERE commands.request_id = sent.column4",
+    4,
+    _mark_sent_sql("qmark"),
+)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -313,21 +332,13 @@ class CommandStore:
         self._db_time = _sqlite_time if dialect.name == "sqlite" else _as_is
         # The hot writes on PostgreSQL (and in-memory SQLite): driver-level statements, because
         # SQLAlchemy's per-row parameter processing costs more than the insert itself.
-        paramstyle = dialect.paramstyle
-        self._insert_queued_sql = (
-            f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) "
-            f"VALUES ({_placeholders(paramstyle, len(_QUEUED_COLUMNS))})"
-        )
-        marks = _placeholders(paramstyle, 4).split(", ")
-        self._mark_sent_sql = (
-            f"UPDATE commands SET kafka_partition = {marks[0]}, kafka_offset = {marks[1]}, "
-            f"sent_at = {marks[2]}, status = CASE WHEN status = 'queued' THEN 'sent' "
-            f"ELSE status END WHERE request_id = {marks[3]}"
-        )
+        self._insert_queued_sql = _insert_queued_sql(dialect.paramstyle)
+        self._mark_sent_sql = _mark_sent_sql(dialect.paramstyle)
         self._sqlite_writer = _SqliteWriter(sqlite_file) if sqlite_file else None
         # SQLite has one writer at a time and makes the others poll for the lock (sleeping in
-        # its busy handler); in this process, writers queue here instead and go one after the
-        # other at once. PostgreSQL takes concurrent writers as they come.
+        # its busy handler); in this process, SQLAlchemy's writers queue here instead and go
+        # one after the other at once (`_SqliteWriter` queues in its own thread). PostgreSQL
+        # takes concurrent writers as they come.
         self._write_lock = asyncio.Lock() if dialect.name == "sqlite" else None
 
     def _writer(self) -> contextlib.AbstractAsyncContextManager[Any]:
