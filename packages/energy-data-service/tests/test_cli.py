@@ -17,7 +17,7 @@ from energy_data_service.settings import Settings
 from entsoe_client.testing import FakePlatform, value_at
 from typer.testing import CliRunner
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "entsoe-samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples"
 runner = CliRunner()
 
 

@@ -18,7 +18,7 @@ from energy_data_service.processors import (
 from entsoe_client.parser import parse_response
 from entsoe_client.testing import generate_document, value_at
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "entsoe-samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples"
 FETCHED = datetime(2025, 1, 1, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
 DE_LU = "10Y1001A1001A82H"

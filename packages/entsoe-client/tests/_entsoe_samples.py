@@ -24,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 SAMPLES_DIR = Path(
     os.environ.get(
         "ENTSOE_SAMPLES_DIR",
-        Path(__file__).resolve().parents[3].parent / "shared" / "entsoe-samples",
+        Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples",
     )
 )
 ENERGIEID_DIR = SAMPLES_DIR / "EnergieID__entsoe-py"

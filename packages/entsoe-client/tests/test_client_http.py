@@ -26,7 +26,7 @@ from entsoe_client.transport import parse_banned_until, parse_retry_after
 from .conftest import TOKEN, ClientFactory
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "entsoe-samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples"
 
 
 def load_query(days: float = 2, data_type: str = "actual_load") -> Query:
