@@ -1,17 +1,18 @@
-"""`pusher-api connector mqtt`: run the reference MQTT connector until SIGINT/SIGTERM."""
+"""`pusher-api connector mqtt|coap`: run a reference connector until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from typing import TYPE_CHECKING, Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from pusher_api.cli._app import app
-from pusher_api.connector.settings import MqttConnectorSettings
+from pusher_api.connector.settings import CoapConnectorSettings, MqttConnectorSettings
 
 connector_app = typer.Typer(
     name="connector",
@@ -20,8 +21,12 @@ connector_app = typer.Typer(
 )
 app.add_typer(connector_app)
 
-if TYPE_CHECKING:
-    from pusher_api.connector.mqtt import MqttConnector
+_SettingsT = TypeVar("_SettingsT", MqttConnectorSettings, CoapConnectorSettings)
+
+
+class _Connector(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
+
 
 _err = Console(stderr=True)
 
@@ -57,22 +62,32 @@ def mqtt(
         "kafka_bootstrap_servers": bootstrap_servers,
         "kafka_connector_group": group,
     }
+    settings = _settings(MqttConnectorSettings, overrides)
+    # Imported here so `pusher-api --help` and other commands do not pay for Kafka and MQTT.
+    from pusher_api.connector.mqtt import MqttConnector
+
+    _run(settings, MqttConnector(settings))
+
+
+def _settings(kind: type[_SettingsT], overrides: dict[str, Any]) -> _SettingsT:
+    """Settings from the environment with the given options on top; one line per bad one."""
     try:
-        settings = MqttConnectorSettings(**{k: v for k, v in overrides.items() if v is not None})
+        return kind(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         for problem in error.errors():
             name = ".".join(str(part) for part in problem["loc"]).upper()
             _err.print(f"[red]Invalid setting {name}[/red]: {problem['msg']}")
         raise typer.Exit(2) from None
-    # Imported here so `pusher-api --help` and other commands do not pay for Kafka and MQTT.
+
+
+def _run(settings: MqttConnectorSettings | CoapConnectorSettings, connector: _Connector) -> None:
     from aiokafka.errors import KafkaConnectionError, KafkaError
 
-    from pusher_api.connector.mqtt import MqttConnector
     from pusher_api.logging import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
     try:
-        asyncio.run(_run_until_signalled(MqttConnector(settings)))
+        asyncio.run(_run_until_signalled(connector))
     except KafkaConnectionError as error:
         _err.print(
             f"[red]Cannot reach Kafka at {settings.kafka_bootstrap_servers}[/red] ({error}). "
@@ -83,11 +98,60 @@ def mqtt(
     except KafkaError as error:
         _err.print(f"[red]Kafka error[/red]: {error}")
         raise typer.Exit(1) from None
+    except OSError as error:  # the CoAP port is taken or the address is not local
+        _err.print(f"[red]Cannot serve[/red]: {error}")
+        raise typer.Exit(1) from None
 
 
-async def _run_until_signalled(connector: MqttConnector) -> None:
+async def _run_until_signalled(connector: _Connector) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await connector.run(stop)
+
+
+@connector_app.command("coap")
+def coap(
+    coap_host: Annotated[
+        str | None,
+        typer.Option(help="address devices reach over UDP (env COAP_HOST, default 127.0.0.1)"),
+    ] = None,
+    coap_port: Annotated[
+        int | None, typer.Option(help="UDP port, 0 for any free one (env COAP_PORT, default 5683)")
+    ] = None,
+    queue_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite file of the device queues "
+            "(env COAP_QUEUE_FILE, default ./data/coap-connector.db)"
+        ),
+    ] = None,
+    bootstrap_servers: Annotated[
+        str | None,
+        typer.Option(help="Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS)"),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="Kafka consumer group (env KAFKA_CONNECTOR_GROUP, default pusher-connector-coap)"
+        ),
+    ] = None,
+) -> None:
+    """Queue `protocol: coap` commands for sleepy devices and hand them over when they check in.
+
+    Devices GET /devices/{device_id}/commands (or POST their measurement to
+    /devices/{device_id}/uplink) and POST results to /devices/{device_id}/responses; commands
+    with metadata.coap_uri are pushed to that endpoint. SIGINT or SIGTERM stops it.
+    """
+    overrides: dict[str, Any] = {
+        "coap_host": coap_host,
+        "coap_port": coap_port,
+        "coap_queue_file": queue_file,
+        "kafka_bootstrap_servers": bootstrap_servers,
+        "kafka_connector_group": group,
+    }
+    settings = _settings(CoapConnectorSettings, overrides)
+    from pusher_api.connector.coap.connector import CoapConnector
+
+    _run(settings, CoapConnector(settings))

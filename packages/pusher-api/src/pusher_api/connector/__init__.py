@@ -1,6 +1,7 @@
 """Protocol connectors: they consume the command topic and deliver commands to devices.
 
-Only MQTT ships here (`pusher-api connector mqtt`, `pusher_api.connector.mqtt.MqttConnector`);
-the device-side contract is in `pusher_api.connector.device_protocol`. Nothing is imported here
-so the CLI loads the Kafka and MQTT libraries only when a connector actually runs.
+Two ship here: MQTT (`pusher-api connector mqtt`, `pusher_api.connector.mqtt.MqttConnector`,
+device contract in `pusher_api.connector.device_protocol`) and CoAP for devices that sleep
+(`pusher-api connector coap`, `pusher_api.connector.coap`). Nothing is imported here so the CLI
+loads the Kafka, MQTT and CoAP libraries only when a connector actually runs.
 """
