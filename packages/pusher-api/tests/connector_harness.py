@@ -38,6 +38,7 @@ def connector_settings(bootstrap_servers: str) -> MqttConnectorSettings:
         kafka_bootstrap_servers=bootstrap_servers,
         kafka_command_topic=f"commands-{suffix}",
         kafka_status_topic=f"status-{suffix}",
+        kafka_cancel_topic=f"cancel-{suffix}",
         kafka_connector_group=f"connector-{suffix}",
         # Its own share group: replies never go to a connector of another test run.
         mqtt_share_group=f"connector-{suffix}",
@@ -71,6 +72,7 @@ def running_connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Po
         **os.environ,
         "KAFKA_COMMAND_TOPIC": settings.kafka_command_topic,
         "KAFKA_STATUS_TOPIC": settings.kafka_status_topic,
+        "KAFKA_CANCEL_TOPIC": settings.kafka_cancel_topic,
         "MQTT_SHARE_GROUP": settings.mqtt_share_group,
     }
     with tempfile.TemporaryFile() as log:

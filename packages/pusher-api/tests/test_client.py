@@ -96,7 +96,7 @@ async def test_async_client_sends_batches_with_per_command_results(start_api: St
 async def test_idempotency_key_makes_a_retry_return_the_first_answer(start_api: StartApi) -> None:
     topic = unique_topic()
     with start_api(kafka_command_topic=topic) as api:
-        async with AsyncPusherClient(api.base_url) as pusher:
+        async with AsyncPusherClient(api.base_url, client_id="test-client") as pusher:
             first = await pusher.send_command(command(), idempotency_key="order-1")
             retry = await pusher.send_command(command(), idempotency_key="order-1")
         records = await read_topic(api.settings.kafka_bootstrap_servers, topic, expect=1)

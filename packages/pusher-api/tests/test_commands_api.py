@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from pusher_api.messages import DeviceCommand
+from pusher_api.settings import Settings
 from pusher_api.testing.kafka import read_topic
 
 from .conftest import RunningApi, command, unique_topic
@@ -143,7 +144,43 @@ async def test_oversized_body_is_413_by_content_length(start_api: StartApi) -> N
             big = await http.post("/api/v1/commands", json=command(payload={"x": "a" * 2000}))
     assert small.status_code == 202
     assert big.status_code == 413
-    assert "larger than 1000 bytes" in big.json()["detail"]
+    assert "larger than MAX_COMMAND_BYTES=1000 bytes" in big.json()["detail"]
+
+
+async def test_a_batch_over_max_batch_bytes_is_413_before_it_is_parsed(start_api: StartApi) -> None:
+    limit = 64 * 1024
+    fits = {"commands": [command(payload={"x": "a" * 500}) for _ in range(100)]}
+    too_big = {"commands": [command(payload={"x": "a" * 500}) for _ in range(200)]}
+    not_json_but_big = b"{" * (limit + 1)  # parsing it would be a 422
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(100):
+            yield b" " * 1000
+
+    with start_api(max_batch_bytes=limit) as api:
+        async with api.client() as http:
+            small = await http.post("/api/v1/commands/batch", json=fits)
+            big = await http.post("/api/v1/commands/batch", json=too_big)
+            garbage = await http.post(
+                "/api/v1/commands/batch",
+                content=not_json_but_big,
+                headers={"content-type": "application/json"},
+            )
+            streamed = await http.post(
+                "/api/v1/commands/batch",
+                content=chunks(),
+                headers={"content-type": "application/json"},
+            )
+    assert len(json.dumps(fits)) < limit < len(json.dumps(too_big))
+    assert small.status_code == 202
+    assert (big.status_code, garbage.status_code, streamed.status_code) == (413, 413, 413)
+    assert big.json()["detail"] == (
+        f"batch body larger than MAX_BATCH_BYTES={limit} bytes: send fewer commands per batch"
+    )
+
+
+def test_max_batch_bytes_defaults_to_4_mib(make_settings: Callable[..., Settings]) -> None:
+    assert make_settings().max_batch_bytes == 4 * 1024 * 1024
 
 
 async def test_oversized_chunked_body_is_413_by_bytes_received(start_api: StartApi) -> None:

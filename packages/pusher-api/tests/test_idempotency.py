@@ -15,13 +15,14 @@ from .conftest import RunningApi, command, unique_topic
 pytestmark = pytest.mark.kafka
 
 StartApi = Callable[..., AbstractContextManager[RunningApi]]
+CLIENT = {"X-Client-Id": "idempotency-tests"}
 
 
 async def test_repeats_return_the_first_answer_and_write_one_record(start_api: StartApi) -> None:
     topic = unique_topic()
     with start_api(kafka_command_topic=topic) as api:
         async with api.client() as http:
-            headers = {"Idempotency-Key": "order-1001-reboot"}
+            headers = {"Idempotency-Key": "order-1001-reboot", **CLIENT}
             first = await http.post("/api/v1/commands", json=command(), headers=headers)
             again = await http.post("/api/v1/commands", json=command(), headers=headers)
             concurrent = await asyncio.gather(
@@ -29,13 +30,15 @@ async def test_repeats_return_the_first_answer_and_write_one_record(start_api: S
                     http.post(
                         "/api/v1/commands",
                         json=command(),
-                        headers={"Idempotency-Key": "order-1002-reboot"},
+                        headers={"Idempotency-Key": "order-1002-reboot", **CLIENT},
                     )
                     for _ in range(20)
                 )
             )
             other_key = await http.post(
-                "/api/v1/commands", json=command(), headers={"Idempotency-Key": "order-1003"}
+                "/api/v1/commands",
+                json=command(),
+                headers={"Idempotency-Key": "order-1003", **CLIENT},
             )
         records = await read_topic(api.settings.kafka_bootstrap_servers, topic, expect=3)
 
@@ -76,7 +79,7 @@ async def test_a_repeated_batch_publishes_nothing_new(start_api: StartApi) -> No
     batch = {"commands": [command(device_id=f"dev-{i}") for i in range(10)]}
     with start_api(kafka_command_topic=topic) as api:
         async with api.client() as http:
-            headers = {"Idempotency-Key": "nightly-config-push"}
+            headers = {"Idempotency-Key": "nightly-config-push", **CLIENT}
             first = await http.post("/api/v1/commands/batch", json=batch, headers=headers)
             again = await http.post("/api/v1/commands/batch", json=batch, headers=headers)
         records = await read_topic(api.settings.kafka_bootstrap_servers, topic, expect=10)

@@ -37,7 +37,7 @@ async def test_lifecycle_and_idempotency_on_postgresql(
     with start_api(database_url=postgres_url, kafka_status_topic=status_topic) as api:
         bootstrap = api.settings.kafka_bootstrap_servers
         async with api.client() as http:
-            headers = {"Idempotency-Key": "pg-1"}
+            headers = {"Idempotency-Key": "pg-1", "X-Client-Id": "pg-test"}
             first = (await http.post("/api/v1/commands", json=command(), headers=headers)).json()
             again = (await http.post("/api/v1/commands", json=command(), headers=headers)).json()
             batch = await http.post(

@@ -1,5 +1,6 @@
 """The FastAPI app factory: `create_app(settings)` wires the store, the Kafka producer, the status
-consumer and the expiry sweeper, and starts and stops them with the app."""
+consumer, the change listener, the scheduler, the repairer, the webhook sender and the expiry
+sweeper, and starts and stops them with the app."""
 
 from __future__ import annotations
 
@@ -19,14 +20,18 @@ from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import SQLAlchemyError
 
 from pusher_api.body_limit import BodySizeLimit
-from pusher_api.dispatcher import BrokerUnavailable, CommandDispatcher
+from pusher_api.cancellation import CancelUnavailable
+from pusher_api.dispatcher import BrokerUnavailable, CommandDispatcher, IdempotencyConflict
 from pusher_api.expiry import expire_overdue_forever
 from pusher_api.metrics import Metrics
 from pusher_api.rate_limit import RateLimiter
-from pusher_api.routes import commands, health
+from pusher_api.repair import Repairer
+from pusher_api.routes import commands, events, health
+from pusher_api.scheduler import publish_when_due_forever
 from pusher_api.settings import Settings
 from pusher_api.status_consumer import StatusConsumer
 from pusher_api.store import CommandStore
+from pusher_api.webhooks import WebhookSender
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = await CommandStore.open(settings.database_url)
         dispatcher = CommandDispatcher(settings, store, app.state.metrics)
         consumer = StatusConsumer(settings, store, app.state.metrics)
+        repairer = Repairer(settings, store, dispatcher)
+        dispatcher.repairer = repairer
         app.state.store = store
         app.state.dispatcher = dispatcher
         app.state.status_consumer = consumer
@@ -49,6 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 expire_overdue_forever(store, settings.expiry_interval_s, app.state.metrics),
                 name="expiry",
             ),
+            asyncio.create_task(store.listen_forever(), name="change-listener"),
+            asyncio.create_task(
+                publish_when_due_forever(store, dispatcher, settings.schedule_interval_s),
+                name="scheduler",
+            ),
+            asyncio.create_task(repairer.repair_forever(), name="repairer"),
+            asyncio.create_task(WebhookSender(settings, store).run_forever(), name="webhooks"),
         ]
         try:
             yield
@@ -75,9 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_command_bytes,
-        batch_limit=settings.max_batch_body_bytes,
+        batch_limit=settings.max_batch_bytes,
     )
     app.include_router(commands.router)
+    app.include_router(events.router)
     app.include_router(health.router)
 
     @app.exception_handler(RequestValidationError)
@@ -97,6 +112,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=503,
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(IdempotencyConflict)
+    async def _idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
+        return JSONResponse(
+            {"detail": error.message, "request_id": error.request_id}, status_code=409
+        )
+
+    @app.exception_handler(CancelUnavailable)
+    async def _cancel_unavailable(request: Request, error: CancelUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(sqlite3.Error)

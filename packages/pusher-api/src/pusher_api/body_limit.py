@@ -23,8 +23,13 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        limit = self._batch_limit if scope["path"].endswith("/batch") else self._default_limit
-        detail = f"request body larger than {limit} bytes: send smaller commands or fewer per batch"
+        batch = scope["path"].endswith("/batch")
+        limit = self._batch_limit if batch else self._default_limit
+        detail = (
+            f"batch body larger than MAX_BATCH_BYTES={limit} bytes: send fewer commands per batch"
+            if batch
+            else f"request body larger than MAX_COMMAND_BYTES={limit} bytes: send a smaller command"
+        )
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > limit:

@@ -30,7 +30,7 @@ from types import TracebackType
 
 import confluent_kafka
 
-DEFAULT_TOPICS = ("device_commands", "device_command_status")
+DEFAULT_TOPICS = ("device_commands", "device_command_status", "device_command_cancellations")
 
 
 class DevBrokerError(RuntimeError):

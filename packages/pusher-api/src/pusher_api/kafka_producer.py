@@ -21,14 +21,14 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
-from pusher_api.messages import AcceptedCommand
+from pusher_api.messages import CommandCancellation
 from pusher_api.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -58,8 +58,22 @@ class Unconfirmed:
     reason: str
 
 
+class Publishable(Protocol):
+    """A command record to publish: a new command (`messages.AcceptedCommand`) or a scheduled
+    one that came due (`store.ScheduledRecord`)."""
+
+    @property
+    def request_id(self) -> str: ...
+
+    def kafka_key(self) -> bytes: ...
+
+    def kafka_value(self) -> bytes: ...
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]: ...
+
+
 Outcome = Published | NotPublished | Unconfirmed
-LateOutcome = Callable[[AcceptedCommand, Published | NotPublished], None]
+LateOutcome = Callable[[Any, Published | NotPublished], None]
 """Called for an `Unconfirmed` command once the producer knows what became of it."""
 
 
@@ -149,7 +163,25 @@ class CommandPublisher:
             f"within KAFKA_TIMEOUT_MS={self._settings.kafka_timeout_ms}"
         )
 
-    async def publish(self, commands: Sequence[AcceptedCommand]) -> list[Outcome]:
+    async def publish_cancellation(self, cancellation: CommandCancellation) -> str | None:
+        """Write a cancellation record and wait for the broker's acknowledgement; returns None
+        when it is on the topic, else why not."""
+        producer = self._producer
+        if producer is None:
+            return f"not connected to Kafka at {self._settings.kafka_bootstrap_servers}"
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                future = await producer.send(
+                    self._settings.kafka_cancel_topic,
+                    cancellation.kafka_value(),
+                    key=cancellation.kafka_key(),
+                )
+                await future
+        except (TimeoutError, KafkaError) as error:
+            return f"{self._unavailable} ({error!r})"
+        return None
+
+    async def publish(self, commands: Sequence[Publishable]) -> list[Outcome]:
         """Send all commands at once, then wait for all acknowledgements until the deadline.
 
         One command goes through `send`; several (a batch, or the single commands the dispatcher
@@ -223,7 +255,7 @@ class CommandPublisher:
     async def _send_one(
         self,
         producer: AIOKafkaProducer,
-        command: AcceptedCommand,
+        command: Publishable,
         outcomes: list[Outcome | None],
         queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
     ) -> None:
@@ -242,7 +274,7 @@ class CommandPublisher:
     async def _send_batches(
         self,
         producer: AIOKafkaProducer,
-        commands: Sequence[AcceptedCommand],
+        commands: Sequence[Publishable],
         outcomes: list[Outcome | None],
         queued: dict[asyncio.Future[Any], list[tuple[int, int]]],
     ) -> None:
@@ -250,7 +282,7 @@ class CommandPublisher:
         the producer whole: no per-record future, no per-record trip through the accumulator."""
         topic = self._settings.kafka_command_topic
         partitions = await self._partitions(producer)
-        by_partition: dict[int, list[tuple[int, AcceptedCommand, bytes]]] = {}
+        by_partition: dict[int, list[tuple[int, Publishable, bytes]]] = {}
         for position, command in enumerate(commands):
             key = command.kafka_key()
             by_partition.setdefault(self._partition(key, partitions), []).append(
@@ -302,7 +334,7 @@ class CommandPublisher:
             queued[future] = carried
 
     def _late_outcome_callback(
-        self, command: AcceptedCommand, relative: int
+        self, command: Publishable, relative: int
     ) -> Callable[[asyncio.Future[Any]], None]:
         def report(future: asyncio.Future[Any]) -> None:
             if future.cancelled():

@@ -6,25 +6,47 @@ connector and any CoAP/LwM2M one written elsewhere), so they are defined once, h
 Command record, on `KAFKA_COMMAND_TOPIC` (default `device_commands`):
 - key: `device_id` (UTF-8), so one device's commands land on one partition and stay in order;
 - value: `DeviceCommand` as JSON: every command field plus `request_id` and `timestamp`;
-- headers: `request_id` and `command_type` (UTF-8), for routing without parsing the value.
+- headers: `request_id` and `command_type` (UTF-8), for routing without parsing the value, and
+  `traceparent` (W3C Trace Context) when the HTTP request carried one.
+
+A command record is written only once the command is due: one with `not_before` in the future
+waits in the status store (`scheduled`) and is published when that instant comes.
+
+Cancellation record, on `KAFKA_CANCEL_TOPIC` (default `device_command_cancellations`), written by
+the service when a command already on Kafka is cancelled:
+- key: `device_id` (UTF-8);
+- value: `CommandCancellation` as JSON: `request_id`, `device_id`, `timestamp`.
+Every connector reads this topic (`connector.cancellations.CancellationView`) and never delivers
+a command cancelled there: it reports it `cancelled` instead.
 
 Status record, on `KAFKA_STATUS_TOPIC` (default `device_command_status`), written by connectors:
 - key: `device_id` (UTF-8);
 - value: `StatusReport` as JSON: `request_id`, `device_id`, `status` (`delivered`, `succeeded`,
-  `failed` or `expired`), `detail` (text or null), `timestamp`.
+  `failed`, `expired` or `cancelled`), `detail` (text or null), `timestamp`, `traceparent`
+  (the command's, when it had one; optional).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """Device ids end up in MQTT topics and URLs: no `/`, `+`, `#`, spaces or control characters."""
@@ -74,19 +96,32 @@ class Priority(StrEnum):
     critical = "critical"
 
 
-class CommandStatus(StrEnum):
-    """The lifecycle of a command: queued → sent → delivered → succeeded | failed | expired.
+class CallbackEvents(StrEnum):
+    """Which status changes a command's webhook is told of."""
 
-    `sent` means the broker acknowledged the record (partition and offset known); the later
-    states come from connectors. The order of the members is the order of the lifecycle.
+    all = "all"
+    final = "final"
+
+
+class CommandStatus(StrEnum):
+    """The lifecycle of a command: [scheduled →] queued → sent → delivered → succeeded | failed |
+    expired | cancelled.
+
+    `scheduled` means held in the store until `not_before`; `sent` means the broker
+    acknowledged the record (partition and offset known); the later states come from
+    connectors. `cancelled` is reached from scheduled or queued (by the service) or from sent
+    (by the connector that held the command). The order of the members is the order of the
+    lifecycle.
     """
 
+    scheduled = "scheduled"
     queued = "queued"
     sent = "sent"
     delivered = "delivered"
     succeeded = "succeeded"
     failed = "failed"
     expired = "expired"
+    cancelled = "cancelled"
 
     @property
     def is_final(self) -> bool:
@@ -94,7 +129,14 @@ class CommandStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({CommandStatus.succeeded, CommandStatus.failed, CommandStatus.expired})
+FINAL_STATUSES = frozenset(
+    {
+        CommandStatus.succeeded,
+        CommandStatus.failed,
+        CommandStatus.expired,
+        CommandStatus.cancelled,
+    }
+)
 
 DeviceId = Annotated[
     str,
@@ -126,6 +168,15 @@ class CommandFields(BaseModel):
     expires_at: AwareDatetime | None = Field(
         default=None, description="after this instant the command must not reach the device"
     )
+    not_before: AwareDatetime | None = Field(
+        default=None,
+        description="before this instant the command must not reach the device: it is held "
+        "(status `scheduled`) and published when due",
+    )
+
+    def due(self, now: datetime) -> bool:
+        """Whether the command may be delivered at `now` (its `not_before` has come)."""
+        return self.not_before is None or self.not_before <= now
 
 
 class DeviceCommand(CommandFields):
@@ -161,14 +212,24 @@ class DeviceCommand(CommandFields):
 class CommandRequest(CommandFields):
     """A command as an application sends it to `POST /api/v1/commands` (or in a batch).
 
-    Only field checks that pydantic runs in Rust, plus one validator for an `expires_at` that
-    is given: validating a command costs about 2 µs, which is what lets a batch of 1,000 be
-    checked in a few milliseconds. `request_id` and `timestamp` are the service's to assign
-    (`AcceptedCommand`); a client that sends them gets a 422 that says so
+    Only field checks that pydantic runs in Rust, plus validators for an `expires_at` or a
+    `not_before` that is given: validating a command costs about 2 µs, which is what lets a
+    batch of 1,000 be checked in a few milliseconds. `request_id` and `timestamp` are the
+    service's to assign (`AcceptedCommand`); a client that sends them gets a 422 that says so
     (`validation_errors`).
     """
 
     model_config = ConfigDict(extra="forbid")
+
+    # The service's own fields, last: `AcceptedCommand.kafka_value` cuts them off the record.
+    callback_url: HttpUrl | None = Field(
+        default=None,
+        description="POSTed the command's status on changes (default WEBHOOK_URL); not sent "
+        "to connectors",
+    )
+    callback_events: CallbackEvents | None = Field(
+        default=None, description="`all` changes (default) or only `final` states"
+    )
 
     @field_validator("expires_at")
     @classmethod
@@ -176,6 +237,20 @@ class CommandRequest(CommandFields):
         if value is not None and value <= datetime.now(UTC):
             raise ValueError("expires_at is in the past: give a future instant with a UTC offset")
         return value
+
+    @field_validator("not_before")
+    @classmethod
+    def _due_before_it_expires(
+        cls, value: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        expires_at = info.data.get("expires_at")
+        if value is not None and expires_at is not None and value >= expires_at:
+            raise ValueError("not_before must be earlier than expires_at")
+        return value
+
+
+_NO_CALLBACK = b',"callback_url":null,"callback_events":null}'
+"""How a command without callback fields ends when orjson writes it."""
 
 
 class AcceptedCommand(NamedTuple):
@@ -189,6 +264,7 @@ class AcceptedCommand(NamedTuple):
     command: CommandRequest
     request_id: str
     timestamp: datetime
+    traceparent: str | None = None
 
     def kafka_key(self) -> bytes:
         """Record key: the device id, so one device's commands stay in order on one partition."""
@@ -198,19 +274,23 @@ class AcceptedCommand(NamedTuple):
         """Record value: the `DeviceCommand` document (command fields, request_id, timestamp).
 
         The command's fields as orjson writes them, with the two service fields spliced in
-        before the closing brace: no copy of the fields per record, and the timestamp, shared by
-        a group's commands, formatted once (`_json_time`).
+        where the callback fields (the service's, not the connectors') were cut off: no copy of
+        the fields per record, and the timestamp, shared by a group's commands, formatted once
+        (`_json_time`).
         """
         fields = self.command.__dict__
         try:
             written = orjson.dumps(fields, option=orjson.OPT_UTC_Z)
         except TypeError:
+            written = b""
+        if not written.endswith(_NO_CALLBACK):
+            kept = {k: v for k, v in fields.items() if k not in _SERVICE_ONLY}
             return _record_value(
-                {**fields, "request_id": self.request_id, "timestamp": self.timestamp}
+                {**kept, "request_id": self.request_id, "timestamp": self.timestamp}
             )
         return b"".join(
             (
-                written[:-1],
+                written[: -len(_NO_CALLBACK)],
                 b',"request_id":',
                 orjson.dumps(self.request_id),
                 b',"timestamp":',
@@ -220,8 +300,11 @@ class AcceptedCommand(NamedTuple):
         )
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
-        """Record headers: `request_id` and `command_type`."""
-        return _record_headers(self.request_id, self.command.command_type)
+        """Record headers: `request_id`, `command_type` and the request's `traceparent`."""
+        headers = _record_headers(self.request_id, self.command.command_type)
+        if self.traceparent is not None:
+            headers.append(("traceparent", self.traceparent.encode()))
+        return headers
 
 
 def _record_value(fields: dict[str, Any]) -> bytes:
@@ -244,6 +327,7 @@ def _record_headers(request_id: str, command_type: str) -> list[tuple[str, bytes
 
 
 _ASSIGNED_BY_SERVICE = frozenset({"request_id", "timestamp"})
+_SERVICE_ONLY = frozenset({"callback_url", "callback_events"})
 
 
 def validation_errors(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -269,15 +353,18 @@ class StatusReport(BaseModel):
 
     request_id: str
     device_id: DeviceId
-    status: CommandStatus = Field(description="delivered, succeeded, failed or expired")
+    status: CommandStatus = Field(description="delivered, succeeded, failed, expired or cancelled")
     detail: str | None = None
     timestamp: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    traceparent: str | None = Field(
+        default=None, description="the command's W3C traceparent, carried back"
+    )
 
     @field_validator("status")
     @classmethod
     def _reported_by_connectors(cls, value: CommandStatus) -> CommandStatus:
-        if value in (CommandStatus.queued, CommandStatus.sent):
-            raise ValueError("connectors report delivered, succeeded, failed or expired")
+        if value in (CommandStatus.scheduled, CommandStatus.queued, CommandStatus.sent):
+            raise ValueError("connectors report delivered, succeeded, failed, expired or cancelled")
         return value
 
     def kafka_key(self) -> bytes:
@@ -288,7 +375,53 @@ class StatusReport(BaseModel):
         """Record value: this report as JSON."""
         return self.model_dump_json().encode()
 
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        """Record headers: the command's `traceparent`, when it had one."""
+        return [("traceparent", self.traceparent.encode())] if self.traceparent else []
+
     @classmethod
     def from_kafka(cls, value: bytes) -> StatusReport:
         """Parse a status record's value (raises `pydantic.ValidationError` when malformed)."""
         return cls.model_validate_json(value)
+
+
+class CommandCancellation(BaseModel):
+    """A cancellation record: the command `request_id` must not reach its device.
+
+    Written by the service (`POST /api/v1/commands/{request_id}/cancel`) for a command that is
+    already on the command topic; connectors read them (`CancellationView`).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    request_id: str
+    device_id: DeviceId
+    timestamp: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def kafka_key(self) -> bytes:
+        """Record key: the device id (the partition of the device's commands, by count)."""
+        return self.device_id.encode()
+
+    def kafka_value(self) -> bytes:
+        """Record value: this cancellation as JSON."""
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_kafka(cls, value: bytes) -> CommandCancellation:
+        """Parse a cancellation record (raises `pydantic.ValidationError` when malformed)."""
+        return cls.model_validate_json(value)
+
+
+TRACEPARENT_PATTERN = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+"""W3C Trace Context `traceparent`: version-traceid-parentid-flags, lower-case hex."""
+
+
+def valid_traceparent(value: str | None) -> str | None:
+    """`value` when it is a well-formed traceparent (not all-zero ids), else None: a malformed
+    one is dropped, as the W3C recommendation says, rather than refusing the request."""
+    if value is None or not TRACEPARENT_PATTERN.match(value):
+        return None
+    _, trace_id, parent_id, _ = value.split("-")
+    if trace_id == "0" * 32 or parent_id == "0" * 16 or value.startswith("ff"):
+        return None
+    return value

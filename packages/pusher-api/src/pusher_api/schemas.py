@@ -5,7 +5,7 @@ themselves, in the shapes declared here; the client parses answers with these mo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -21,6 +21,9 @@ class CommandAccepted(BaseModel):
     timestamp: AwareDatetime
     kafka_partition: int | None
     kafka_offset: int | None
+    status: Literal["sent", "scheduled"] = Field(
+        default="sent", description="`scheduled`: held until not_before, then published"
+    )
 
 
 class BatchItemResult(BaseModel):
@@ -36,6 +39,7 @@ class BatchItemResult(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="validation errors of this command, as in a 422 answer"
     )
+    status: Literal["sent", "scheduled"] | None = None
 
 
 class BatchRequest(BaseModel):
@@ -56,6 +60,20 @@ class BatchAccepted(BaseModel):
     results: list[BatchItemResult]
 
 
+class WebhookDeliveryView(BaseModel):
+    """One POST of a status change to the command's callback: when it was delivered, or how
+    its attempts went."""
+
+    status: CommandStatus = Field(description="the status change it reports")
+    url: str
+    created_at: datetime
+    attempts: int
+    delivered_at: datetime | None
+    response_status: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None = Field(description="null when delivered or given up")
+
+
 class CommandStatusView(BaseModel):
     """Where a command is in its lifecycle, with the time of each transition."""
 
@@ -67,7 +85,20 @@ class CommandStatusView(BaseModel):
     kafka_partition: int | None
     kafka_offset: int | None
     expires_at: datetime | None
+    not_before: datetime | None = None
     queued_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = None
+    callback_url: str | None = None
+    traceparent: str | None = None
+    webhook_deliveries: list[WebhookDeliveryView] = Field(default_factory=list)
+
+
+class CancelRefused(BaseModel):
+    """409 to a cancel: the command is past the point where it can be stopped."""
+
+    detail: str
+    request_id: str
+    status: CommandStatus

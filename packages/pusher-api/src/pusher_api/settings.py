@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     )
     kafka_command_topic: str = Field(default="device_commands", min_length=1)
     kafka_status_topic: str = Field(default="device_command_status", min_length=1)
+    kafka_cancel_topic: str = Field(
+        default="device_command_cancellations",
+        min_length=1,
+        description="cancellation records of commands already on Kafka; every connector reads it",
+    )
     kafka_timeout_ms: int = Field(
         default=5000, gt=0, description="longest wait for the broker before answering 503"
     )
@@ -38,11 +43,41 @@ class Settings(BaseSettings):
         default=65536, gt=0, description="largest single command (request body or batch item)"
     )
     max_batch_size: int = Field(default=1000, gt=0, description="most commands in one batch")
+    max_batch_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="largest batch request body; a larger one is refused (413) before parsing",
+    )
 
     database_url: str = "sqlite+aiosqlite:///./data/pusher.db"
     expiry_interval_s: float = Field(
         default=5.0, gt=0, description="how often commands past expires_at are marked expired"
     )
+    schedule_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="longest sleep of the scheduler between looks for due commands",
+    )
+    cancel_wait_ms: int = Field(
+        default=3000,
+        ge=0,
+        description="how long a cancel of a command on Kafka waits for the connector's answer",
+    )
+    repair_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="a command still `queued` this long after it arrived is looked up on the "
+        "topic and repaired (sent, or failed when not there)",
+    )
+
+    webhook_url: str | None = Field(
+        default=None, description="default callback_url for commands that give none"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="key of the HMAC-SHA256 signature of webhook bodies"
+    )
+    webhook_max_attempts: int = Field(default=8, gt=0)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
 
     log_format: Literal["json", "text"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -53,8 +88,3 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
-
-    @property
-    def max_batch_body_bytes(self) -> int:
-        """The largest batch request body: every command at its size limit, plus JSON framing."""
-        return self.max_command_bytes * self.max_batch_size + 1024

@@ -4,7 +4,9 @@ No consumer group: the consumer takes every partition of the topic and keeps its
 the store, in the same transaction as the transitions it applied. So a restart resumes exactly
 where the last applied report ended, and it starts at once (a group join costs seconds). Several
 replicas sharing one database each read every report; that is harmless, because transitions
-only move forward.
+only move forward: the first replica's update moves the command (and its trigger tells every
+replica, see `store`), the others' match nothing. A report is applied only when it names the
+command's device; one that does not is refused and logged.
 """
 
 from __future__ import annotations
@@ -94,8 +96,18 @@ class StatusConsumer:
                             offset=record.offset,
                             error=str(error).splitlines()[0],
                         )
-            changed = await self._store.apply_reports(reports, self._topic, next_offsets)
+            applied = await self._store.apply_reports(reports, self._topic, next_offsets)
             for report in reports:
                 self._metrics.status_reports.labels(report.status.value).inc()
-            if changed < len(reports):
-                self._metrics.status_reports.labels("ignored").inc(len(reports) - changed)
+            for report, device_id in applied.refused:
+                self._metrics.status_reports.labels("refused").inc()
+                log.warning(
+                    "status report refused: its device id is not the command's",
+                    request_id=report.request_id,
+                    reported_device_id=report.device_id,
+                    command_device_id=device_id,
+                    status=report.status.value,
+                )
+            ignored = len(reports) - applied.changed - len(applied.refused)
+            if ignored:
+                self._metrics.status_reports.labels("ignored").inc(ignored)

@@ -1,9 +1,20 @@
 """The command status store: one row per command, moved along its lifecycle.
 
-queued (row written before the record goes to Kafka) → sent (broker acknowledged: partition and
-offset) → delivered → succeeded | failed | expired. Transitions only move forward: every UPDATE
-names the states it may leave, so a late or repeated report never downgrades a command. Each
-state has its own timestamp column.
+[scheduled (held until `not_before`, the record value kept in the row) →] queued (row written
+before the record goes to Kafka) → sent (broker acknowledged: partition and offset) → delivered →
+succeeded | failed | expired | cancelled. Transitions only move forward: every UPDATE names the
+states it may leave, so a late or repeated report never downgrades a command, and a cancel and
+the scheduler's claim of the same command cannot both win. Each state has its own timestamp
+column.
+
+Every change is announced on the store's `ChangeFeed` (server-sent events, webhooks, cancel
+answers): on PostgreSQL by a statement trigger that NOTIFYs `pusher_changes` (so every replica
+hears every change, committed), on SQLite, where one process owns the file, by the writing code.
+A second trigger, on both, writes a `webhook_deliveries` row for every change of a command with
+a callback, in the transaction of the change.
+
+Schema changes are additive: `open` creates missing tables and adds missing (nullable) columns,
+so a store from an older version keeps working.
 
 SQLite (default, WAL) and PostgreSQL are supported through SQLAlchemy 2's async engine. The two
 writes every command makes (its row as queued, then its acknowledgement) take whole groups of
@@ -27,6 +38,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import structlog
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -34,13 +47,16 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    and_,
     bindparam,
     event,
     func,
+    inspect,
     select,
     text,
     update,
@@ -50,8 +66,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from pusher_api.changes import Change, ChangeFeed
 from pusher_api.kafka_producer import Published
 from pusher_api.messages import FINAL_STATUSES, AcceptedCommand, CommandStatus, StatusReport
+
+log = structlog.get_logger(__name__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -89,6 +108,14 @@ commands = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    # Added in the second version (nullable: `open` adds them to older stores).
+    Column("not_before", UTCDateTime, nullable=True),
+    Column("command_value", LargeBinary, nullable=True),  # record value, while scheduled
+    Column("traceparent", String(55), nullable=True),
+    Column("callback_url", Text, nullable=True),
+    Column("callback_events", String(8), nullable=True),
+    Column("idempotency_fingerprint", String(64), nullable=True),
+    Column("cancel_requested_at", UTCDateTime, nullable=True),
     # Partial indexes: most commands have neither key nor expiry, and every index entry costs
     # time on the hot insert path.
     Index(
@@ -104,7 +131,42 @@ commands = Table(
         sqlite_where=text("expires_at IS NOT NULL"),
         postgresql_where=text("expires_at IS NOT NULL"),
     ),
+    Index(
+        "ix_commands_scheduled",
+        "not_before",
+        sqlite_where=text("status = 'scheduled'"),
+        postgresql_where=text("status = 'scheduled'"),
+    ),
+    Index(
+        "ix_commands_queued",
+        "queued_at",
+        sqlite_where=text("status = 'queued'"),
+        postgresql_where=text("status = 'queued'"),
+    ),
 )
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(36), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),  # NULL once done (delivered or given up)
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("response_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=text("next_attempt_at IS NOT NULL"),
+        postgresql_where=text("next_attempt_at IS NOT NULL"),
+    ),
+)
+"""One row per status change to POST to a command's callback: written by a trigger in the
+transaction of the change, claimed and sent by the webhook sender of any replica."""
 
 status_offsets = Table(
     "status_offsets",
@@ -117,13 +179,89 @@ status_offsets = Table(
 transitions it applied, so a crash neither loses nor double-counts a report."""
 
 _EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
+    CommandStatus.queued: (CommandStatus.scheduled,),
     CommandStatus.sent: (CommandStatus.queued,),
     CommandStatus.delivered: (CommandStatus.queued, CommandStatus.sent),
     **dict.fromkeys(
         FINAL_STATUSES, (CommandStatus.queued, CommandStatus.sent, CommandStatus.delivered)
     ),
+    CommandStatus.expired: (
+        CommandStatus.scheduled,
+        CommandStatus.queued,
+        CommandStatus.sent,
+        CommandStatus.delivered,
+    ),
+    # never after delivered: a command that reached its device cannot be taken back
+    CommandStatus.cancelled: (CommandStatus.scheduled, CommandStatus.queued, CommandStatus.sent),
 }
 """For each state, the states a command may move to it from (never backwards, never final→)."""
+
+_FINAL_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
+
+_WEBHOOK_TRIGGER_WHEN = (
+    "NEW.callback_url IS NOT NULL AND (COALESCE(NEW.callback_events, 'all') = 'all' "
+    f"OR NEW.status IN ({', '.join(repr(v) for v in _FINAL_VALUES)}))"
+)
+
+_SQLITE_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS commands_webhook_on_insert AFTER INSERT ON commands
+    WHEN {_WEBHOOK_TRIGGER_WHEN}
+    BEGIN
+        INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
+                                        next_attempt_at)
+        VALUES (NEW.request_id, NEW.status, NEW.callback_url,
+                strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS commands_webhook_on_update AFTER UPDATE OF status ON commands
+    WHEN NEW.status <> OLD.status AND {_WEBHOOK_TRIGGER_WHEN}
+    BEGIN
+        INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
+                                        next_attempt_at)
+        VALUES (NEW.request_id, NEW.status, NEW.callback_url,
+                strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
+    END""",
+)
+
+CHANGES_CHANNEL = "pusher_changes"
+_NOTIFY_ROWS = 40
+"""Changes per NOTIFY: 40 lines of at most ~180 bytes stay under PostgreSQL's 8,000-byte payload."""
+
+_POSTGRES_TRIGGERS = (
+    f"""CREATE OR REPLACE FUNCTION pusher_webhook_outbox() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
+           AND {_WEBHOOK_TRIGGER_WHEN} THEN
+            INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
+                                            next_attempt_at)
+            VALUES (NEW.request_id, NEW.status, NEW.callback_url, now(), 0, now());
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE TRIGGER commands_webhook_on_insert AFTER INSERT ON commands
+    FOR EACH ROW WHEN (NEW.callback_url IS NOT NULL) EXECUTE FUNCTION pusher_webhook_outbox()""",
+    """CREATE OR REPLACE TRIGGER commands_webhook_on_update AFTER UPDATE OF status ON commands
+    FOR EACH ROW WHEN (NEW.callback_url IS NOT NULL) EXECUTE FUNCTION pusher_webhook_outbox()""",
+    f"""CREATE OR REPLACE FUNCTION pusher_notify_changes() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        chunk text;
+    BEGIN
+        FOR chunk IN
+            SELECT string_agg(request_id || ' ' || device_id || ' ' || status, E'\n')
+            FROM (SELECT request_id, device_id, status,
+                         (row_number() OVER ()) / {_NOTIFY_ROWS} AS n FROM changed) AS numbered
+            GROUP BY n
+        LOOP
+            PERFORM pg_notify('{CHANGES_CHANNEL}', chunk);
+        END LOOP;
+        RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE TRIGGER commands_notify_on_insert AFTER INSERT ON commands
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION pusher_notify_changes()""",
+    """CREATE OR REPLACE TRIGGER commands_notify_on_update AFTER UPDATE ON commands
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION pusher_notify_changes()""",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +282,73 @@ class CommandRecord:
     sent_at: datetime | None
     delivered_at: datetime | None
     finished_at: datetime | None
+    not_before: datetime | None = None
+    traceparent: str | None = None
+    callback_url: str | None = None
+    callback_events: str | None = None
+    idempotency_fingerprint: str | None = None
+    cancel_requested_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CommandRecord:
         """Build from a result row of the `commands` table."""
         values = dict(row._mapping)
         values.pop("idempotency_key", None)
+        values.pop("command_value", None)
         values["status"] = CommandStatus(values["status"])
         return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledRecord:
+    """A scheduled command the scheduler claimed: what it needs to publish it (the shape
+    `CommandPublisher.publish` takes: key, value and headers)."""
+
+    request_id: str
+    device_id: str
+    value: bytes
+    traceparent: str | None
+
+    def kafka_key(self) -> bytes:
+        """Record key: the device id."""
+        return self.device_id.encode()
+
+    def kafka_value(self) -> bytes:
+        """The record value written when the command was accepted."""
+        return self.value
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        """`request_id`, and `traceparent` when the request had one (`command_type` is in the
+        value)."""
+        headers = [("request_id", self.request_id.encode())]
+        if self.traceparent is not None:
+            headers.append(("traceparent", self.traceparent.encode()))
+        return headers
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One POST of a command's status to its callback, as shown in the command's status."""
+
+    id: int
+    request_id: str
+    status: str
+    url: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    response_status: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsApplied:
+    """What `apply_reports` did: how many commands moved, and the reports it refused because
+    their device id is not the command's (with the command's device id)."""
+
+    changed: int
+    refused: list[tuple[StatusReport, str]]
 
 
 class DuplicateIdempotencyKey(Exception):
@@ -213,8 +410,9 @@ class _SqliteWriter:
             if not _MULTI_ROW:
                 self._connection.executemany(statement.per_row, rows)
                 return
-            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-                chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            per_statement = _SQLITE_MAX_VARIABLES // statement.width
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
                 self._connection.execute(
                     statement.sql(len(chunk)), list(itertools.chain.from_iterable(chunk))
                 )
@@ -232,8 +430,8 @@ class _SqliteWriter:
 
 
 _MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33)
-_ROWS_PER_STATEMENT = 3000
-"""9 × 3,000 bind variables at most, under SQLite's limit of 32,766."""
+_SQLITE_MAX_VARIABLES = 32_766
+"""SQLite's bind variables per statement: a statement takes as many rows as fit."""
 
 
 @dataclass(frozen=True)
@@ -263,8 +461,48 @@ _QUEUED_COLUMNS = (
     "status",
     "expires_at",
     "queued_at",
+    "not_before",
+    "command_value",
+    "traceparent",
+    "callback_url",
+    "callback_events",
+    "idempotency_fingerprint",
 )
 """The columns of a new row, in the order they are bound."""
+
+_QUEUED_PG_TYPES = (
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "bytea",
+    "varchar",
+    "text",
+    "varchar",
+    "varchar",
+)
+
+
+def _insert_queued_unnest_sql() -> str:
+    """The insert of a whole group as one statement (asyncpg): one array per column."""
+    arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(_QUEUED_PG_TYPES, start=1))
+    return f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) SELECT * FROM unnest({arrays})"
+
+
+_MARK_SENT_UNNEST = (
+    "UPDATE commands SET kafka_partition = sent.p, kafka_offset = sent.o, sent_at = sent.t, "
+    "status = CASE WHEN commands.status = 'queued' THEN 'sent' ELSE commands.status END "
+    "FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::varchar[]) AS sent(p, o, t, id) "
+    "WHERE commands.request_id = sent.id"
+)
+"""The acknowledgements of a whole group as one statement (asyncpg): one statement, so the
+change trigger fires once for the group, not once per row."""
 
 
 def _insert_queued_sql(paramstyle: str) -> str:
@@ -329,12 +567,22 @@ class CommandStore:
     def __init__(self, engine: AsyncEngine, sqlite_file: str | None = None):
         self.engine = engine
         dialect = engine.dialect
+        self.feed = ChangeFeed()
         self._db_time = _sqlite_time if dialect.name == "sqlite" else _as_is
         # The hot writes on PostgreSQL (and in-memory SQLite): driver-level statements, because
-        # SQLAlchemy's per-row parameter processing costs more than the insert itself.
-        self._insert_queued_sql = _insert_queued_sql(dialect.paramstyle)
-        self._mark_sent_sql = _mark_sent_sql(dialect.paramstyle)
+        # SQLAlchemy's per-row parameter processing costs more than the insert itself; with
+        # asyncpg, one statement per group (arrays), so the change trigger fires once a group.
+        self._unnest = dialect.name == "postgresql" and dialect.driver == "asyncpg"
+        self._insert_queued_sql = (
+            _insert_queued_unnest_sql() if self._unnest else _insert_queued_sql(dialect.paramstyle)
+        )
+        self._mark_sent_sql = (
+            _MARK_SENT_UNNEST if self._unnest else _mark_sent_sql(dialect.paramstyle)
+        )
         self._sqlite_writer = _SqliteWriter(sqlite_file) if sqlite_file else None
+        # PostgreSQL announces changes itself (trigger → NOTIFY → `listen_forever`); on SQLite
+        # the code that writes announces them.
+        self.announces_itself = dialect.name != "postgresql"
         # SQLite has one writer at a time and makes the others poll for the lock (sleeping in
         # its busy handler); in this process, SQLAlchemy's writers queue here instead and go
         # one after the other at once (`_SqliteWriter` queues in its own thread). PostgreSQL
@@ -344,9 +592,14 @@ class CommandStore:
     def _writer(self) -> contextlib.AbstractAsyncContextManager[Any]:
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
+    def _announce(self, changes: Sequence[Change]) -> None:
+        if self.announces_itself and changes:
+            self.feed.publish(changes)
+
     @classmethod
     async def open(cls, url: str) -> CommandStore:
-        """Connect, create the table when missing, and tune SQLite for concurrent writes."""
+        """Connect, create what is missing (tables, columns, triggers), and tune SQLite for
+        concurrent writes."""
         parsed = make_url(url)
         options: dict[str, Any] = {}
         sqlite_file: str | None = None
@@ -369,7 +622,18 @@ class CommandStore:
                 cursor.close()
 
         async with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # replicas starting together: one creates the schema, the others wait for it
+                await connection.execute(text("SELECT pg_advisory_xact_lock(7215461)"))
             await connection.run_sync(metadata.create_all)
+            await connection.run_sync(_add_missing_columns)
+            triggers: tuple[str, ...] = ()
+            if engine.dialect.name == "postgresql":
+                triggers = _POSTGRES_TRIGGERS
+            elif engine.dialect.name == "sqlite":
+                triggers = _SQLITE_TRIGGERS
+            for statement in triggers:
+                await connection.exec_driver_sql(statement)
         return cls(engine, sqlite_file)
 
     async def close(self) -> None:
@@ -378,14 +642,57 @@ class CommandStore:
             self._sqlite_writer.close()
         await self.engine.dispose()
 
+    async def listen_forever(self) -> None:
+        """PostgreSQL: hear every replica's changes (NOTIFY `pusher_changes`) and publish them
+        on `feed`, reconnecting when the connection drops. Returns at once on SQLite."""
+        if self.announces_itself:
+            return
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        feed = self.feed
+
+        def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            changes = []
+            for line in payload.split("\n"):
+                request_id, device_id, status = line.split(" ")
+                changes.append(Change(request_id, device_id, status))
+            feed.publish(changes)
+
+        backoff = 0.2
+        while True:
+            try:
+                connection = await asyncpg.connect(url)
+            except (OSError, asyncpg.PostgresError) as error:
+                feed.listening = False
+                log.warning("change listener cannot connect", error=repr(error))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            lost = asyncio.Event()
+            connection.add_termination_listener(functools.partial(_set_event, lost))
+            try:
+                await connection.add_listener(CHANGES_CHANNEL, heard)
+                feed.listening = True
+                feed.resync()  # changes may have been missed while not listening
+                backoff = 0.2
+                await lost.wait()
+            finally:
+                feed.listening = False
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=1)
+
     # --- writes from the API -------------------------------------------------------------
 
     async def add_queued(
         self,
         accepted: Sequence[AcceptedCommand],
         idempotency_keys: Sequence[str | None] | None = None,
+        fingerprints: Sequence[str | None] | None = None,
+        *,
+        scheduled: bool = False,
+        webhook_url: str | None = None,
     ) -> None:
-        """Insert commands in state queued, all in one transaction.
+        """Insert commands in state queued (or scheduled, with their record value kept for the
+        scheduler), all in one transaction.
 
         Raises `DuplicateIdempotencyKey` (and writes nothing) when another request took one of
         the keys first.
@@ -393,12 +700,18 @@ class CommandStore:
         to_db = self._db_time
         times: dict[datetime, Any] = {}  # a group's commands share their receipt time
         keys = idempotency_keys or [None] * len(accepted)
-        params = []
-        for (command, request_id, timestamp), key in zip(accepted, keys, strict=True):
+        prints = fingerprints or [None] * len(accepted)
+        status = "scheduled" if scheduled else "queued"
+        rows = []
+        for accepted_command, key, fingerprint in zip(accepted, keys, prints, strict=True):
+            command, request_id, timestamp, traceparent = accepted_command
             queued_at = times.get(timestamp)
             if queued_at is None:
                 queued_at = times[timestamp] = to_db(timestamp)
-            params.append(
+            callback = command.callback_url
+            callback_url = str(callback) if callback is not None else webhook_url
+            events = command.callback_events
+            rows.append(
                 (
                     request_id,
                     key,
@@ -406,24 +719,38 @@ class CommandStore:
                     command.command_type,
                     command.protocol.value,
                     command.priority.value,
-                    "queued",
+                    status,
                     to_db(command.expires_at),
                     queued_at,
+                    to_db(command.not_before),
+                    accepted_command.kafka_value() if scheduled else None,
+                    traceparent,
+                    callback_url,
+                    events.value if events is not None else None,
+                    fingerprint,
                 )
             )
         try:
             if self._sqlite_writer is not None:
-                await self._sqlite_writer.insert_queued(params)
+                await self._sqlite_writer.insert_queued(rows)
             else:
-                await self._execute_many(self._insert_queued_sql, params)
+                await self._execute_rows(self._insert_queued_sql, rows)
         except (sqlite3.IntegrityError, IntegrityError) as error:
             if idempotency_keys is None:
                 raise
             raise DuplicateIdempotencyKey(str(error)) from error
+        if self.announces_itself and self.feed.watched:
+            self._announce([Change(row[0], row[2], status) for row in rows])
 
-    async def mark_sent(self, sent: Sequence[tuple[str, Published]], at: datetime) -> None:
+    async def mark_sent(
+        self,
+        sent: Sequence[tuple[str, Published]],
+        at: datetime,
+        device_ids: Sequence[str] | None = None,
+    ) -> None:
         """Record the broker's partition and offset of each (request_id, acknowledgement);
-        queued → sent (later states, reported by a fast connector, are kept)."""
+        queued → sent (later states, reported by a fast connector, are kept). `device_ids`
+        (in the order of `sent`) name the devices for the change feed."""
         if not sent:
             return
         at_db = self._db_time(at)
@@ -431,11 +758,24 @@ class CommandStore:
         if self._sqlite_writer is not None:
             await self._sqlite_writer.mark_sent(params)
         else:
-            await self._execute_many(self._mark_sent_sql, params)
+            await self._execute_rows(self._mark_sent_sql, params)
+        if self.announces_itself and self.feed.watched:
+            devices = device_ids or [""] * len(sent)
+            self._announce(
+                [
+                    Change(request_id, device, "sent")
+                    for (request_id, _), device in zip(sent, devices, strict=True)
+                ]
+            )
 
-    async def _execute_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
+    async def _execute_rows(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         async with self._writer(), self.engine.begin() as connection:
-            await connection.exec_driver_sql(sql, params)
+            if self._unnest:
+                await connection.exec_driver_sql(
+                    sql, tuple(list(column) for column in zip(*rows, strict=True))
+                )
+            else:
+                await connection.exec_driver_sql(sql, rows)
 
     async def mark_unpublished(self, failures: Sequence[tuple[str, str]]) -> None:
         """Commands that certainly never reached Kafka, as (request_id, why): failed, and their
@@ -456,6 +796,159 @@ class CommandStore:
         params = [{"unpublished_id": request_id, "why": why} for request_id, why in failures]
         async with self._writer(), self.engine.begin() as connection:
             await connection.execute(statement, params)
+        if self.announces_itself and self.feed.watched:
+            found = await self._devices_of([request_id for request_id, _ in failures])
+            self._announce([Change(rid, found.get(rid, ""), "failed") for rid, _ in failures])
+
+    async def _devices_of(self, request_ids: Sequence[str]) -> dict[str, str]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(commands.c.request_id, commands.c.device_id).where(
+                    commands.c.request_id.in_(list(request_ids))
+                )
+            )
+            return {row[0]: row[1] for row in rows}
+
+    # --- the schedule -----------------------------------------------------------------------
+
+    async def claim_due(self, now: datetime, limit: int = 1000) -> list[ScheduledRecord]:
+        """Scheduled commands whose `not_before` has come, moved to queued and returned for
+        publishing. One claim per command however many replicas ask (rows are locked and
+        skipped on PostgreSQL, SQLite has one writer), and never one that was cancelled: the
+        cancel and the claim both leave `scheduled` only if the command is still in it."""
+        due = (
+            select(commands.c.request_id)
+            .where(commands.c.status == CommandStatus.scheduled.value)
+            .where(commands.c.not_before <= now)
+            .order_by(commands.c.not_before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(commands)
+            .where(commands.c.request_id.in_(due.scalar_subquery()))
+            .where(commands.c.status == CommandStatus.scheduled.value)
+            .values(status=CommandStatus.queued.value)
+            .returning(
+                commands.c.request_id,
+                commands.c.device_id,
+                commands.c.command_value,
+                commands.c.traceparent,
+            )
+        )
+        async with self._writer(), self.engine.begin() as connection:
+            rows = (await connection.execute(statement)).all()
+        claimed = [ScheduledRecord(row[0], row[1], row[2] or b"", row[3]) for row in rows]
+        self._announce([Change(c.request_id, c.device_id, "queued") for c in claimed])
+        return claimed
+
+    async def return_to_schedule(self, request_ids: Sequence[str]) -> None:
+        """Claimed commands that Kafka refused go back to scheduled, to be tried again."""
+        if not request_ids:
+            return
+        async with self._writer(), self.engine.begin() as connection:
+            await connection.execute(
+                update(commands)
+                .where(commands.c.request_id.in_(list(request_ids)))
+                .where(commands.c.status == CommandStatus.queued.value)
+                .values(status=CommandStatus.scheduled.value)
+            )
+
+    async def next_due(self) -> datetime | None:
+        """The earliest `not_before` of the scheduled commands."""
+        async with self.engine.connect() as connection:
+            moment = (
+                await connection.execute(
+                    select(func.min(commands.c.not_before)).where(
+                        commands.c.status == CommandStatus.scheduled.value
+                    )
+                )
+            ).scalar()
+        if moment is None:
+            return None
+        if isinstance(moment, str):  # SQLite's aggregate loses the column type
+            moment = datetime.fromisoformat(moment)
+        assert isinstance(moment, datetime)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+    # --- cancellation -----------------------------------------------------------------------
+
+    async def cancel_scheduled(self, request_id: str, at: datetime) -> bool:
+        """scheduled → cancelled; False when the command is no longer scheduled."""
+        return await self._move(
+            request_id,
+            CommandStatus.cancelled,
+            (CommandStatus.scheduled,),
+            finished_at=at,
+            detail="cancelled before it was due",
+        )
+
+    async def request_cancel(self, request_id: str, at: datetime) -> bool:
+        """Note that a cancel was asked for a command that is (or is about to be) on Kafka;
+        False when it is in no such state any more."""
+        async with self._writer(), self.engine.begin() as connection:
+            result = await connection.execute(
+                update(commands)
+                .where(commands.c.request_id == request_id)
+                .where(commands.c.status.in_((CommandStatus.queued, CommandStatus.sent)))
+                .values(cancel_requested_at=func.coalesce(commands.c.cancel_requested_at, at))
+            )
+        return bool(result.rowcount)
+
+    async def _move(
+        self,
+        request_id: str,
+        status: CommandStatus,
+        sources: tuple[CommandStatus, ...],
+        **values: Any,
+    ) -> bool:
+        async with self._writer(), self.engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    update(commands)
+                    .where(commands.c.request_id == request_id)
+                    .where(commands.c.status.in_([source.value for source in sources]))
+                    .values(status=status.value, **values)
+                    .returning(commands.c.device_id)
+                )
+            ).first()
+        if row is None:
+            return False
+        self._announce([Change(request_id, row[0], status.value)])
+        return True
+
+    # --- repair of unrecorded acknowledgements ------------------------------------------------
+
+    async def stale_queued(self, before: datetime, limit: int = 500) -> list[CommandRecord]:
+        """Commands still queued that arrived before `before`: their publish outcome was never
+        recorded (the write failed, or the replica stopped)."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(commands)
+                .where(commands.c.status == CommandStatus.queued.value)
+                .where(commands.c.queued_at < before)
+                .order_by(commands.c.queued_at)
+                .limit(limit)
+            )
+            return [CommandRecord.from_row(row) for row in rows]
+
+    async def mark_lost(self, request_id: str, why: str, reschedule: bool) -> None:
+        """A queued command that is not on the topic: back to scheduled when it came from the
+        schedule (its value is kept), else failed with its idempotency key freed."""
+        if reschedule:
+            await self.return_to_schedule([request_id])
+        else:
+            await self.mark_unpublished([(request_id, why)])
+
+    async def has_value(self, request_id: str) -> bool:
+        """Whether the command's record value is kept (it came from the schedule)."""
+        async with self.engine.connect() as connection:
+            value = (
+                await connection.execute(
+                    select(commands.c.command_value).where(commands.c.request_id == request_id)
+                )
+            ).scalar()
+        return value is not None
 
     # --- transitions reported by connectors and by the expiry sweeper ---------------------
 
@@ -464,11 +957,12 @@ class CommandStore:
         reports: Sequence[StatusReport],
         topic: str = "",
         next_offsets: dict[int, int] | None = None,
-    ) -> int:
-        """Apply connectors' reports, each only if it moves the command forward, and record the
-        consumer's `next_offsets` (partition → offset) of `topic` in the same transaction.
-        Returns how many commands changed."""
-        changed = 0
+    ) -> ReportsApplied:
+        """Apply connectors' reports, each only if it moves the command forward and names the
+        command's device, and record the consumer's `next_offsets` (partition → offset) of
+        `topic` in the same transaction."""
+        changed: list[Change] = []
+        unmatched: list[StatusReport] = []
         async with self._writer(), self.engine.begin() as connection:
             for partition, offset in (next_offsets or {}).items():
                 moved = await connection.execute(
@@ -492,11 +986,32 @@ class CommandStore:
                 result = await connection.execute(
                     update(commands)
                     .where(commands.c.request_id == report.request_id)
+                    .where(commands.c.device_id == report.device_id)
                     .where(commands.c.status.in_(_EARLIER_STATES[status]))
                     .values(**values)
                 )
-                changed += result.rowcount
-        return changed
+                if result.rowcount:
+                    changed.append(Change(report.request_id, report.device_id, status.value))
+                else:
+                    unmatched.append(report)
+            refused: list[tuple[StatusReport, str]] = []
+            if unmatched:
+                devices = {
+                    row[0]: row[1]
+                    for row in await connection.execute(
+                        select(commands.c.request_id, commands.c.device_id).where(
+                            commands.c.request_id.in_([r.request_id for r in unmatched])
+                        )
+                    )
+                }
+                refused = [
+                    (report, devices[report.request_id])
+                    for report in unmatched
+                    if report.request_id in devices
+                    and devices[report.request_id] != report.device_id
+                ]
+        self._announce(changed)
+        return ReportsApplied(len(changed), refused)
 
     async def expire_due(self, now: datetime) -> int:
         """Commands past `expires_at` that are not final become expired; returns how many."""
@@ -509,10 +1024,84 @@ class CommandStore:
                 finished_at=now,
                 detail="expires_at passed before the device confirmed the command",
             )
+            .returning(commands.c.request_id, commands.c.device_id)
         )
         async with self._writer(), self.engine.begin() as connection:
-            result = await connection.execute(statement)
-        return result.rowcount
+            rows = (await connection.execute(statement)).all()
+        self._announce([Change(row[0], row[1], "expired") for row in rows])
+        return len(rows)
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    async def claim_webhooks(
+        self, now: datetime, lease_s: float, limit: int = 100
+    ) -> list[WebhookDelivery]:
+        """Deliveries that are due, each the oldest open one of its command (a command's
+        changes are POSTed in order), leased for `lease_s` so no other replica sends them
+        meanwhile."""
+        earlier = webhook_deliveries.alias("earlier")
+        due = (
+            select(webhook_deliveries.c.id)
+            .where(webhook_deliveries.c.next_attempt_at <= now)
+            .where(
+                ~select(earlier.c.id)
+                .where(
+                    and_(
+                        earlier.c.request_id == webhook_deliveries.c.request_id,
+                        earlier.c.id < webhook_deliveries.c.id,
+                        earlier.c.next_attempt_at.is_not(None),
+                    )
+                )
+                .exists()
+            )
+            .order_by(webhook_deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        lease_until = datetime.fromtimestamp(now.timestamp() + lease_s, UTC)
+        statement = (
+            update(webhook_deliveries)
+            .where(webhook_deliveries.c.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=lease_until)
+            .returning(*webhook_deliveries.c)
+        )
+        async with self._writer(), self.engine.begin() as connection:
+            rows = (await connection.execute(statement)).all()
+        return sorted((WebhookDelivery(**row._mapping) for row in rows), key=lambda d: d.id)
+
+    async def record_webhook(
+        self,
+        delivery_id: int,
+        *,
+        delivered_at: datetime | None,
+        response_status: int | None,
+        error: str | None,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        """The outcome of one attempt: delivered, retried at `next_attempt_at`, or given up
+        (both None)."""
+        async with self._writer(), self.engine.begin() as connection:
+            await connection.execute(
+                update(webhook_deliveries)
+                .where(webhook_deliveries.c.id == delivery_id)
+                .values(
+                    attempts=webhook_deliveries.c.attempts + 1,
+                    delivered_at=delivered_at,
+                    response_status=response_status,
+                    last_error=error,
+                    next_attempt_at=next_attempt_at,
+                )
+            )
+
+    async def webhooks_of(self, request_id: str) -> list[WebhookDelivery]:
+        """A command's webhook deliveries, oldest first."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(webhook_deliveries)
+                .where(webhook_deliveries.c.request_id == request_id)
+                .order_by(webhook_deliveries.c.id)
+            )
+            return [WebhookDelivery(**row._mapping) for row in rows]
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -561,3 +1150,23 @@ class CommandStore:
                 select(commands.c.status, func.count()).group_by(commands.c.status)
             )
             return {row[0]: row[1] for row in rows}
+
+
+def _set_event(event: asyncio.Event, *_: object) -> None:
+    event.set()
+
+
+def _add_missing_columns(connection: Any) -> None:
+    """Add the columns a store from an older version lacks (all nullable), so upgrading needs
+    no migration step."""
+    inspector = inspect(connection)
+    preparer = connection.dialect.identifier_preparer
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {preparer.quote(table.name)} "
+                    f"ADD COLUMN {preparer.quote(column.name)} {kind}"
+                )

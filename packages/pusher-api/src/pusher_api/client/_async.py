@@ -31,10 +31,11 @@ class AsyncPusherClient:
         base_url: str = _protocol.DEFAULT_BASE_URL,
         *,
         api_key: str | None = None,
+        client_id: str | None = None,
         timeout: float = 10.0,
     ) -> None:
         self._http = httpx.AsyncClient(
-            base_url=base_url, headers=_protocol.client_headers(api_key), timeout=timeout
+            base_url=base_url, headers=_protocol.client_headers(api_key, client_id), timeout=timeout
         )
 
     async def send_command(

@@ -87,11 +87,14 @@ def get_status_call(request_id: str) -> Call:
 HEALTH_CALL = Call("GET", "/health")
 
 
-def client_headers(api_key: str | None) -> dict[str, str]:
-    """Headers sent with every request."""
+def client_headers(api_key: str | None, client_id: str | None = None) -> dict[str, str]:
+    """Headers sent with every request. `client_id` (X-Client-Id) scopes idempotency keys; the
+    service requires it with an Idempotency-Key when it has no API keys."""
     headers = {"Accept": "application/json", "User-Agent": "pusher-api-client"}
     if api_key is not None:
         headers["X-API-Key"] = api_key
+    if client_id is not None:
+        headers["X-Client-Id"] = client_id
     return headers
 
 

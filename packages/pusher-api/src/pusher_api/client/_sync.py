@@ -30,10 +30,11 @@ class PusherClient:
         base_url: str = _protocol.DEFAULT_BASE_URL,
         *,
         api_key: str | None = None,
+        client_id: str | None = None,
         timeout: float = 10.0,
     ) -> None:
         self._http = httpx.Client(
-            base_url=base_url, headers=_protocol.client_headers(api_key), timeout=timeout
+            base_url=base_url, headers=_protocol.client_headers(api_key, client_id), timeout=timeout
         )
 
     def send_command(

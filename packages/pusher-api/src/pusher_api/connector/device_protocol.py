@@ -7,7 +7,9 @@ Commands go to ``devices/{device_id}/commands`` as a JSON object::
 
 with the command's ``qos`` and ``retain``. The MQTT v5 properties carry the same request as
 ``CorrelationData`` (the request_id, UTF-8), a ``ResponseTopic`` and, when the command expires,
-a ``MessageExpiryInterval`` so the broker drops it (retained copy included) once it is stale.
+a ``MessageExpiryInterval`` so the broker drops it (retained copy included) once it is stale,
+and the request's ``traceparent`` as a user property (a device that puts it on its reply as a
+user property gets it carried back on the status record).
 
 Devices reply on ``devices/{device_id}/responses`` with a JSON object::
 
@@ -109,17 +111,33 @@ def command_message(
 
 
 def command_properties(
-    device_id: str, request_id: str, expires_at: datetime | None, now: datetime | None = None
+    device_id: str,
+    request_id: str,
+    expires_at: datetime | None,
+    now: datetime | None = None,
+    traceparent: str | None = None,
 ) -> Properties:
-    """MQTT v5 properties: correlation for request/response, and expiry the broker enforces."""
+    """MQTT v5 properties: correlation for request/response, expiry the broker enforces, and
+    the request's W3C `traceparent` as a user property."""
     properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     properties.CorrelationData = request_id.encode()
     properties.ResponseTopic = RESPONSES_TOPIC.format(device_id=device_id)
     properties.ContentType = "application/json"
+    if traceparent is not None:
+        properties.UserProperty = [("traceparent", traceparent)]
     if expires_at is not None:
         remaining = (expires_at - (now or datetime.now(UTC))).total_seconds()
         properties.MessageExpiryInterval = max(1, math.ceil(remaining))
     return properties
+
+
+def user_property(properties: Properties | None, name: str) -> str | None:
+    """The value of MQTT v5 user property `name` (the first one), or None."""
+    pairs = getattr(properties, "UserProperty", None) if properties is not None else None
+    for key, value in pairs or ():
+        if key == name:
+            return str(value)
+    return None
 
 
 def parse_reply(payload: bytes, correlation_data: bytes | None = None) -> DeviceReply:

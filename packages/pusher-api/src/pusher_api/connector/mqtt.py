@@ -6,6 +6,11 @@ by Kafka. When the MQTT or Kafka connection fails mid-way, the connector reconne
 from the last committed offset, so a device may see a command twice: devices de-duplicate by
 ``request_id``. Commands are handled one at a time per partition, so one device's commands reach
 it in the order the API accepted them (the record key is the device id).
+
+Before a batch of commands is published the cancellation view is caught up
+(`CancellationView.catch_up`): a cancelled command is reported `cancelled` and never published.
+A command whose `not_before` has not come is held until it has (the service publishes commands
+only when due, so this only absorbs clock differences).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from pusher_api.connector.cancellations import CancellationView
 from pusher_api.connector.device_protocol import (
     InvalidReplyError,
     command_message,
@@ -31,6 +37,7 @@ from pusher_api.connector.device_protocol import (
     device_id_from_responses_topic,
     parse_reply,
     responses_subscription,
+    user_property,
 )
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.messages import CommandStatus, DeviceCommand, Protocol, StatusReport
@@ -42,6 +49,7 @@ _PER_MESSAGE_ERRORS = frozenset({paho.MQTT_ERR_PAYLOAD_SIZE, paho.MQTT_ERR_INVAL
 _RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
 _POLL_TIMEOUT_MS = 200
 _MAX_RECORDS_PER_POLL = 500
+_TRACES_KEPT = 10_000
 
 
 class MqttConnector:
@@ -49,6 +57,11 @@ class MqttConnector:
 
     def __init__(self, settings: MqttConnectorSettings) -> None:
         self._settings = settings
+        self._cancellations = CancellationView(
+            settings.kafka_bootstrap_servers, settings.kafka_cancel_topic
+        )
+        # traceparent of recently delivered commands, for device replies that do not echo it
+        self._traces: dict[str, str] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; the batch in hand is finished and committed first."""
@@ -70,7 +83,9 @@ class MqttConnector:
             # stop() also releases what a failed (or never reached) start() left open.
             cleanup.push_async_callback(producer.stop)
             cleanup.push_async_callback(consumer.stop)
+            cleanup.push_async_callback(self._cancellations.stop)
             await producer.start()
+            await self._cancellations.start()
             await consumer.start()
             log.info(
                 "connector.started",
@@ -151,6 +166,8 @@ class MqttConnector:
         producer: AIOKafkaProducer,
         mqtt: aiomqtt.Client,
     ) -> None:
+        if batches:
+            await self._cancellations.catch_up()
         for partition, records in batches.items():
             acknowledgements = []
             for record in records:
@@ -181,6 +198,22 @@ class MqttConnector:
         if command.protocol is not Protocol.mqtt:
             return None
 
+        if not command.due(datetime.now(UTC)):
+            assert command.not_before is not None
+            await asyncio.sleep((command.not_before - datetime.now(UTC)).total_seconds())
+            await self._cancellations.catch_up()
+        traceparent = _header(record, "traceparent")
+        if self._cancellations.is_cancelled(command.request_id):
+            log.info("connector.command_cancelled", request_id=command.request_id)
+            return await self._report(
+                producer,
+                command.device_id,
+                command.request_id,
+                CommandStatus.cancelled,
+                "cancelled before it was published to the device",
+                traceparent,
+            )
+
         now = datetime.now(UTC)
         if command.expires_at is not None and command.expires_at <= now:
             log.info("connector.command_expired", request_id=command.request_id)
@@ -190,6 +223,7 @@ class MqttConnector:
                 command.request_id,
                 CommandStatus.expired,
                 f"expired at {command.expires_at.isoformat()} before it could be published",
+                traceparent,
             )
 
         try:
@@ -205,26 +239,48 @@ class MqttConnector:
                 qos=command.qos,
                 retain=command.retain,
                 properties=command_properties(
-                    command.device_id, command.request_id, command.expires_at, now
+                    command.device_id, command.request_id, command.expires_at, now, traceparent
                 ),
             )
         except aiomqtt.MqttCodeError as error:
             if error.rc not in _PER_MESSAGE_ERRORS:
                 raise  # the connection is gone: reconnect and publish again
-            return await self._report_failed(producer, command, f"MQTT refused it: {error}")
+            return await self._report_failed(
+                producer, command, f"MQTT refused it: {error}", traceparent
+            )
         except ValueError as error:  # invalid topic or payload, found before sending
-            return await self._report_failed(producer, command, f"cannot publish: {error}")
+            return await self._report_failed(
+                producer, command, f"cannot publish: {error}", traceparent
+            )
         log.info("connector.command_delivered", request_id=command.request_id, qos=command.qos)
+        if traceparent is not None:
+            if len(self._traces) >= _TRACES_KEPT:
+                self._traces.clear()
+            self._traces[command.request_id] = traceparent
         return await self._report(
-            producer, command.device_id, command.request_id, CommandStatus.delivered, None
+            producer,
+            command.device_id,
+            command.request_id,
+            CommandStatus.delivered,
+            None,
+            traceparent,
         )
 
     async def _report_failed(
-        self, producer: AIOKafkaProducer, command: DeviceCommand, detail: str
+        self,
+        producer: AIOKafkaProducer,
+        command: DeviceCommand,
+        detail: str,
+        traceparent: str | None,
     ) -> asyncio.Future[Any]:
         log.warning("connector.command_failed", request_id=command.request_id, detail=detail)
         return await self._report(
-            producer, command.device_id, command.request_id, CommandStatus.failed, detail
+            producer,
+            command.device_id,
+            command.request_id,
+            CommandStatus.failed,
+            detail,
+            traceparent,
         )
 
     async def _report(
@@ -234,13 +290,21 @@ class MqttConnector:
         request_id: str,
         status: CommandStatus,
         detail: str | None,
+        traceparent: str | None = None,
     ) -> asyncio.Future[Any]:
         """Queue one status record; the returned future resolves when Kafka acknowledged it."""
         report = StatusReport(
-            request_id=request_id, device_id=device_id, status=status, detail=detail
+            request_id=request_id,
+            device_id=device_id,
+            status=status,
+            detail=detail,
+            traceparent=traceparent,
         )
         future: asyncio.Future[Any] = await producer.send(
-            self._settings.kafka_status_topic, value=report.kafka_value(), key=report.kafka_key()
+            self._settings.kafka_status_topic,
+            value=report.kafka_value(),
+            key=report.kafka_key(),
+            headers=report.kafka_headers(),
         )
         return future
 
@@ -263,6 +327,18 @@ class MqttConnector:
                 status=reply.status,
             )
             acknowledgement = await self._report(
-                producer, device_id, reply.request_id, CommandStatus(reply.status), reply.detail
+                producer,
+                device_id,
+                reply.request_id,
+                CommandStatus(reply.status),
+                reply.detail,
+                user_property(properties, "traceparent") or self._traces.get(reply.request_id),
             )
             await acknowledgement
+
+
+def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode("utf-8", errors="replace")
+    return None

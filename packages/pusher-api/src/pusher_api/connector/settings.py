@@ -22,6 +22,8 @@ class _ConnectorSettings(BaseSettings):
     kafka_bootstrap_servers: str = "localhost:9092"
     kafka_command_topic: str = "device_commands"
     kafka_status_topic: str = "device_command_status"
+    # Cancellation records: commands cancelled here are never delivered (cancellations.py).
+    kafka_cancel_topic: str = "device_command_cancellations"
 
     log_format: Literal["json", "text"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -1,4 +1,4 @@
-"""`/api/v1/commands`: publish one command or a batch, and read a command's status.
+"""`/api/v1/commands`: publish one command or a batch, read a command's status, cancel it.
 
 The two POST routes are the service's hot path, so they read the body and write the answer
 themselves (orjson, one pydantic-core validation per command) instead of through FastAPI's
@@ -9,6 +9,7 @@ and answers.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -16,10 +17,19 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from pusher_api.cancellation import cancel_command
 from pusher_api.deps import Caller, StoreDep, authorize
-from pusher_api.dispatcher import CommandDispatcher
-from pusher_api.messages import CommandRequest, validation_errors
-from pusher_api.schemas import BatchAccepted, BatchRequest, CommandAccepted, CommandStatusView
+from pusher_api.dispatcher import CommandDispatcher, fingerprint
+from pusher_api.messages import CommandRequest, valid_traceparent, validation_errors
+from pusher_api.schemas import (
+    BatchAccepted,
+    BatchRequest,
+    CancelRefused,
+    CommandAccepted,
+    CommandStatusView,
+)
+from pusher_api.settings import Settings
+from pusher_api.views import status_view
 
 router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
 
@@ -27,7 +37,9 @@ REQUEST_BODIES = (CommandRequest, BatchRequest)
 """Models the POST routes read by hand; the app adds their schemas to the OpenAPI components."""
 
 _ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "Idempotency-Key without X-Client-Id while API_KEYS is unset"},
     401: {"description": "missing or invalid X-API-Key"},
+    409: {"description": "Idempotency-Key already used with a different body"},
     413: {"description": "request body too large"},
     422: {"description": "invalid body or header: `detail` lists each failing field"},
     429: {"description": "rate limit exceeded; see Retry-After"},
@@ -46,8 +58,24 @@ _HEADERS = [
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
-        "description": "a repeat with the same key returns the first answer and publishes nothing",
+        "description": "a repeat with the same key and body returns the first answer and "
+        "publishes nothing; another body with the key is refused (409)",
         "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    },
+    {
+        "name": "X-Client-Id",
+        "in": "header",
+        "required": False,
+        "description": "who is calling, to scope Idempotency-Key: required with one when "
+        "API_KEYS is unset",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,100}$"},
+    },
+    {
+        "name": "traceparent",
+        "in": "header",
+        "required": False,
+        "description": "W3C Trace Context: carried to Kafka, the device and back",
+        "schema": {"type": "string"},
     },
 ]
 
@@ -74,12 +102,20 @@ def _documented(body: type) -> dict[str, Any]:
 async def publish_command(request: Request) -> Response:
     """Validate one command and publish it to Kafka; 202 once the broker acknowledged it."""
     caller = authorize(request)
+    key = _idempotency_key(request, caller)
+    body = _json_body(await request.body())
     try:
-        command = CommandRequest.model_validate(_json_body(await request.body()))
+        command = CommandRequest.model_validate(body)
     except ValidationError as error:
         raise RequestValidationError(validation_errors(error, ("body",))) from None
     dispatcher: CommandDispatcher = request.app.state.dispatcher
-    answer = await dispatcher.submit(command, _idempotency_key(request, caller))
+    traceparent = request.headers.get("traceparent")
+    answer = await dispatcher.submit(
+        command,
+        key,
+        valid_traceparent(traceparent) if traceparent is not None else None,
+        fingerprint(body) if key is not None else None,
+    )
     return _json_response(answer, status.HTTP_202_ACCEPTED)
 
 
@@ -93,24 +129,69 @@ async def publish_batch(request: Request) -> Response:
     """Publish many commands at once; each is validated and reported on its own (200 when
     none was published)."""
     caller = authorize(request)
+    key = _idempotency_key(request, caller)
     body = await request.body()
     dispatcher: CommandDispatcher = request.app.state.dispatcher
     items = _batch_items(_json_body(body), dispatcher.max_batch_size)
-    answer = await dispatcher.submit_batch(items, _idempotency_key(request, caller), len(body))
+    traceparent = request.headers.get("traceparent")
+    answer = await dispatcher.submit_batch(
+        items, key, len(body), valid_traceparent(traceparent) if traceparent else None
+    )
     code = status.HTTP_202_ACCEPTED if answer["successful"] else status.HTTP_200_OK
     return _json_response(answer, code)
 
 
 @router.get("/{request_id}/status", responses={401: _ERRORS[401], 404: {"description": "unknown"}})
 async def command_status(request_id: str, caller: Caller, store: StoreDep) -> CommandStatusView:
-    """Where the command is in its lifecycle (queued, sent, delivered, succeeded, …)."""
-    record = await store.get(request_id)
-    if record is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"no command with request_id {request_id!r}: use the request_id a POST returned",
+    """Where the command is in its lifecycle (scheduled, queued, sent, delivered, succeeded,
+    …), with its webhook deliveries."""
+    view = await status_view(store, request_id)
+    if view is None:
+        raise not_found(request_id)
+    return view
+
+
+@router.post(
+    "/{request_id}/cancel",
+    responses={
+        202: {
+            "model": CommandStatusView,
+            "description": "cancellation recorded; the connector has not confirmed it yet",
+        },
+        401: _ERRORS[401],
+        404: {"description": "unknown"},
+        409: {"model": CancelRefused, "description": "too late: the command is in `status`"},
+        503: {"description": "Kafka away: the cancellation could not be recorded; retry"},
+    },
+)
+async def cancel(request: Request, request_id: str, caller: Caller, store: StoreDep) -> Response:
+    """Cancel a command that has not reached its device: 200 with the status `cancelled`, or
+    409 naming the state it is in when that is too late (delivered, or final)."""
+    settings: Settings = request.app.state.settings
+    dispatcher: CommandDispatcher = request.app.state.dispatcher
+    outcome = await cancel_command(
+        request_id, store, dispatcher.publisher, settings.cancel_wait_ms / 1000
+    )
+    if outcome.record is None:
+        raise not_found(request_id)
+    if outcome.code == status.HTTP_409_CONFLICT:
+        refused = CancelRefused(
+            detail=f"too late to cancel: the command is {outcome.record.status.value}",
+            request_id=request_id,
+            status=outcome.record.status,
         )
-    return CommandStatusView.model_validate(record, from_attributes=True)
+        return _json_response(refused.model_dump(mode="json"), status.HTTP_409_CONFLICT)
+    view = await status_view(store, request_id)
+    assert view is not None
+    return _json_response(view.model_dump(mode="json"), outcome.code)
+
+
+def not_found(request_id: str) -> HTTPException:
+    """The 404 of a request id the service does not know."""
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        f"no command with request_id {request_id!r}: use the request_id a POST returned",
+    )
 
 
 def _json_body(body: bytes) -> Any:
@@ -156,7 +237,12 @@ def _batch_items(body: Any, limit: int) -> list[Any]:
 
 
 def _idempotency_key(request: Request, caller: str) -> str | None:
-    """The `Idempotency-Key` header scoped to the caller, or None without one."""
+    """The `Idempotency-Key` header scoped to the caller, or None without one.
+
+    The scope is the API key and, when given, `X-Client-Id`. Without API keys the client must
+    name itself with `X-Client-Id` (a 400 says so): an address is no identity behind a proxy,
+    and one client must never get another's answer.
+    """
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
@@ -171,7 +257,28 @@ def _idempotency_key(request: Request, caller: str) -> str | None:
                 }
             ]
         )
+    client_id = request.headers.get("x-client-id")
+    if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "X-Client-Id must be 1 to 100 letters, digits or `_ . : @ -`",
+        )
+    settings: Settings = request.app.state.settings
+    if not settings.api_keys:
+        if client_id is None:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                "Idempotency-Key needs X-Client-Id when the service has no API keys: send a "
+                "stable id of your application (e.g. X-Client-Id: billing-worker-1) so your "
+                "keys are not mixed with another client's",
+            )
+        caller = "client"
+    if client_id is not None:
+        caller = f"{caller}/{client_id}"
     return f"{caller}:{key}"
+
+
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,100}")
 
 
 def _json_response(answer: dict[str, Any], status_code: int) -> Response:
