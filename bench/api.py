@@ -37,7 +37,7 @@ import httpx
 import psutil
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
-from energy_data_service.db.tables import energy_points
+from energy_data_service.db.tables import points, series
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.points import PointRepository
 from sqlalchemy import select
@@ -74,15 +74,16 @@ async def _seed(url: str) -> None:
 
 async def _bare_reads(url: str) -> list[float]:
     """The rows the endpoint returns, read straight from the database (pool warmed first)."""
-    c = energy_points.c
+    c = points.c
+    series_id = (
+        select(series.c.id)
+        .where(series.c.area_code == DE_LU, series.c.data_type == "actual_load")
+        .scalar_subquery()
+    )
     query = (
-        select(c.timestamp, c.value)
+        select(c.timestamp, c.value, c.price)
         .where(
-            c.area_code == DE_LU,
-            c.data_type == "actual_load",
-            c.business_type == "A04",
-            c.resolution == "PT15M",
-            c.classification_sequence == 0,
+            c.series_id == series_id,
             c.timestamp >= START,
             c.timestamp < START + timedelta(days=365),
         )

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
-from energy_data_service.db.tables import backfill_progress, energy_points
+from energy_data_service.db.tables import backfill_progress
+from energy_data_service.db.tables import points as points_table
 from energy_data_service.services.backfill_service import BackfillService
 from energy_data_service.settings import Settings
 from entsoe_client.areas import Area
@@ -187,9 +188,9 @@ async def test_coverage_gaps_in_old_history_are_fetched(
     assert (await service.run([DE_LU], ["actual_load"], start, end)).status == "done"
     hole = (datetime(2023, 5, 4, 6, tzinfo=UTC), datetime(2023, 5, 4, 9, tzinfo=UTC))
     async with container.engine.begin() as connection:
-        c = energy_points.c
+        c = points_table.c
         await connection.execute(
-            delete(energy_points).where(c.timestamp >= hole[0], c.timestamp < hole[1])
+            delete(points_table).where(c.timestamp >= hole[0], c.timestamp < hole[1])
         )
     before = await service.coverage(DE_LU, "actual_load", start, end)
     assert before.holes == [hole]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
-from energy_data_service.db.tables import energy_points
+from energy_data_service.db.tables import points as points_table
 from energy_data_service.services.entsoe_data_service import EntsoEDataService
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient
@@ -139,9 +139,9 @@ async def test_holes_in_the_middle_are_found_and_only_they_are_fetched(
     hole_start, hole_end = datetime(2024, 3, 9, 3, tzinfo=UTC), datetime(2024, 3, 9, 5, tzinfo=UTC)
     other_start = datetime(2024, 3, 9, 20, 15, tzinfo=UTC)
     async with container.engine.begin() as connection:
-        c = energy_points.c
+        c = points_table.c
         await connection.execute(
-            delete(energy_points).where(
+            delete(points_table).where(
                 ((c.timestamp >= hole_start) & (c.timestamp < hole_end))
                 | (c.timestamp == other_start)
             )

@@ -48,7 +48,8 @@ async def test_migrations_create_every_table_and_are_idempotent(engine: AsyncEng
     async with engine.connect() as connection:
         tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert {"energy_points", "backfill_jobs", "backfill_progress", "collection_runs"} <= tables
+    assert {"series", "fetches", "points", "point_history", "backfill_jobs"} <= tables
+    assert "energy_points" not in tables
     assert version is not None
 
 

@@ -34,6 +34,18 @@ class EnergyPoint(NamedTuple):
     revision_number: int
     document_created_at: datetime | None
     fetched_at: datetime
+    price: float | None = None
+    """The price beside a quantity (A25 explicit allocations); ``None`` when the point has one
+    value only (a price-only document keeps its price in ``value``)."""
+    end: datetime | None = None
+    """Interval end when it is not ``timestamp`` + the fixed step of ``resolution`` (days,
+    weeks, months and years on the local calendar); ``None`` for fixed steps."""
+    out_area_code: str = ""
+    """The other area of directional data (where the energy comes from); '' otherwise."""
+    psr_type: str = ""
+    """Production type (B01 … B25) of generation series; '' otherwise."""
+    registered_resource: str = ""
+    """The unit or resource of per-unit series; '' otherwise."""
 
     @property
     def series_key(self) -> tuple[str, str, str, str, int]:

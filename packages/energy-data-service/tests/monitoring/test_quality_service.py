@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
-from energy_data_service.db.tables import energy_points
+from energy_data_service.db.tables import points as points_table
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.quality import QualityRepository
 from energy_data_service.services.data_quality_service import DataQualityService
@@ -42,9 +42,9 @@ async def test_gaps_are_scored_then_refetched(monitored: Container, fake_platfor
         assert result.success, result.error
         hole = (datetime(2024, 3, 31, 5, tzinfo=UTC), datetime(2024, 3, 31, 7, tzinfo=UTC))
         async with monitored.engine.begin() as connection:
-            c = energy_points.c
+            c = points_table.c
             await connection.execute(
-                delete(energy_points).where(c.timestamp >= hole[0], c.timestamp < hole[1])
+                delete(points_table).where(c.timestamp >= hole[0], c.timestamp < hole[1])
             )
         quality = DataQualityService(
             repository=QualityRepository(monitored.engine),

@@ -2,8 +2,8 @@
 
 CSV and Parquet are produced while the rows are read (``SeriesReadRepository.stream``), so a
 decade of 15-minute data never sits whole in memory. CSV columns follow ``entsoe parse``:
-``timestamp`` (interval start, ISO 8601 with UTC offset) and ``value`` first, series metadata
-after.
+``timestamp`` (interval start, ISO 8601 with UTC offset), ``value`` and ``price`` (empty
+unless the point carries a price beside its quantity) first, series metadata after.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from fastapi.responses import JSONResponse
 from pydantic import PlainSerializer
 
-from energy_data_service.repositories.series_reads import SeriesKey
+from energy_data_service.repositories.series_reads import Row, SeriesKey
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, when_used="json")]
 """A datetime in responses as ``2025-10-26T00:00:00+00:00``: the same spelling orjson writes, so
@@ -28,6 +28,7 @@ every route of the API shows time one way."""
 CSV_COLUMNS = (
     "timestamp",
     "value",
+    "price",
     "area_code",
     "data_type",
     "business_type",
@@ -39,6 +40,7 @@ PARQUET_SCHEMA = pa.schema(
     [
         ("timestamp", pa.timestamp("us", tz="UTC")),
         ("value", pa.float64()),
+        ("price", pa.float64()),
         ("area_code", pa.string()),
         ("data_type", pa.string()),
         ("business_type", pa.string()),
@@ -56,9 +58,7 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-async def csv_chunks(
-    series: SeriesKey, batches: AsyncIterator[list[tuple[datetime, float]]]
-) -> AsyncIterator[bytes]:
+async def csv_chunks(series: SeriesKey, batches: AsyncIterator[list[Row]]) -> AsyncIterator[bytes]:
     """Header, then one block of lines per batch of rows."""
     yield (",".join(CSV_COLUMNS) + "\n").encode()
     suffix = (
@@ -66,7 +66,10 @@ async def csv_chunks(
         f"{series.resolution},{series.classification_sequence},{series.unit}\n"
     )
     async for batch in batches:
-        yield "".join(f"{ts.isoformat()},{value!r}{suffix}" for ts, value in batch).encode()
+        yield "".join(
+            f"{ts.isoformat()},{value!r},{'' if price is None else repr(price)}{suffix}"
+            for ts, value, price in batch
+        ).encode()
 
 
 class _ChunkSink(io.RawIOBase):
@@ -94,7 +97,7 @@ class _ChunkSink(io.RawIOBase):
 
 
 async def parquet_chunks(
-    series: SeriesKey, batches: AsyncIterator[list[tuple[datetime, float]]]
+    series: SeriesKey, batches: AsyncIterator[list[Row]]
 ) -> AsyncIterator[bytes]:
     """One Parquet row group per batch, flushed to the client as soon as it is written."""
     sink = _ChunkSink()
@@ -104,8 +107,9 @@ async def parquet_chunks(
             count = len(batch)
             table = pa.table(
                 {
-                    "timestamp": [ts for ts, _ in batch],
-                    "value": [value for _, value in batch],
+                    "timestamp": [row[0] for row in batch],
+                    "value": [row[1] for row in batch],
+                    "price": [row[2] for row in batch],
                     "area_code": [series.area_code] * count,
                     "data_type": [series.data_type] * count,
                     "business_type": [series.business_type] * count,

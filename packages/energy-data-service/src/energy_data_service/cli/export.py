@@ -3,7 +3,8 @@
 Rows are read with a server-side cursor and written batch by batch (Parquet: one row group
 per batch through ``ParquetWriter``), so a year of 15-minute data never sits whole in memory.
 CSV columns follow `entsoe parse`: ``timestamp`` (interval start, ISO 8601 with offset),
-``value``, then the series metadata.
+``value``, then the series metadata. Series follow one another, each in time order (as `entsoe
+parse` prints a document's series). ``--as-of`` exports the values as known at that instant.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import csv
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -51,7 +52,7 @@ PARQUET_SCHEMA = pa.schema(
         (name, pa.timestamp("us", tz="UTC"))
         if name in ("timestamp", "end")
         else (name, pa.float64())
-        if name == "value"
+        if name in ("value", "price")
         else (name, pa.int32())
         if name in ("revision_number", "classification_sequence", "position")
         else (name, _STRING)
@@ -67,8 +68,10 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
     currency, _, price_unit = point.unit.partition("/")
     values: dict[str, Any] = {
         "timestamp": point.timestamp,
-        "end": step_end(point.timestamp, point.resolution, zone),
+        "end": point.end or step_end(point.timestamp, point.resolution, zone),
         "value": point.value,
+        "price": point.price,
+        "psr_type": point.psr_type or None,
         "document_mrid": point.document_mrid,
         "revision_number": point.revision_number,
         "document_type": document_type,
@@ -142,6 +145,23 @@ class _ParquetWriter:
         self._writer.close()
 
 
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of``: an aware instant, not in the future; else a one-line usage error."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text!r} is not an ISO 8601 timestamp (e.g. 2026-03-01T12:00:00+00:00)"
+        ) from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--as-of {text!r} has no UTC offset: add one, e.g. {text.strip()}Z")
+    if moment > datetime.now(UTC):
+        raise UsageError(f"--as-of {text} lies in the future: nothing is known about it yet")
+    return moment.astimezone(UTC)
+
+
 @app.command()
 def export(
     area: Annotated[str, typer.Option(help="Area short name (DE_LU, FR, …) or EIC.")],
@@ -155,10 +175,19 @@ def export(
         Path | None, typer.Option(help="File to write; default standard output (not for parquet).")
     ] = None,
     batch_size: Annotated[int, typer.Option(min=100, help="Rows per read/write batch.")] = 10_000,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="ISO 8601 instant with offset: the values as they were known then "
+            "(stored by then and not yet replaced). Default: the current values.",
+        ),
+    ] = None,
 ) -> None:
-    """Write every stored point of one area × data type in [--start, --end)."""
+    """Write every stored point of one area × data type overlapping [--start, --end)."""
 
     async def main() -> int:
+        known_at = parse_as_of(as_of)
         first, last = parse_range(start, end)
         assert first is not None
         assert last is not None
@@ -180,7 +209,7 @@ def export(
                     writer = _CsvWriter(handle)
                 try:
                     async for batch in container.points.iter_range(
-                        chosen_area.eic, chosen_type, first, last, batch_size=batch_size
+                        chosen_area.eic, chosen_type, first, last, batch_size, as_of=known_at
                     ):
                         writer.write([_row(p, chosen_area.time_zone) for p in batch])
                         written += len(batch)

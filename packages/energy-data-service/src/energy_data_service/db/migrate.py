@@ -3,18 +3,29 @@
 Every command that opens the database calls ``upgrade`` first, so a fresh clone and an old
 database both end at the newest schema. On PostgreSQL an advisory lock serialises processes
 that start at the same moment (e.g. `serve` and a `backfill`).
+
+Migrations run in one transaction on both backends. Python's sqlite3 would commit DDL as it
+goes, so SQLite migrations run on a connection of their own that issues ``BEGIN`` itself
+(SQLite's DDL is transactional); on top of that a SQLite file with migrations pending is
+copied first (``<file>.pre-migration``, SQLite's online backup) and the copy removed only
+once every migration has succeeded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import structlog
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from energy_data_service.db.engine import create_engine
 
@@ -37,6 +48,9 @@ async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
     """Bring the database at ``target`` (URL or engine) to ``revision``, idempotently."""
     engine = create_engine(target) if isinstance(target, str) else target
     try:
+        if engine.dialect.name == "sqlite":
+            await _upgrade_sqlite(engine.url.render_as_string(hide_password=False), revision)
+            return
         async with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 await connection.execute(
@@ -51,6 +65,70 @@ async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
             await engine.dispose()
 
 
+async def _upgrade_sqlite(url: str, revision: str) -> None:
+    """Migrate a SQLite database in one real transaction, keeping a copy until it succeeded."""
+    engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+    event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    backup: Path | None = None
+    try:
+        async with engine.connect() as connection:
+            pending = await connection.run_sync(_pending, url, revision)
+        database = make_url(url).database
+        if pending and database and database != ":memory:" and not database.startswith("file:"):
+            backup = await asyncio.to_thread(_sqlite_copy, Path(database))
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_alembic, url, revision)
+    except Exception:
+        if backup is not None:
+            log.error("migration failed; the database before it is kept", copy=str(backup))
+        raise
+    finally:
+        await engine.dispose()
+    if backup is not None:
+        backup.unlink(missing_ok=True)
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # no implicit BEGIN/COMMIT around statements
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _pending(connection: Connection, url: str, revision: str) -> bool:
+    """True when the database is not yet at ``revision`` (a fresh database counts too)."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    has_version = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).first()
+    if has_version is None:
+        return False  # a new database: nothing to keep
+    current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    target = script.get_current_head() if revision == "head" else revision
+    return current != target
+
+
+def _sqlite_copy(database: Path) -> Path | None:
+    """A consistent copy of a live SQLite database (WAL included) beside it, if it has data."""
+    source = database.expanduser()
+    if not source.exists() or source.stat().st_size == 0:
+        return None
+    backup = source.with_name(source.name + ".pre-migration")
+    src, dst = sqlite3.connect(source), sqlite3.connect(backup)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return backup
+
+
 def _run_alembic(connection: Connection, url: str, revision: str) -> None:
     config = alembic_config(url)
     config.attributes["connection"] = connection
@@ -58,7 +136,7 @@ def _run_alembic(connection: Connection, url: str, revision: str) -> None:
 
 
 async def enable_timescaledb(engine: AsyncEngine) -> bool:
-    """Make ``energy_points`` a compressed hypertable when TimescaleDB is available.
+    """Make ``points`` and ``point_history`` compressed hypertables when TimescaleDB is there.
 
     Each step checks the catalogue first and runs in its own transaction, so a restart after a
     partial setup finishes the remaining steps and a second run changes nothing. Returns
@@ -70,33 +148,35 @@ async def enable_timescaledb(engine: AsyncEngine) -> bool:
         )
     if not available:
         return False
-    steps = (
+    steps = [
         (
             "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'",
             "CREATE EXTENSION IF NOT EXISTS timescaledb",
-        ),
-        (
-            "SELECT 1 FROM timescaledb_information.hypertables"
-            " WHERE hypertable_name = 'energy_points'",
-            "SELECT create_hypertable('energy_points', 'timestamp',"
-            " chunk_time_interval => INTERVAL '30 days', migrate_data => TRUE,"
-            " if_not_exists => TRUE)",
-        ),
-        (
-            "SELECT 1 FROM timescaledb_information.hypertables"
-            " WHERE hypertable_name = 'energy_points' AND compression_enabled",
-            "ALTER TABLE energy_points SET (timescaledb.compress,"
-            " timescaledb.compress_segmentby = 'area_code, data_type, business_type,"
-            " resolution, classification_sequence',"
-            " timescaledb.compress_orderby = '\"timestamp\"')",
-        ),
-        (
-            "SELECT 1 FROM timescaledb_information.jobs"
-            " WHERE proc_name = 'policy_compression' AND hypertable_name = 'energy_points'",
-            f"SELECT add_compression_policy('energy_points', INTERVAL '{COMPRESS_AFTER}',"
-            " if_not_exists => TRUE)",
-        ),
-    )
+        )
+    ]
+    for table, order in (("points", '"timestamp"'), ("point_history", '"timestamp", known_from')):
+        steps += [
+            (
+                "SELECT 1 FROM timescaledb_information.hypertables"
+                f" WHERE hypertable_name = '{table}'",
+                f"SELECT create_hypertable('{table}', 'timestamp',"
+                " chunk_time_interval => INTERVAL '30 days', migrate_data => TRUE,"
+                " if_not_exists => TRUE)",
+            ),
+            (
+                "SELECT 1 FROM timescaledb_information.hypertables"
+                f" WHERE hypertable_name = '{table}' AND compression_enabled",
+                f"ALTER TABLE {table} SET (timescaledb.compress,"
+                " timescaledb.compress_segmentby = 'series_id',"
+                f" timescaledb.compress_orderby = '{order}')",
+            ),
+            (
+                "SELECT 1 FROM timescaledb_information.jobs"
+                f" WHERE proc_name = 'policy_compression' AND hypertable_name = '{table}'",
+                f"SELECT add_compression_policy('{table}', INTERVAL '{COMPRESS_AFTER}',"
+                " if_not_exists => TRUE)",
+            ),
+        ]
     for check, statement in steps:
         try:
             async with engine.begin() as connection:

@@ -4,11 +4,24 @@ Every timestamp column is ``UtcDateTime``: aware UTC in Python on both backends.
 stores ``timestamptz``; SQLite stores the naive UTC text SQLAlchemy writes
 (``YYYY-MM-DD HH:MM:SS.ffffff``), which sorts and compares correctly as text.
 
-``energy_points`` is keyed (area, data type, timestamp, business type, resolution, sequence):
-series of different resolution, business type or price sequence never overwrite each other,
-and the key's leading columns serve every (area, data type, time range) read, so no second
-index has to be maintained on ingest. On SQLite the table is ``WITHOUT ROWID`` (clustered on
-that key): one B-tree per write instead of two, and range reads are sequential.
+Storage v2 (``0004_storage_v2``):
+
+- ``series`` is the catalogue: one row per distinct series (``SERIES_IDENTITY``) with its unit,
+  curve type, first/last interval start and first/last fetch. Readers find a series here and
+  then read its points by ``series_id``.
+- ``fetches`` holds what repeats for a whole document (mRID, revision, createdDateTime, fetch
+  time) once per document and fetch; a point refers to it by ``fetch_id``.
+- ``points`` holds the current value of each (series, interval start): value, price, the
+  fetch of the newest document stating it (its version: revision, createdDateTime, fetch time
+  decide which document wins) and ``known_from``, when we first stored that value. On SQLite
+  the table is ``WITHOUT ROWID`` and times are integer seconds: about 25 bytes a point.
+- ``point_history`` keeps every replaced value with the span ``[known_from, known_until)`` in
+  which it was the stored one; a trigger on ``points`` writes it (``db/history.py``),
+  so no writer can replace a value without keeping the old one.
+
+``interval_end`` is stored only where a point does not end at start + its fixed step (day,
+week, month and year points on the local calendar); reads use it for those and ``timestamp`` +
+step for the rest, so the overlap rule is exact without spending 8 bytes on every point.
 """
 
 from __future__ import annotations
@@ -37,6 +50,18 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+
+SERIES_IDENTITY = (
+    "area_code",
+    "data_type",
+    "out_area_code",
+    "psr_type",
+    "business_type",
+    "resolution",
+    "classification_sequence",
+    "registered_resource",
+)
+"""What makes a series one series (``uq_series_identity``); every other column describes it."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -69,31 +94,115 @@ def sqlite_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-energy_points = Table(
-    "energy_points",
+class EpochSeconds(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored compactly: SQLite keeps integer seconds since the epoch (4 to
+    6 bytes in a record instead of 26 of text), PostgreSQL a ``timestamptz`` (8 bytes, what
+    TimescaleDB partitions on).
+
+    Stored instants are whole seconds (interval starts; ``known_from`` is rounded up before it
+    is written); a bound with a fraction binds as a real number on SQLite, so comparisons stay
+    exact.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
+        if dialect.name == "sqlite":
+            return epoch_seconds(value)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int | float):
+            return from_epoch(value)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_seconds(value: datetime) -> int | float:
+    """Seconds since the epoch: an int for a whole second, else a float (a query bound)."""
+    delta = value - _EPOCH
+    seconds = delta.days * 86_400 + delta.seconds
+    return seconds if not delta.microseconds else seconds + delta.microseconds / 1_000_000
+
+
+def from_epoch(value: float) -> datetime:
+    """The aware UTC datetime of ``value`` seconds since the epoch."""
+    return datetime.fromtimestamp(value, UTC)
+
+
+series = Table(
+    "series",
     metadata,
-    Column("area_code", String(32), nullable=False, comment="EIC code of the area"),
-    Column("data_type", String(32), nullable=False, comment="actual_load, day_ahead_prices, …"),
-    Column("business_type", String(8), nullable=False, comment="A04, A62, … ('' if absent)"),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("data_type", String(48), nullable=False, comment="actual_load, day_ahead_prices, …"),
+    Column("area_code", String(32), nullable=False, comment="EIC of the area (in_Domain)"),
+    Column("out_area_code", String(32), nullable=False, comment="EIC energy comes from, or ''"),
+    Column("psr_type", String(8), nullable=False, comment="production type B01… or ''"),
+    Column("business_type", String(8), nullable=False, comment="A04, A62, … or ''"),
     Column("resolution", String(8), nullable=False, comment="ISO 8601 duration, e.g. PT15M"),
     Column("classification_sequence", Integer, nullable=False, comment="0 when absent"),
-    Column("timestamp", UtcDateTime, nullable=False, comment="interval start, UTC"),
-    Column("value", Float(precision=53), nullable=False),
+    Column("registered_resource", String(64), nullable=False, comment="unit/resource or ''"),
     Column("unit", String(16), nullable=False, comment="MAW, or currency/unit like EUR/MWH"),
-    Column("curve_type", String(4), nullable=False),
+    Column("curve_type", String(4), nullable=False, comment="A01/A03 of the latest document"),
+    Column("first_timestamp", UtcDateTime, nullable=False, comment="first stored interval start"),
+    Column("last_timestamp", UtcDateTime, nullable=False, comment="last stored interval start"),
+    Column("first_fetched_at", UtcDateTime, nullable=False),
+    Column("last_fetched_at", UtcDateTime, nullable=False),
+    UniqueConstraint(*SERIES_IDENTITY, name="uq_series_identity"),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("document_mrid", String(64), nullable=False),
     Column("revision_number", Integer, nullable=False),
     Column("document_created_at", UtcDateTime, nullable=True),
-    Column("fetched_at", UtcDateTime, nullable=False),
-    PrimaryKeyConstraint(
-        "area_code",
-        "data_type",
-        "timestamp",
-        "business_type",
-        "resolution",
-        "classification_sequence",
-        name="pk_energy_points",
-    ),
+    Column("fetched_at", UtcDateTime, nullable=False, comment="when we received the document"),
+    Index("ix_fetches_document", "document_mrid", "fetched_at"),
+)
+
+points = Table(
+    "points",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("timestamp", EpochSeconds, nullable=False, comment="interval start"),
+    Column("value", Float(precision=53), nullable=False, comment="quantity, or the price alone"),
+    Column("price", Float(precision=53), nullable=True, comment="price beside a quantity"),
+    Column("interval_end", EpochSeconds, nullable=True, comment="end when not start + step"),
+    Column("fetch_id", Integer, nullable=False, comment="newest document stating this value"),
+    Column("known_from", EpochSeconds, nullable=False, comment="first stored (fetch time)"),
+    PrimaryKeyConstraint("series_id", "timestamp", name="pk_points"),
+    sqlite_with_rowid=False,
+)
+
+point_history = Table(
+    "point_history",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("timestamp", EpochSeconds, nullable=False),
+    Column("known_from", EpochSeconds, nullable=False),
+    Column("known_until", EpochSeconds, nullable=False, comment="when a newer value replaced it"),
+    Column("value", Float(precision=53), nullable=False),
+    Column("price", Float(precision=53), nullable=True),
+    Column("interval_end", EpochSeconds, nullable=True),
+    Column("fetch_id", Integer, nullable=False),
+    PrimaryKeyConstraint("series_id", "timestamp", "known_from", name="pk_point_history"),
     sqlite_with_rowid=False,
 )
 

@@ -1,4 +1,10 @@
-"""What both processors share: one ``TimeSeries`` → stored points with provenance."""
+"""What both processors share: one ``TimeSeries`` → stored points with provenance.
+
+A series is stored under each Period's own resolution: when its Periods differ (PT60M and
+PT15M prices in one answer), each point's resolution is told by its length. The price beside a
+quantity (``Point.price`` where the client reads one) is kept in ``price``; a day, week, month
+or year point keeps its end, which no fixed step gives.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,39 @@ from typing import Any, cast
 
 from entsoe_client.models import MarketDocument, TimeSeries
 
-from energy_data_service.domain import EnergyPoint, normalise_resolution
+from energy_data_service.domain import FIXED_STEPS, EnergyPoint, normalise_resolution
 
 _START = attrgetter("start")
+_END = attrgetter("end")
 _VALUE = attrgetter("value")
+_PRICE = attrgetter("price")
 _new_tuple: Any = tuple.__new__
+_RESOLUTION_OF_STEP = {step: name for name, step in reversed(list(FIXED_STEPS.items()))}
 
 
 def series_area(series: TimeSeries) -> str | None:
-    """The EIC the series is about (load: outBiddingZone; prices: in/out domain)."""
+    """The EIC the series is about (load: outBiddingZone; prices: in/out domain; directional
+    data: in_Domain, where the energy goes)."""
     return series.bidding_zone or series.out_domain or series.in_domain
+
+
+def series_out_area(series: TimeSeries) -> str:
+    """Where the energy comes from for directional data (in and out domain differ), else ''."""
+    directional = series.bidding_zone is None and series.in_domain and series.out_domain
+    if directional and series.in_domain != series.out_domain:
+        return series.out_domain or ""
+    return ""
+
+
+def _resolutions(series: TimeSeries) -> Iterator[str]:
+    """Each point's resolution: the series' own, or by its length when Periods differ."""
+    declared = normalise_resolution(series.resolution)
+    if len(getattr(series, "resolutions", ()) or ()) <= 1:
+        return repeat(declared)
+    return (
+        normalise_resolution(_RESOLUTION_OF_STEP.get(point.end - point.start, declared))
+        for point in series.points
+    )
 
 
 def series_points(
@@ -37,11 +66,16 @@ def series_points(
     ``tuple.__new__(EnergyPoint, row)`` builds each ``EnergyPoint`` without a Python frame.
     """
     points = series.points
+    resolution = normalise_resolution(series.resolution)
+    fixed = resolution in FIXED_STEPS and len(getattr(series, "resolutions", ()) or ()) <= 1
+    has_price = bool(points) and hasattr(points[0], "price")
+    in_domain = series.in_domain if series_out_area(series) else None
+    area = in_domain or area_code
     rows = zip(
-        repeat(area_code),
+        repeat(area),
         repeat(data_type),
         repeat(series.business_type or ""),
-        repeat(normalise_resolution(series.resolution)),
+        _resolutions(series),
         repeat(series.classification_sequence or 0),
         map(_START, points),
         map(_VALUE, points),
@@ -51,6 +85,11 @@ def series_points(
         repeat(document.revision_number),
         repeat(document.created_at),
         repeat(fetched_at),
+        map(_PRICE, points) if has_price else repeat(None),
+        repeat(None) if fixed else map(_END, points),
+        repeat(series_out_area(series)),
+        repeat(series.psr_type or ""),
+        repeat(getattr(series, "registered_resource", None) or ""),
     )
     return cast(Iterator[EnergyPoint], map(_new_tuple, repeat(EnergyPoint), rows))
 

@@ -1,4 +1,5 @@
-"""Reads behind monitoring: runs from ``collection_runs``, each series' newest point.
+"""Reads behind monitoring: runs from ``collection_runs``, each series' newest point (from the
+``series`` catalogue, which keeps it, so no point is scanned).
 
 Percentiles and rates are computed in Python over the selected rows so the same code answers
 on SQLite and PostgreSQL; a day of runs is a few hundred rows.
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.alerts.rules import RunOutcome
-from energy_data_service.db.tables import collection_runs, energy_points
+from energy_data_service.db.tables import collection_runs, series
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ class MonitoringRepository:
 
         ``max`` keeps the column's type, so SQLite's text comes back as an aware datetime.
         """
-        p = energy_points.c
-        query = select(p.area_code, p.data_type, p.resolution, func.max(p.timestamp)).group_by(
+        p = series.c
+        query = select(p.area_code, p.data_type, p.resolution, func.max(p.last_timestamp)).group_by(
             p.area_code, p.data_type, p.resolution
         )
         async with self._engine.connect() as connection:

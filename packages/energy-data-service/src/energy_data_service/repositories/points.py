@@ -1,94 +1,96 @@
-"""All SQL for ``energy_points``: revision-aware bulk upsert and the reads services need.
+"""All SQL that writes points, and the reads services need (coverage, bounds, export).
 
-Upsert rule (the whole reason this table exists): for the same series and timestamp a point
-from a newer *or equal* revision replaces the stored one; an older revision never does. The
-comparison lives in the ``ON CONFLICT … DO UPDATE … WHERE`` clause, so it holds however the
-writes interleave.
+Which version wins: for the same series and interval start, the document with the greater
+(revision number, createdDateTime, fetch time) — compared through ``fetches`` — replaces the
+stored one; an equal version (the same fetch) replaces it too, so the later of two duplicates
+in one batch wins. An older revision, or a backfill that fetched before the stored value but
+commits after it, never overwrites. The rule lives in the ``ON CONFLICT … DO UPDATE … WHERE``
+clause, so it holds however writes interleave.
 
-Bulk ingest: PostgreSQL COPYs into a session temp table and runs one ``INSERT … SELECT … ON
-CONFLICT``; SQLite runs one ``executemany`` of the upsert inside the caller's transaction.
+History: when the winning value differs from the stored one, ``known_from`` moves to the
+new fetch time and the trigger of ``db/history.py`` keeps the old row in ``point_history``.
+An unchanged value keeps its ``known_from`` (only its ``fetch_id`` moves to the newer
+document): no history row.
+
+Bulk ingest: the batch is transposed into columns once; each distinct series and document
+costs one statement (``series`` and ``fetches``), the points one ``executemany`` (SQLite) or
+one COPY into a session temp table and one ``INSERT … SELECT … ON CONFLICT`` (PostgreSQL).
 Both take an optional connection so a caller can store points and record progress atomically.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
-from operator import attrgetter, floordiv, is_, sub
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, case, func, literal_column, select, type_coerce
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from energy_data_service.db.tables import energy_points, sqlite_timestamp
-from energy_data_service.domain import (
-    FIXED_STEPS,
-    KEY_COLUMNS,
-    POINT_COLUMNS,
-    EnergyPoint,
-    cyclic_gc_paused,
+from energy_data_service.db.tables import SERIES_IDENTITY, fetches, points, series
+from energy_data_service.domain import FIXED_STEPS, EnergyPoint, cyclic_gc_paused
+from energy_data_service.repositories.catalogue import SeriesRow, find_series, register_statement
+from energy_data_service.repositories.point_sql import overlapping, point_rows
+
+_FIELD = {name: index for index, name in enumerate(EnergyPoint._fields)}
+_IDENTITY = itemgetter(*(_FIELD[name] for name in SERIES_IDENTITY))
+_PROVENANCE = ("document_mrid", "revision_number", "document_created_at", "fetched_at")
+_POINT_COLUMNS: tuple[str, ...] = ("series_id", "timestamp", "value", "price", "interval_end")
+_POINT_COLUMNS += ("fetch_id", "known_from")
+_COLUMN_LIST = ", ".join(f'"{c}"' for c in _POINT_COLUMNS)
+
+_SQLITE_VERSION = "(SELECT revision_number, coalesce(document_created_at, ''), fetched_at"
+_SQLITE_VERSION += " FROM fetches WHERE id = {}.fetch_id)"
+_SQLITE_UPSERT = (
+    f"INSERT INTO points ({_COLUMN_LIST}) VALUES ({', '.join('?' for _ in _POINT_COLUMNS)}) "
+    'ON CONFLICT (series_id, "timestamp") DO UPDATE SET '
+    "known_from = CASE WHEN points.value IS excluded.value AND points.price IS excluded.price "
+    "THEN points.known_from ELSE max(points.known_from, excluded.known_from) END, "
+    "value = excluded.value, price = excluded.price, interval_end = excluded.interval_end, "
+    "fetch_id = excluded.fetch_id "
+    "WHERE excluded.fetch_id = points.fetch_id OR "
+    f"{_SQLITE_VERSION.format('excluded')} >= {_SQLITE_VERSION.format('points')}"
 )
 
-_PG_TYPES = {
-    "area_code": "text",
-    "data_type": "text",
-    "business_type": "text",
-    "resolution": "text",
-    "classification_sequence": "int4",
-    "value": "float8",
-    "unit": "text",
-    "curve_type": "text",
-    "document_mrid": "text",
-    "revision_number": "int4",
-}
-_COLUMN_LIST = ", ".join(f'"{c}"' for c in POINT_COLUMNS)
-_KEY_LIST = ", ".join(f'"{c}"' for c in KEY_COLUMNS)
-_UPDATE_LIST = ", ".join(f'"{c}" = excluded."{c}"' for c in POINT_COLUMNS if c not in KEY_COLUMNS)
-_ON_CONFLICT = (
-    f"ON CONFLICT ({_KEY_LIST}) DO UPDATE SET {_UPDATE_LIST} "
-    "WHERE excluded.revision_number >= energy_points.revision_number"
-)
-_SQLITE_UPSERT = (
-    f"INSERT INTO energy_points ({_COLUMN_LIST}) "
-    f"VALUES ({', '.join('?' for _ in POINT_COLUMNS)}) {_ON_CONFLICT}"
-)
-_PG_STAGING = "energy_points_staging_us"
-_PG_TIME_COLUMNS = frozenset({"timestamp", "document_created_at", "fetched_at"})
-# Times travel as int8 microseconds since the epoch: asyncpg encodes an int in C, while an
-# aware datetime costs Python arithmetic per value, most of the COPY's time. The merge turns
-# them back exactly (an interval of whole microseconds, |value| < 2**53).
+_PG_STAGING = "points_staging"
+_PG_TYPES = ("int4", "int8", "float8", "float8", "int8", "int4", "int8")
 _PG_CREATE_STAGING = (
     f"CREATE TEMP TABLE IF NOT EXISTS {_PG_STAGING} ("
-    + ", ".join(
-        f'"{c}" int8' if c in _PG_TIME_COLUMNS else f'"{c}" {_PG_TYPES[c]}' for c in POINT_COLUMNS
-    )
+    + ", ".join(f'"{c}" {t}' for c, t in zip(_POINT_COLUMNS, _PG_TYPES, strict=True))
     + ") ON COMMIT DELETE ROWS"
 )
+_PG_TIMES = frozenset({"timestamp", "interval_end", "known_from"})
 _PG_SELECT_LIST = ", ".join(
-    f"TIMESTAMPTZ 'epoch' + \"{c}\" * INTERVAL '1 microsecond'"
-    if c in _PG_TIME_COLUMNS
-    else f'"{c}"'
-    for c in POINT_COLUMNS
+    f"TIMESTAMPTZ 'epoch' + \"{c}\" * INTERVAL '1 second'" if c in _PG_TIMES else f'"{c}"'
+    for c in _POINT_COLUMNS
 )
+_PG_VERSION = "ROW(revision_number, coalesce(document_created_at, '-infinity'), fetched_at)"
+_PG_VERSION_OF = f"(SELECT {_PG_VERSION} FROM fetches WHERE id = {{}}.fetch_id)"
 _PG_MERGE = (
-    f"INSERT INTO energy_points ({_COLUMN_LIST}) "
-    f"SELECT {_PG_SELECT_LIST} FROM {_PG_STAGING} {_ON_CONFLICT}"
+    f"INSERT INTO points AS p ({_COLUMN_LIST}) SELECT {_PG_SELECT_LIST} FROM {_PG_STAGING} "
+    'ON CONFLICT (series_id, "timestamp") DO UPDATE SET '
+    "known_from = CASE WHEN p.value = excluded.value "
+    "AND p.price IS NOT DISTINCT FROM excluded.price "
+    "THEN p.known_from ELSE GREATEST(p.known_from, excluded.known_from) END, "
+    "value = excluded.value, price = excluded.price, interval_end = excluded.interval_end, "
+    "fetch_id = excluded.fetch_id "
+    "WHERE excluded.fetch_id = p.fetch_id OR "
+    f"{_PG_VERSION_OF.format('excluded')} >= {_PG_VERSION_OF.format('p')}"
 )
 _PG_DEDUPE_STAGING = (
-    f"DELETE FROM {_PG_STAGING} a USING {_PG_STAGING} b WHERE "
-    + " AND ".join(f'a."{c}" = b."{c}"' for c in KEY_COLUMNS)
-    + " AND (a.revision_number < b.revision_number"
-    " OR (a.revision_number = b.revision_number AND a.ctid < b.ctid))"
+    f"DELETE FROM {_PG_STAGING} a USING {_PG_STAGING} b, fetches fa, fetches fb "
+    'WHERE a.series_id = b.series_id AND a."timestamp" = b."timestamp" '
+    "AND fa.id = a.fetch_id AND fb.id = b.fetch_id AND "
+    "ROW(fa.revision_number, coalesce(fa.document_created_at, '-infinity'), fa.fetched_at, a.ctid)"
+    " < ROW(fb.revision_number, coalesce(fb.document_created_at, '-infinity'), fb.fetched_at,"
+    " b.ctid)"
 )
 _CARDINALITY_VIOLATION = "21000"
-_TS = energy_points.c.timestamp
-_TIMESTAMP = POINT_COLUMNS.index("timestamp")
-_CREATED = POINT_COLUMNS.index("document_created_at")
-_FETCHED = POINT_COLUMNS.index("fetched_at")
-_TZINFO = attrgetter("tzinfo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ class GridCount(NamedTuple):
 
 
 class PointRepository:
-    """Reads and writes of stored points; the only module that knows their SQL."""
+    """Reads and writes of stored points; the only module that writes their SQL."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -122,57 +124,53 @@ class PointRepository:
     async def upsert(
         self, points: Iterable[EnergyPoint], connection: AsyncConnection | None = None
     ) -> int:
-        """Store ``points`` revision-aware; returns how many points were written or offered."""
+        """Store ``points`` version-aware; returns how many points were written or offered."""
+        rows = points if isinstance(points, list) else list(points)
+        if not rows:
+            return 0
         if connection is not None:
-            return await self._write(connection, points)
+            return await self._write(connection, rows)
         async with self._engine.begin() as own:
-            return await self._write(own, points)
+            return await self._write(own, rows)
 
-    async def _write(self, connection: AsyncConnection, points: Iterable[EnergyPoint]) -> int:
-        if connection.dialect.name == "postgresql":
-            rows = points if isinstance(points, list) else list(points)
-            if rows:
-                await connection.exec_driver_sql(_PG_CREATE_STAGING)
-                await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
-                raw = await connection.get_raw_connection()
-                driver: Any = raw.driver_connection
-                await driver.copy_records_to_table(
-                    _PG_STAGING, records=_pg_records(rows), columns=POINT_COLUMNS
-                )
-                await self._merge_staging(connection)
-            return len(rows)
-        # SQLite applies the rows one after another, so duplicates in a batch resolve by the
-        # same rule as across batches (newer or equal revision wins): no dedupe pass needed.
+    async def _write(self, connection: AsyncConnection, rows: list[EnergyPoint]) -> int:
         with cyclic_gc_paused():
-            params = _sqlite_rows(points)
-        if params:
-            await connection.exec_driver_sql(_SQLITE_UPSERT, params)
-        return len(params)
-
-    @staticmethod
-    async def _merge_staging(connection: AsyncConnection) -> None:
-        """One INSERT … ON CONFLICT from the staging table.
-
-        PostgreSQL refuses to touch one row twice in a statement, so a batch holding the same
-        key twice is first reduced to the winner (highest revision, the later row on a tie:
-        the same rule as across batches). That pass runs only when needed, under a savepoint.
-        """
-        try:
-            async with connection.begin_nested():
-                await connection.exec_driver_sql(_PG_MERGE)
-        except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) != _CARDINALITY_VIOLATION:
-                raise
-            await connection.exec_driver_sql(_PG_DEDUPE_STAGING)
-            await connection.exec_driver_sql(_PG_MERGE)
+            columns: list[Any] = list(zip(*rows, strict=True))
+            keys = list(map(_IDENTITY, rows))
+        series_ids = await _register_series(connection, keys, columns)
+        fetch_ids, known_from = await _register_fetches(connection, columns)
+        with cyclic_gc_paused():
+            table = _point_columns(columns, series_ids, fetch_ids, known_from)
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql(_PG_CREATE_STAGING)
+            await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(
+                _PG_STAGING, records=list(zip(*table, strict=True)), columns=_POINT_COLUMNS
+            )
+            await _merge_staging(connection)
+        else:
+            await connection.exec_driver_sql(_SQLITE_UPSERT, list(zip(*table, strict=True)))
+        return len(rows)
 
     async def range(
-        self, area_code: str, data_type: str, start: datetime, end: datetime
+        self,
+        area_code: str,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        *,
+        as_of: datetime | None = None,
     ) -> list[EnergyPoint]:
-        """Every stored point of every series in ``[start, end)``, ordered by time."""
-        async with self._engine.connect() as connection:
-            result = await connection.execute(_range_query(area_code, data_type, start, end))
-            return [EnergyPoint(*row) for row in result]
+        """Every point of every series overlapping ``[start, end)``, ordered by time."""
+        found = [
+            p
+            async for batch in self.iter_range(area_code, data_type, start, end, as_of=as_of)
+            for p in batch
+        ]
+        found.sort(key=_START)
+        return found
 
     async def iter_range(
         self,
@@ -181,81 +179,146 @@ class PointRepository:
         start: datetime,
         end: datetime,
         batch_size: int = 10_000,
+        *,
+        as_of: datetime | None = None,
     ) -> AsyncIterator[list[EnergyPoint]]:
-        """The same rows as ``range`` in batches, with a server-side cursor (export)."""
+        """The points overlapping ``[start, end)`` in batches, series after series, each in
+        time order (export); ``as_of`` reads them as known at that instant."""
         async with self._engine.connect() as connection:
-            result = await connection.stream(
-                _range_query(area_code, data_type, start, end).execution_options(
-                    yield_per=batch_size
-                )
+            catalogue = await find_series(connection, area_code, data_type)
+        for row in catalogue:
+            after: datetime | None = None
+            while True:
+                batch = await self._batch(row, start, end, as_of, after, batch_size)
+                if batch:
+                    yield batch
+                if len(batch) < batch_size:
+                    break
+                after = batch[-1].timestamp
+
+    async def _batch(
+        self,
+        row: SeriesRow,
+        start: datetime,
+        end: datetime,
+        as_of: datetime | None,
+        after: datetime | None,
+        limit: int,
+    ) -> list[EnergyPoint]:
+        def where(columns: Any) -> list[Any]:
+            conditions = overlapping(columns, row.id, row.resolution, start, end)
+            if after is not None:
+                conditions.append(columns["timestamp"] > after)
+            return conditions
+
+        names = ("timestamp", "value", "price", "interval_end", "fetch_id")
+        rows = point_rows(names, where, as_of, limit=limit).subquery()
+        f = fetches.c
+        query = (
+            select(
+                rows.c.timestamp,
+                rows.c.value,
+                f.document_mrid,
+                f.revision_number,
+                f.document_created_at,
+                f.fetched_at,
+                rows.c.price,
+                rows.c.interval_end,
             )
-            async for partition in result.partitions(batch_size):
-                yield [EnergyPoint(*row) for row in partition]
+            .join_from(rows, fetches, f.id == rows.c.fetch_id)
+            .order_by(rows.c.timestamp)
+        )
+        head = (
+            row.area_code,
+            row.data_type,
+            row.business_type,
+            row.resolution,
+            row.classification_sequence,
+        )
+        tail = (row.out_area_code, row.psr_type, row.registered_resource)
+        unit, curve = row.unit, row.curve_type
+        async with self._engine.connect() as connection:
+            result = await connection.execute(query)
+            return [
+                EnergyPoint(
+                    *head, ts, value, unit, curve, mrid, rev, created, fetched, price, end_, *tail
+                )
+                for ts, value, mrid, rev, created, fetched, price, end_ in result
+            ]
 
     async def latest(self, area_code: str, data_type: str) -> EnergyPoint | None:
-        """The point with the newest timestamp (finest resolution, first sequence on ties)."""
-        query = (
-            select(*[energy_points.c[c] for c in POINT_COLUMNS])
-            .where(energy_points.c.area_code == area_code, energy_points.c.data_type == data_type)
-            .order_by(
-                _TS.desc(),
-                energy_points.c.classification_sequence,
-                energy_points.c.resolution,
-            )
-            .limit(1)
-        )
+        """The point with the newest start (first sequence, then finest resolution on ties)."""
+        p = points.c
         async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).first()
-        return EnergyPoint(*row) if row is not None else None
+            catalogue = await find_series(connection, area_code, data_type)
+            ends = dict(
+                (
+                    await connection.execute(
+                        select(p.series_id, func.max(p.timestamp))
+                        .where(p.series_id.in_([row.id for row in catalogue]))
+                        .group_by(p.series_id)
+                    )
+                ).all()
+            )
+        stored = [row for row in catalogue if row.id in ends]
+        if not stored:
+            return None
+        newest = max(ends.values())
+        row = min(
+            (r for r in stored if ends[r.id] == newest),
+            key=lambda r: (r.classification_sequence, r.resolution),
+        )
+        found = await self._batch(row, newest, newest + _SECOND, None, None, 10)
+        return next(p for p in found if p.timestamp == newest)
 
     async def series_bounds(
         self, area_code: str | None = None, data_type: str | None = None
     ) -> list[SeriesBounds]:
         """First/last timestamp and count per stored series, optionally for one area/type."""
-        c = energy_points.c
-        group = (c.area_code, c.data_type, c.business_type, c.resolution, c.classification_sequence)
-        query = select(*group, func.min(_TS), func.max(_TS), func.count()).group_by(*group)
-        if area_code is not None:
-            query = query.where(c.area_code == area_code)
-        if data_type is not None:
-            query = query.where(c.data_type == data_type)
-        query = query.order_by(*group)
+        p = points.c
+        counts = (
+            select(p.series_id, func.min(p.timestamp), func.max(p.timestamp), func.count())
+            .group_by(p.series_id)
+            .subquery()
+        )
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+            catalogue = await find_series(connection, area_code, data_type)
+            wanted = [row.id for row in catalogue]
+            stats = {
+                sid: (first, last, count)
+                for sid, first, last, count in await connection.execute(
+                    select(counts).where(counts.c.series_id.in_(wanted))
+                )
+            }
         return [
             SeriesBounds(
-                area_code=row[0],
-                data_type=row[1],
-                business_type=row[2],
-                resolution=row[3],
-                classification_sequence=row[4],
-                first=_aware(row[5]),
-                last=_aware(row[6]),
-                points=row[7],
+                area_code=row.area_code,
+                data_type=row.data_type,
+                business_type=row.business_type,
+                resolution=row.resolution,
+                classification_sequence=row.classification_sequence,
+                first=stats[row.id][0],
+                last=stats[row.id][1],
+                points=stats[row.id][2],
             )
-            for row in rows
+            for row in catalogue
+            if row.id in stats
         ]
 
     async def present_intervals(
         self, area_code: str, data_type: str, start: datetime, end: datetime
     ) -> list[tuple[datetime, str]]:
-        """Distinct (interval start, resolution) pairs stored in ``[start, end)`` for gaps."""
-        c = energy_points.c
-        # The column read untyped: SQLite's text is converted for the whole column at once
-        # below instead of row by row; PostgreSQL already returns aware UTC datetimes.
-        raw_ts = type_coerce(_TS, String)
-        query = (
-            select(raw_ts, c.resolution)
-            .distinct()
-            .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
-            .order_by(raw_ts)
-        )
+        """Distinct (interval start, resolution) of points overlapping ``[start, end)``."""
+        found: set[tuple[datetime, str]] = set()
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        if not rows:
-            return []
-        stamps, resolutions = zip(*rows, strict=True)
-        return list(zip(_utc_column(stamps), resolutions, strict=True))
+            for row in await find_series(connection, area_code, data_type):
+                query = point_rows(
+                    ("timestamp",),
+                    lambda c, row=row: overlapping(c, row.id, row.resolution, start, end),
+                )
+                stamps = (await connection.execute(query)).scalars().all()
+                found.update(zip(stamps, repeat(row.resolution)))
+        return sorted(found)
 
     async def grid_coverage(
         self, area_code: str, data_type: str, start: datetime, end: datetime
@@ -266,134 +329,178 @@ class PointRepository:
         Counted in SQL, so an exact coverage needs no row read back when every start is on
         the grid (see ``BackfillService.fraction_covered``).
         """
-        c = energy_points.c
-        base = int(start.timestamp())
+        p = points.c
         async with self._engine.connect() as connection:
-            off_grid: Any = literal_column(_off_grid(connection.dialect.name, base))
-            grouped = (
-                select(
-                    c.resolution,
-                    func.count(_TS.distinct()),
-                    func.sum(case((off_grid, 1), else_=0)),
-                    func.max(_TS),
+            catalogue = await find_series(connection, area_code, data_type)
+            by_resolution: dict[str, list[int]] = {}
+            for row in catalogue:
+                by_resolution.setdefault(row.resolution, []).append(row.id)
+            counts: dict[str, GridCount] = {}
+            for resolution, ids in by_resolution.items():
+                off_grid: Any = literal_column(
+                    _off_grid(connection.dialect.name, start, FIXED_STEPS.get(resolution))
                 )
-                .where(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS)
-                .group_by(c.resolution)
-            )
-            rows = (await connection.execute(grouped)).all()
-        return {
-            row[0]: GridCount(int(row[1]), int(row[2] or 0), _aware(row[3]).astimezone(UTC))
-            for row in rows
-        }
+                query = select(
+                    func.count(p.timestamp.distinct()),
+                    func.sum(case((off_grid, 1), else_=0)),
+                    func.max(p.timestamp),
+                ).where(p.series_id.in_(ids), p.timestamp >= start, p.timestamp < end)
+                starts, off, last = (await connection.execute(query)).one()
+                if starts:
+                    counts[resolution] = GridCount(int(starts), int(off or 0), last)
+        return counts
 
     async def count(self, area_code: str | None = None, data_type: str | None = None) -> int:
         """Number of stored points (all series), optionally for one area/type."""
-        query = select(func.count()).select_from(energy_points)
-        if area_code is not None:
-            query = query.where(energy_points.c.area_code == area_code)
-        if data_type is not None:
-            query = query.where(energy_points.c.data_type == data_type)
+        query = select(func.count()).select_from(points)
+        if area_code is not None or data_type is not None:
+            ids = select(series.c.id)
+            if area_code is not None:
+                ids = ids.where(series.c.area_code == area_code)
+            if data_type is not None:
+                ids = ids.where(series.c.data_type == data_type)
+            query = query.where(points.c.series_id.in_(ids))
         async with self._engine.connect() as connection:
             return int(await connection.scalar(query) or 0)
 
 
-def _range_query(area_code: str, data_type: str, start: datetime, end: datetime) -> Any:
-    c = energy_points.c
+_START = itemgetter(_FIELD["timestamp"])
+_SECOND = timedelta(seconds=1)
+
+
+def _off_grid(dialect: str, start: datetime, step: Any) -> str:
+    """SQL true for a row whose start is not ``start`` plus whole ``step``s (always true for
+    a resolution without a fixed step)."""
+    if step is None:
+        return "1 = 1"
+    seconds = int(step.total_seconds())
+    if dialect == "sqlite":  # integer epoch seconds
+        base = int(start.timestamp())
+        return f'(points."timestamp" - {base}) % {seconds} <> 0'
+    base_text = start.astimezone(UTC).isoformat()
     return (
-        select(*[c[name] for name in POINT_COLUMNS])
-        .where(and_(c.area_code == area_code, c.data_type == data_type, start <= _TS, end > _TS))
-        .order_by(_TS, c.business_type, c.classification_sequence, c.resolution)
+        f"mod(CAST(extract(epoch FROM points.\"timestamp\" - TIMESTAMPTZ '{base_text}') AS bigint),"
+        f" {seconds}) <> 0"
     )
 
 
-def _utc_column(values: tuple[Any, ...]) -> list[datetime]:
-    """A timestamp column as read raw: SQLite's naive UTC text, or the driver's datetimes."""
-    if all(map(isinstance, values, repeat(str))):
-        return list(map(datetime.fromisoformat, map(str.__add__, values, repeat(_UTC_SUFFIX))))
-    return [_aware(value).astimezone(UTC) for value in values]
-
-
-def _off_grid(dialect: str, base: int) -> str:
-    """SQL true for a row whose timestamp is not ``base`` (epoch seconds) plus whole steps of
-    its resolution; a resolution without a fixed step is always off the grid."""
-    step = "CASE resolution " + " ".join(
-        f"WHEN '{name}' THEN {int(delta.total_seconds())}" for name, delta in FIXED_STEPS.items()
-    )
-    step += " END"
-    if dialect == "sqlite":  # naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
-        return (
-            f"({step}) IS NULL OR substr(timestamp, 21) <> '000000' OR "
-            f"(CAST(strftime('%s', timestamp) AS INTEGER) - {base}) % ({step}) <> 0"
+async def _register_series(
+    connection: AsyncConnection, keys: list[tuple[Any, ...]], columns: list[Any]
+) -> list[int]:
+    """Insert or widen every series of the batch; the id of each point's series."""
+    timestamps = columns[_FIELD["timestamp"]]
+    fetched = columns[_FIELD["fetched_at"]]
+    spans: dict[tuple[Any, ...], list[Any]] = {}
+    index = 0
+    for key, run in groupby(keys):
+        length = sum(1 for _ in run)
+        stop = index + length
+        first, last = min(timestamps[index:stop]), max(timestamps[index:stop])
+        early, late = min(fetched[index:stop]), max(fetched[index:stop])
+        span = spans.get(key)
+        if span is None:
+            spans[key] = [first, last, early, late, index]
+        else:
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+            span[2], span[3] = min(span[2], early), max(span[3], late)
+        index = stop
+    statement = register_statement(connection.dialect.name)
+    ids: dict[tuple[Any, ...], int] = {}
+    for key, (first, last, early, late, at) in spans.items():
+        values = dict(zip(SERIES_IDENTITY, key, strict=True))
+        values.update(
+            unit=columns[_FIELD["unit"]][at],
+            curve_type=columns[_FIELD["curve_type"]][at],
+            first_timestamp=first,
+            last_timestamp=last,
+            first_fetched_at=early,
+            last_fetched_at=late,
         )
-    return f"({step}) IS NULL OR mod(extract(epoch FROM timestamp) - {base}, {step}) <> 0"
+        ids[key] = int((await connection.execute(statement, values)).scalar_one())
+    return list(map(ids.__getitem__, keys))
 
 
-def _aware(value: Any) -> datetime:
-    """MIN/MAX keep the column type, but be safe with raw SQLite text."""
-    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+async def _register_fetches(
+    connection: AsyncConnection, columns: list[Any]
+) -> tuple[list[int], list[int]]:
+    """One ``fetches`` row per distinct document × fetch of the batch (reused when stored
+    already); each point's fetch id and ``known_from`` (its fetch time, whole seconds up)."""
+    provenance = list(zip(*(columns[_FIELD[name]] for name in _PROVENANCE), strict=True))
+    ids: dict[tuple[Any, ...], tuple[int, int]] = {}
+    f = fetches.c
+    for mrid, revision, created, fetched in dict.fromkeys(provenance):
+        existing = await connection.scalar(
+            select(f.id)
+            .where(
+                f.document_mrid == mrid,
+                f.fetched_at == fetched,
+                f.revision_number == revision,
+                f.document_created_at.is_(None)
+                if created is None
+                else f.document_created_at == created,
+            )
+            .limit(1)
+        )
+        if existing is None:
+            existing = (
+                await connection.execute(
+                    fetches.insert()
+                    .values(
+                        document_mrid=mrid,
+                        revision_number=revision,
+                        document_created_at=created,
+                        fetched_at=fetched,
+                    )
+                    .returning(f.id)
+                )
+            ).scalar_one()
+        ids[(mrid, revision, created, fetched)] = (int(existing), _seconds_up(fetched))
+    pairs = list(map(ids.__getitem__, provenance))
+    return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
 
 
-_UTC_SUFFIX = "+00:00"
-_ISO_MICRO = "microseconds"
+def _seconds_up(moment: datetime) -> int:
+    """Epoch seconds rounded up: a value never counts as known before it was fetched."""
+    return math.ceil(moment.timestamp()) if moment.microsecond else int(moment.timestamp())
 
 
-def _sqlite_texts(values: tuple[datetime, ...]) -> list[str]:
-    """``sqlite_timestamp`` of a whole column, at C speed when every time is in UTC.
+_TIMESTAMP = datetime.timestamp
 
-    A batch holds few distinct days and few distinct times of day (a year of PT15M: 365 and
-    96), so each is formatted once and the texts are joined by lookups; any other zone (or a
-    naive time, refused by ``sqlite_timestamp`` as before) takes the general path.
+
+def _point_columns(
+    columns: list[Any],
+    series_ids: list[int],
+    fetch_ids: list[int],
+    known_from: list[int],
+) -> list[Any]:
+    """The seven ``points`` columns of the batch; times as epoch seconds."""
+    starts = list(map(int, map(_TIMESTAMP, columns[_FIELD["timestamp"]])))
+    ends = columns[_FIELD["end"]]
+    if any(ends):
+        ends = [None if e is None else int(e.timestamp()) for e in ends]
+    return [
+        series_ids,
+        starts,
+        columns[_FIELD["value"]],
+        columns[_FIELD["price"]],
+        ends,
+        fetch_ids,
+        known_from,
+    ]
+
+
+async def _merge_staging(connection: AsyncConnection) -> None:
+    """One INSERT … ON CONFLICT from the staging table.
+
+    PostgreSQL refuses to touch one row twice in a statement, so a batch holding the same
+    key twice is first reduced to the winner (newest version, the later row on a tie: the
+    same rule as across batches). That pass runs only when needed, under a savepoint.
     """
-    if not all(map(is_, map(_TZINFO, values), repeat(UTC))):
-        return list(map(sqlite_timestamp, values))
-    days = list(map(datetime.date, values))
-    times = list(map(datetime.time, values))
-    day_texts = {day: day.isoformat() + " " for day in set(days)}
-    time_texts = {moment: moment.isoformat(_ISO_MICRO) for moment in set(times)}
-    return list(
-        map(str.__add__, map(day_texts.__getitem__, days), map(time_texts.__getitem__, times))
-    )
-
-
-def _sqlite_column(values: tuple[datetime | None, ...]) -> list[str | None]:
-    """A provenance time column (a handful of distinct values per batch) as SQLite text."""
-    memo: dict[datetime | None, str | None] = {
-        value: None if value is None else sqlite_timestamp(value) for value in set(values)
-    }
-    return list(map(memo.__getitem__, values))
-
-
-def _sqlite_rows(points: Iterable[EnergyPoint]) -> list[tuple[Any, ...]]:
-    """executemany parameters: the columns transposed, converted and zipped back (no per-row
-    Python frame)."""
-    columns: list[Any] = list(zip(*points, strict=True))
-    if not columns:
-        return []
-    columns[_TIMESTAMP] = _sqlite_texts(columns[_TIMESTAMP])
-    columns[_CREATED] = _sqlite_column(columns[_CREATED])
-    columns[_FETCHED] = _sqlite_column(columns[_FETCHED])
-    return list(zip(*columns, strict=True))
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_ASTIMEZONE: Any = datetime.astimezone
-
-
-def _pg_micros(values: tuple[datetime | None, ...]) -> list[int | None]:
-    """Microseconds since the epoch, as asyncpg would count them (``astimezone(UTC)``)."""
-    if None in values:
-        return [None if v is None else (v.astimezone(UTC) - _EPOCH) // _MICROSECOND for v in values]
-    utc = map(_ASTIMEZONE, values, repeat(UTC))
-    return list(map(floordiv, map(sub, utc, repeat(_EPOCH)), repeat(_MICROSECOND)))
-
-
-def _pg_records(points: list[EnergyPoint]) -> list[tuple[Any, ...]]:
-    """COPY records for the staging table: the time columns as int8 microseconds."""
-    with cyclic_gc_paused():
-        columns: list[Any] = list(zip(*points, strict=True))
-        columns[_TIMESTAMP] = _pg_micros(columns[_TIMESTAMP])
-        columns[_CREATED] = _pg_micros(columns[_CREATED])
-        columns[_FETCHED] = _pg_micros(columns[_FETCHED])
-        return list(zip(*columns, strict=True))
+    try:
+        async with connection.begin_nested():
+            await connection.exec_driver_sql(_PG_MERGE)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != _CARDINALITY_VIOLATION:
+            raise
+        await connection.exec_driver_sql(_PG_DEDUPE_STAGING)
+        await connection.exec_driver_sql(_PG_MERGE)

@@ -10,8 +10,10 @@ from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.db.monitoring_tables import quality_scores
-from energy_data_service.db.tables import energy_points
+from energy_data_service.db.tables import fetches, points
 from energy_data_service.quality.checks import Observation
+from energy_data_service.repositories.catalogue import find_series
+from energy_data_service.repositories.point_sql import overlapping
 
 SeriesId = tuple[str, str, str, str, int]
 """area_code, data_type, business_type, resolution, classification_sequence."""
@@ -59,43 +61,36 @@ class QualityRepository:
     async def observations(
         self, area_code: str, data_type: str, start: datetime, end: datetime
     ) -> dict[SeriesId, list[Observation]]:
-        """Points of every series of an area × data type in ``[start, end)``, by series."""
-        p = energy_points.c
-        query = (
-            select(
-                p.business_type,
-                p.resolution,
-                p.classification_sequence,
-                p.timestamp,
-                p.value,
-                p.revision_number,
-            )
-            .where(
-                p.area_code == area_code,
-                p.data_type == data_type,
-                p.timestamp >= start,
-                p.timestamp < end,
-            )
-            .order_by(p.timestamp)
-        )
+        """Points of every series of an area × data type overlapping ``[start, end)``."""
+        p, f = points.c, fetches.c
         series: dict[SeriesId, list[Observation]] = defaultdict(list)
         async with self._engine.connect() as connection:
-            for row in await connection.execute(query):
-                key = (area_code, data_type, row[0], row[1], int(row[2]))
-                series[key].append(Observation(row[3], float(row[4]), int(row[5])))
+            for row in await find_series(connection, area_code, data_type):
+                query = (
+                    select(p.timestamp, p.value, f.revision_number)
+                    .join_from(points, fetches, f.id == p.fetch_id)
+                    .where(*overlapping(p, row.id, row.resolution, start, end))
+                    .order_by(p.timestamp)
+                )
+                key = (area_code, data_type, row.business_type, row.resolution)
+                found = [
+                    Observation(ts, float(value), int(revision))
+                    for ts, value, revision in await connection.execute(query)
+                ]
+                if found:
+                    series[(*key, row.classification_sequence)].extend(found)
         return dict(series)
 
     async def series_ids(self, area_code: str, data_type: str) -> list[SeriesId]:
         """Every series stored for an area × data type."""
-        p = energy_points.c
-        query = (
-            select(p.business_type, p.resolution, p.classification_sequence)
-            .where(p.area_code == area_code, p.data_type == data_type)
-            .distinct()
-        )
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return sorted((area_code, data_type, r[0], r[1], int(r[2])) for r in rows)
+            rows = await find_series(connection, area_code, data_type)
+        return sorted(
+            {
+                (area_code, data_type, r.business_type, r.resolution, r.classification_sequence)
+                for r in rows
+            }
+        )
 
     async def save(self, scores: list[StoredScore]) -> None:
         """Insert or replace the scores (same series and day)."""

@@ -40,6 +40,13 @@ ResolutionParam = Annotated[
 SequenceParam = Annotated[
     int | None, Query(description="Pick one price sequence (DE_LU publishes 1 and 2)", ge=0, le=99)
 ]
+AsOfParam = Annotated[
+    str | None,
+    Query(
+        description="ISO 8601 instant with offset (2026-03-01T12:00Z): the values as they were "
+        "known then (stored by then and not yet replaced). Default: the current values"
+    ),
+]
 
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -49,6 +56,31 @@ _RESOLUTION_ORDER = ["PT1M", "PT5M", "PT15M", "PT30M", "PT60M", "P1D", "P7D", "P
 class Point(BaseModel):
     timestamp: datetime
     value: float
+    price: float | None = None
+
+
+class VersionInfo(BaseModel):
+    """One value a point has had; ``known_until`` is null for the current one."""
+
+    timestamp: datetime
+    value: float
+    price: float | None
+    known_from: datetime
+    known_until: datetime | None
+    document_mrid: str
+    revision_number: int
+    document_created_at: datetime | None
+    fetched_at: datetime
+
+
+class Versions(BaseModel):
+    area_code: str
+    area: str
+    data_type: str
+    timestamp: datetime
+    series: SeriesInfo | None
+    other_series: list[SeriesInfo]
+    versions: list[VersionInfo]
 
 
 class SeriesInfo(BaseModel):
@@ -66,6 +98,7 @@ class SeriesPage(BaseModel):
     data_type: str
     start_time: datetime
     end_time: datetime
+    as_of: datetime | None
     series: SeriesInfo | None
     other_series: list[SeriesInfo]
     count: int
@@ -77,6 +110,7 @@ class LatestPoint(BaseModel):
     area_code: str
     area: str
     data_type: str
+    as_of: datetime | None
     series: SeriesInfo
     timestamp: datetime
     value: float
@@ -97,6 +131,7 @@ class Aggregated(BaseModel):
     data_type: str
     interval: str
     time_zone: str
+    as_of: datetime | None
     series: SeriesInfo | None
     buckets: list[Bucket]
 
@@ -132,6 +167,28 @@ def _window(
             f"start_time ({start_utc.isoformat()}) must be before end_time ({end_utc.isoformat()})"
         )
     return start_utc, end_utc
+
+
+def parse_as_of(text: str | None, now: datetime | None = None) -> datetime | None:
+    """``as_of`` as an aware UTC instant, or a 400 that says what is wrong with it."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad_request(
+            f"as_of {text!r} is not an ISO 8601 timestamp: use e.g. 2026-03-01T12:00:00+00:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise _bad_request(
+            f"as_of {text!r} has no UTC offset: add one, e.g. {text.strip()}Z or +01:00"
+        )
+    moment = moment.astimezone(UTC)
+    if moment > (now or datetime.now(UTC)):
+        raise _bad_request(
+            f"as_of {moment.isoformat()} lies in the future: nothing is known about it yet"
+        )
+    return moment
 
 
 def _info(series: SeriesKey) -> SeriesInfo:
@@ -187,8 +244,9 @@ async def _select_series(
     end: datetime,
     resolution: str | None,
     sequence: int | None,
+    as_of: datetime | None = None,
 ) -> tuple[SeriesKey | None, list[SeriesKey]]:
-    candidates = await reads.series_in_range(eic, kind, start, end)
+    candidates = await reads.series_in_range(eic, kind, start, end, as_of)
     chosen = _choose(candidates, resolution, sequence)
     return chosen, [c for c in candidates if c != chosen]
 
@@ -211,18 +269,21 @@ async def get_energy_data(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     resolution: ResolutionParam = None,
     classification_sequence: SequenceParam = None,
+    as_of: AsOfParam = None,
 ) -> object:
     """JSON answers one page (``limit``, default ``API__DEFAULT_LIMIT``) and a ``next_cursor``
     while more points follow; a ``limit`` above ``API__MAX_LIMIT`` is refused with 400. CSV and
-    Parquet stream the whole range."""
+    Parquet stream the whole range. A point belongs to the range when its interval overlaps
+    it; ``as_of`` reads the values as they were known at that instant."""
     eic, short_name, kind, _ = _resolve(area_code, data_type)
     start, end = _window(start_time, end_time, timedelta(days=1))
+    known_at = parse_as_of(as_of)
     after: datetime | None = None
     if cursor is not None:
         business, cursor_resolution, sequence, after = _decode_cursor(cursor)
         resolution, classification_sequence = cursor_resolution, sequence
     chosen, others = await _select_series(
-        reads, eic, kind, start, end, resolution, classification_sequence
+        reads, eic, kind, start, end, resolution, classification_sequence, known_at
     )
     if cursor is not None and chosen is not None and chosen.business_type != business:
         chosen = None
@@ -232,7 +293,7 @@ async def get_energy_data(
                 status_code=status.HTTP_404_NOT_FOUND,
                 detail=f"no {kind} stored for {short_name} between {start} and {end}",
             )
-        batches = reads.stream(chosen, start, end)
+        batches = reads.stream(chosen, start, end, as_of=known_at)
         name = f"{short_name}_{kind}_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}"
         if format == "csv":
             return StreamingResponse(
@@ -251,9 +312,11 @@ async def get_energy_data(
             f"limit {page_size} is above the cap of {settings.api.max_limit} points per page: "
             "use a smaller limit and follow next_cursor, or narrow the time range"
         )
-    rows: list[tuple[datetime, float]] = []
+    rows: list[tuple[datetime, float, float | None]] = []
     if chosen is not None:
-        rows = await reads.page(chosen, start, end, after=after, limit=page_size + 1)
+        rows = await reads.page(
+            chosen, start, end, after=after, limit=page_size + 1, as_of=known_at
+        )
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -265,25 +328,32 @@ async def get_energy_data(
         "data_type": kind,
         "start_time": start,
         "end_time": end,
+        "as_of": known_at,
         "series": _info(chosen).model_dump() if chosen else None,
         "other_series": [_info(o).model_dump() for o in others],
         "count": len(rows),
         "next_cursor": next_cursor,
-        "points": [{"timestamp": ts, "value": value} for ts, value in rows],
+        "points": [{"timestamp": ts, "value": value, "price": price} for ts, value, price in rows],
     }
     return OrjsonResponse(body)
 
 
 @router.get("/latest", response_model=LatestPoint, summary="The most recent stored point")
 async def get_latest(
-    reads: SeriesReadsDep, area_code: AreaParam, data_type: DataTypeParam
+    reads: SeriesReadsDep,
+    area_code: AreaParam,
+    data_type: DataTypeParam,
+    as_of: AsOfParam = None,
 ) -> OrjsonResponse:
+    """The newest point of the area × data type; ``as_of``: the newest known at that instant."""
     eic, short_name, kind, _ = _resolve(area_code, data_type)
-    found = await reads.latest(eic, kind)
+    known_at = parse_as_of(as_of)
+    found = await reads.latest(eic, kind, known_at)
     if found is None:
+        when = f" as of {known_at.isoformat()}" if known_at else " yet"
         raise HTTPException(
             status_code=status.HTTP_404_NOT_FOUND,
-            detail=f"no {kind} stored for {short_name} yet",
+            detail=f"no {kind} stored for {short_name}{when}",
         )
     series, timestamp, value = found
     return OrjsonResponse(
@@ -291,6 +361,7 @@ async def get_latest(
             "area_code": eic,
             "area": short_name,
             "data_type": kind,
+            "as_of": known_at,
             "series": _info(series).model_dump(),
             "timestamp": timestamp,
             "value": value,
@@ -358,10 +429,13 @@ async def get_aggregated(
     end_time: EndParam = None,
     resolution: ResolutionParam = None,
     classification_sequence: SequenceParam = None,
+    as_of: AsOfParam = None,
 ) -> OrjsonResponse:
-    """Buckets follow the area's local calendar (``Europe/Berlin`` for DE_LU); computed in SQL."""
+    """Buckets follow the area's local calendar (``Europe/Berlin`` for DE_LU); computed in SQL.
+    ``as_of`` aggregates the values as they were known at that instant."""
     eic, short_name, kind, zone = _resolve(area_code, data_type)
     start, end = _window(start_time, end_time, timedelta(days=7))
+    known_at = parse_as_of(as_of)
     if (end - start) > timedelta(days=366 * 10):
         raise _bad_request("the range is longer than 10 years: narrow start_time/end_time")
     buckets = local_buckets(start, end, interval, zone)
@@ -371,9 +445,9 @@ async def get_aggregated(
             "use a coarser interval or a shorter range"
         )
     chosen, _ = await _select_series(
-        reads, eic, kind, start, end, resolution, classification_sequence
+        reads, eic, kind, start, end, resolution, classification_sequence, known_at
     )
-    rows = await reads.aggregate(chosen, buckets) if chosen is not None else []
+    rows = await reads.aggregate(chosen, buckets, known_at) if chosen is not None else []
     return OrjsonResponse(
         {
             "area_code": eic,
@@ -381,6 +455,7 @@ async def get_aggregated(
             "data_type": kind,
             "interval": interval,
             "time_zone": zone.key,
+            "as_of": known_at,
             "series": _info(chosen).model_dump() if chosen else None,
             "buckets": [
                 {
@@ -392,6 +467,57 @@ async def get_aggregated(
                     "count": row.count,
                 }
                 for row in rows
+            ],
+        }
+    )
+
+
+@router.get(
+    "/versions",
+    response_model=Versions,
+    summary="Every value one point has had, with when each was the stored one",
+)
+async def get_versions(
+    reads: SeriesReadsDep,
+    area_code: AreaParam,
+    data_type: DataTypeParam,
+    timestamp: Annotated[
+        datetime,
+        Query(description="An instant inside the point's interval, ISO 8601; no offset means UTC"),
+    ],
+    resolution: ResolutionParam = None,
+    classification_sequence: SequenceParam = None,
+) -> OrjsonResponse:
+    """Oldest first; each replaced value with ``known_from``/``known_until``, the current one
+    with ``known_until`` null, each with the document (mRID, revision, created, fetched) that
+    brought it."""
+    eic, short_name, kind, _ = _resolve(area_code, data_type)
+    moment, _ = _window(timestamp, timestamp + timedelta(seconds=1), timedelta(0))
+    chosen, others = await _select_series(
+        reads, eic, kind, moment, moment + timedelta(seconds=1), resolution, classification_sequence
+    )
+    found = await reads.versions(chosen, moment) if chosen is not None else []
+    return OrjsonResponse(
+        {
+            "area_code": eic,
+            "area": short_name,
+            "data_type": kind,
+            "timestamp": moment,
+            "series": _info(chosen).model_dump() if chosen else None,
+            "other_series": [_info(o).model_dump() for o in others],
+            "versions": [
+                {
+                    "timestamp": v.timestamp,
+                    "value": v.value,
+                    "price": v.price,
+                    "known_from": v.known_from,
+                    "known_until": v.known_until,
+                    "document_mrid": v.document_mrid,
+                    "revision_number": v.revision_number,
+                    "document_created_at": v.document_created_at,
+                    "fetched_at": v.fetched_at,
+                }
+                for v in found
             ],
         }
     )

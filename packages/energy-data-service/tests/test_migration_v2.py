@@ -1,0 +1,178 @@
+"""The v1 → v2 migration on a v1 store of real recorded documents, on both backends.
+
+The v1 store is made as the service of the previous release made it: migrations up to
+``0003_monitoring`` and one ``energy_points`` row per (area, data type, start, business type,
+resolution, sequence), holding the provenance of the document that brought it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from energy_data_service.db.engine import create_engine
+from energy_data_service.db.migrate import upgrade
+from energy_data_service.db.tables import UtcDateTime
+from energy_data_service.domain import area_time_zone, step_end
+from energy_data_service.processors import process_documents
+from energy_data_service.repositories.points import PointRepository
+from energy_data_service.repositories.series_reads import SeriesReadRepository
+from entsoe_client.parser import parse_response
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples"
+DOCUMENTS = (
+    "EuropeanPowerSystems__ENTSOE.jl/test__cassettes__tut_load_actual_BE_week.yml.xml",
+    "PJHerrijgers__entsoeAPI/data__day_ahead_prices.txt",
+    "BerriJ__entsoe-apy/response.xml",
+    "EuropeanPowerSystems__ENTSOE.jl/test__cassettes__load61_c_week_ahead_total_load_forecast.yml.xml",
+    "EuropeanPowerSystems__ENTSOE.jl/test__cassettes__load81_year_ahead_forecast_margin.yml.xml",
+)
+FETCHED = datetime(2026, 11, 20, 9, 30, 0, 400_000, tzinfo=UTC)
+
+v1 = MetaData()
+energy_points_v1 = Table(
+    "energy_points",
+    v1,
+    Column("area_code", String(32), nullable=False),
+    Column("data_type", String(32), nullable=False),
+    Column("business_type", String(8), nullable=False),
+    Column("resolution", String(8), nullable=False),
+    Column("classification_sequence", Integer, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("curve_type", String(4), nullable=False),
+    Column("document_mrid", String(64), nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("document_created_at", UtcDateTime, nullable=True),
+    Column("fetched_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint(
+        "area_code",
+        "data_type",
+        "timestamp",
+        "business_type",
+        "resolution",
+        "classification_sequence",
+    ),
+)
+V1_COLUMNS = [c.name for c in energy_points_v1.columns]
+
+
+def recorded_rows() -> list[dict[str, Any]]:
+    """v1 rows of the recorded documents, each document fetched a minute after the last."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for index, name in enumerate(DOCUMENTS):
+        documents = parse_response((SAMPLES / name).read_bytes())
+        fetched = FETCHED + timedelta(minutes=index)
+        for point in process_documents(documents, fetched):  # type: ignore[arg-type]
+            row = {column: getattr(point, column) for column in V1_COLUMNS}
+            key = tuple(row[c] for c in ("area_code", "data_type", "timestamp", "business_type"))
+            rows[(*key, row["resolution"], row["classification_sequence"])] = row
+    return list(rows.values())
+
+
+async def v1_store(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:
+    await upgrade(engine, "0003_monitoring")
+    async with engine.begin() as connection:
+        await connection.execute(energy_points_v1.insert(), rows)
+
+
+def comparable(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c] for c in V1_COLUMNS)
+
+
+async def test_every_recorded_point_reads_back_the_same_after_migration(
+    engine_v1: AsyncEngine,
+) -> None:
+    rows = recorded_rows()
+    assert len(rows) > 9_000
+    assert {r["data_type"] for r in rows} >= {"actual_load", "day_ahead_prices", "forecast_margin"}
+    await v1_store(engine_v1, rows)
+    await upgrade(engine_v1)
+
+    async with engine_v1.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert "energy_points" not in tables
+    repo = PointRepository(engine_v1)
+    assert await repo.count() == len(rows)
+    read: list[dict[str, Any]] = []
+    for area_code, data_type in sorted({(r["area_code"], r["data_type"]) for r in rows}):
+        window = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+        for point in await repo.range(area_code, data_type, *window):
+            read.append(point._asdict())
+            if point.resolution in ("P1D", "P1Y"):
+                zone = area_time_zone(area_code)
+                assert point.end == step_end(point.timestamp, point.resolution, zone)
+    assert sorted(map(comparable, read)) == sorted(map(comparable, rows))
+
+    # Each value is its first known version, known from its fetch (rounded up to the second).
+    reads = SeriesReadRepository(engine_v1)
+    price = next(r for r in rows if r["data_type"] == "day_ahead_prices")
+    series = await reads.series_in_range(
+        price["area_code"],
+        "day_ahead_prices",
+        price["timestamp"],
+        price["timestamp"] + timedelta(hours=1),
+    )
+    (version,) = await reads.versions(series[0], price["timestamp"])
+    assert version.known_until is None
+    assert version.known_from == price["fetched_at"].replace(microsecond=0) + timedelta(seconds=1)
+    before = await repo.range(
+        price["area_code"],
+        "day_ahead_prices",
+        price["timestamp"],
+        price["timestamp"] + timedelta(hours=1),
+        as_of=price["fetched_at"],
+    )
+    assert before == []
+
+
+async def test_an_interrupted_migration_loses_nothing(
+    engine_v1: AsyncEngine, tmp_path: Path
+) -> None:
+    rows = recorded_rows()[:500]
+    await v1_store(engine_v1, rows)
+    async with engine_v1.begin() as connection:  # a table in the way: the migration fails
+        await connection.execute(text("CREATE TABLE point_history (x INTEGER)"))
+    with pytest.raises(Exception, match="point_history"):
+        await upgrade(engine_v1)
+    async with engine_v1.connect() as connection:
+        version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        kept = (await connection.execute(select(energy_points_v1))).mappings().all()
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert version == "0003_monitoring"
+    assert sorted(map(comparable, kept)) == sorted(map(comparable, rows))
+    assert "series" not in tables  # the whole migration rolled back, DDL included
+    if engine_v1.dialect.name == "sqlite":
+        database = Path(engine_v1.url.database or "")
+        copy = database.with_name(database.name + ".pre-migration")
+        assert copy.exists()  # kept until a migration succeeds
+        async with engine_v1.begin() as connection:
+            await connection.execute(text("DROP TABLE point_history"))
+        await upgrade(engine_v1)
+        assert not copy.exists()
+        assert await PointRepository(engine_v1).count() == len(rows)
+
+
+@pytest.fixture
+async def engine_v1(database_url: str) -> Any:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
