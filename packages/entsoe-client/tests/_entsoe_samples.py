@@ -2,8 +2,11 @@
 
 The reference (``reference_series``) reads documents with the standard library's
 ``xml.etree.ElementTree`` and computes every point the slow, obvious way: one slot at a time,
-``start + k * resolution`` by multiplication (``relativedelta`` for calendar months), a dict
-lookup per slot for A03 forward-filling. It shares no code with ``entsoe_client.parser``.
+sub-day steps as ``start + k * resolution`` by multiplication, day and longer steps as local
+dates (``date + k days`` or the first of month ``m + k``) turned into that date's midnight in
+the market's zone with ``zoneinfo``, a dict lookup per slot for A03 forward-filling. It shares
+no code with ``entsoe_client.parser`` or ``entsoe_client._time`` (the area's zone name comes
+from the area table, nothing else).
 
 Test modules import this file after putting its folder on ``sys.path`` (pytest runs with
 ``--import-mode=importlib``, which does not).
@@ -15,11 +18,13 @@ import csv
 import os
 import re
 import xml.etree.ElementTree as ET
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
+from entsoe_client.areas import Area
 
 SAMPLES_DIR = Path(
     os.environ.get(
@@ -132,24 +137,65 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.strip()).astimezone(UTC)
 
 
-def _step(resolution: str) -> timedelta | relativedelta:
+@dataclass(frozen=True)
+class LocalStep:
+    """``days`` local days or ``months`` months, on the calendar of ``zone``."""
+
+    days: int
+    months: int
+    zone: ZoneInfo
+
+
+Step = timedelta | LocalStep
+
+ZONES_TRIED = ("Europe/Brussels", "Europe/London", "Europe/Helsinki", "Europe/Istanbul", "UTC")
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _market_zone(start: datetime, end: datetime, area_zone: str | None) -> ZoneInfo:
+    names = ([area_zone] if area_zone else []) + list(ZONES_TRIED)
+    for name in names:
+        zone = ZoneInfo(name)
+        if _midnight(start.astimezone(zone).date(), zone) == start and (
+            _midnight(end.astimezone(zone).date(), zone) == end
+        ):
+            return zone
+    return ZoneInfo(area_zone or "UTC")
+
+
+def _step(resolution: str, start: datetime, end: datetime, area_zone: str | None) -> Step:
     fixed = {
         r"PT(\d+)M": lambda n: timedelta(minutes=n),
         r"PT(\d+)H": lambda n: timedelta(hours=n),
-        r"P(\d+)D": lambda n: timedelta(days=n),
-        r"P(\d+)W": lambda n: timedelta(weeks=n),
-        r"P(\d+)M": lambda n: relativedelta(months=n),
-        r"P(\d+)Y": lambda n: relativedelta(years=n),
     }
     for pattern, make in fixed.items():
         match = re.fullmatch(pattern, resolution)
         if match:
             return make(int(match.group(1)))
+    local = {r"P(\d+)D": (1, 0), r"P(\d+)W": (7, 0), r"P(\d+)M": (0, 1), r"P(\d+)Y": (0, 12)}
+    for pattern, (days, months) in local.items():
+        match = re.fullmatch(pattern, resolution)
+        if match:
+            n = int(match.group(1))
+            return LocalStep(days * n, months * n, _market_zone(start, end, area_zone))
     raise AssertionError(f"reference: unknown resolution {resolution}")
 
 
-def _boundary(start: datetime, step: timedelta | relativedelta, k: int) -> datetime:
-    return start + step * k
+def _boundary(start: datetime, step: Step, k: int) -> datetime:
+    if isinstance(step, timedelta):
+        return start + step * k
+    first = start.astimezone(step.zone).date()
+    if step.days:
+        return _midnight(first + timedelta(days=step.days * k), step.zone)
+    index = first.month - 1 + step.months * k
+    year, month = first.year + index // 12, index % 12 + 1
+    return _midnight(date(year, month, min(first.day, monthrange(year, month)[1])), step.zone)
+
+
+PRICES = tuple(name for name in VALUE_ORDER if name.endswith("rice.amount"))
 
 
 @dataclass(frozen=True)
@@ -157,12 +203,29 @@ class RefPeriod:
     start: datetime
     end: datetime
     resolution: str
-    present: dict[int, float]
+    step: Step
+    present: dict[int, tuple[float, float | None]]
     slots: int
     point_elements: int
 
 
-def _periods(series: ET.Element) -> list[RefPeriod]:
+def _series_zone(series: ET.Element, document_domain: str | None) -> str | None:
+    for name in (
+        "biddingZone_Domain.mRID",
+        "inBiddingZone_Domain.mRID",
+        "outBiddingZone_Domain.mRID",
+        "in_Domain.mRID",
+        "out_Domain.mRID",
+    ):
+        eic = _child_text(series, name)
+        area = Area.from_eic(eic) if eic else None
+        if area is not None:
+            return area.tz_name
+    area = Area.from_eic(document_domain) if document_domain else None
+    return area.tz_name if area is not None else None
+
+
+def _periods(series: ET.Element, area_zone: str | None) -> list[RefPeriod]:
     elements = [c for c in series if _local(c.tag) in ("Period", "Available_Period")]
     if not elements:
         elements = [c for c in series if _local(c.tag) == "WindPowerFeedin_Period"]
@@ -180,30 +243,33 @@ def _periods(series: ET.Element) -> list[RefPeriod]:
         start, end = _time(start_text), _time(end_text)
         resolution = _child_text(period, "resolution")
         assert resolution
-        step = _step(resolution)
-        if isinstance(step, timedelta):
-            slots = (end - start) // step
-        else:
-            slots = 0
-            while _boundary(start, step, slots + 1) <= end:
-                slots += 1
+        step = _step(resolution, start, end, area_zone)
+        slots = 0
+        while _boundary(start, step, slots + 1) <= end:
+            slots += 1
+        if slots == 0:  # shorter than one step: one position covering the Period
+            step = end - start
+            slots = 1
+        assert _boundary(start, step, slots) == end, "reference: not a whole number of steps"
         points = [c for c in period if _local(c.tag) == "Point"]
-        value_name = None
+        value_name = price_name = None
         if points:
             names = [_local(c.tag) for c in points[0]]
             value_name = next((n for n in VALUE_ORDER if n in names), None)
-        present: dict[int, float] = {}
+            price_name = next((n for n in PRICES if n in names), None)
+        present: dict[int, tuple[float, float | None]] = {}
         for point in points:
             position = _child_text(point, "position")
             value = _child_text(point, value_name) if value_name else None
+            price = _child_text(point, price_name) if price_name else None
             if position is None or value is None:
                 continue
-            present[int(position)] = float(value)
-        periods.append(RefPeriod(start, end, resolution, present, slots, len(points)))
+            present[int(position)] = (float(value), float(price) if price is not None else None)
+        periods.append(RefPeriod(start, end, resolution, step, present, slots, len(points)))
     return periods
 
 
-RefPoint = tuple[datetime, datetime, float, int]
+RefPoint = tuple[datetime, datetime, float, int, float | None]
 
 
 @dataclass(frozen=True)
@@ -211,7 +277,7 @@ class Reference:
     """What the reference makes of one document."""
 
     series: list[list[RefPoint]]
-    """Points of every series, computed slot by slot."""
+    """Points of every series (one list per series and resolution), computed slot by slot."""
     omitted: int
     """Positions of A03 Periods the platform left out (forward-filled), trailing ones up to the
     Period end included."""
@@ -219,65 +285,81 @@ class Reference:
     """``<Point>`` elements in the Periods read (how INDEX.tsv counts ``n_points``)."""
     empty_points: int
     """``<Point>`` elements without a position or a value."""
+    beyond: int = 0
+    """Points at positions beyond their Period's end (dropped)."""
 
 
 def reference(xml: bytes, *, blocks: bool = False) -> Reference:
     """Read one document the slow, obvious way (``blocks``: A03 as variable-sized blocks)."""
     root = ET.fromstring(xml)
+    domain = None
+    for name in ("area_Domain.mRID", "controlArea_Domain.mRID", "domain.mRID"):
+        domain = domain or _child_text(root, name)
     result = []
-    omitted = elements = present_count = 0
+    omitted = elements = present_count = beyond = 0
     for series in root:
         if _local(series.tag) not in ("TimeSeries", "Bid_TimeSeries"):
             continue
         curve = _child_text(series, "curveType") or "A01"
-        points: list[RefPoint] = []
-        for period in _periods(series):
+        by_resolution: dict[str, list[RefPoint]] = {}
+        for period in _periods(series, _series_zone(series, domain)):
+            points = by_resolution.setdefault(period.resolution, [])
             elements += period.point_elements
             present_count += len(period.present)
-            step = _step(period.resolution)
-            if not period.present:
+            step = period.step
+            inside = {p: v for p, v in period.present.items() if p <= period.slots}
+            beyond += len(period.present) - len(inside)
+            if not inside:
                 continue
-            positions = sorted(period.present)
+            positions = sorted(inside)
             if curve != "A03":
                 for position in positions:
+                    value, price = inside[position]
                     points.append(
                         (
                             _boundary(period.start, step, position - 1),
                             _boundary(period.start, step, position),
-                            period.present[position],
+                            value,
                             position,
+                            price if price is not None else None,
                         )
                     )
                 continue
-            last = max(period.slots, positions[-1])
+            last = period.slots
             omitted += (last - positions[0] + 1) - len(positions)
             if blocks:
                 edges = [*positions, last + 1]
                 for i, position in enumerate(positions):
+                    value, price = inside[position]
                     points.append(
                         (
                             _boundary(period.start, step, position - 1),
                             _boundary(period.start, step, edges[i + 1] - 1),
-                            period.present[position],
+                            value,
                             position,
+                            price,
                         )
                     )
                 continue
-            value = None
+            current = None
             for position in range(positions[0], last + 1):
-                value = period.present.get(position, value)
-                assert value is not None
+                current = inside.get(position, current)
+                assert current is not None
                 points.append(
                     (
                         _boundary(period.start, step, position - 1),
                         _boundary(period.start, step, position),
-                        value,
+                        current[0],
                         position,
+                        current[1],
                     )
                 )
-        points.sort(key=lambda point: point[0])
-        result.append(points)
-    return Reference(result, omitted, elements, elements - present_count)
+        if not by_resolution:
+            by_resolution[""] = []
+        for points in by_resolution.values():
+            points.sort(key=lambda point: point[0])
+            result.append(points)
+    return Reference(result, omitted, elements, elements - present_count, beyond)
 
 
 # --------------------------------------------------------------------------------------------

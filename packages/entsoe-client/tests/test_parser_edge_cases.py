@@ -236,18 +236,21 @@ def test_several_periods_in_one_series_are_concatenated_in_time_order() -> None:
     assert series.resolutions == ("PT60M",)
 
 
-def test_a_series_mixing_resolutions_lists_them_all() -> None:
+def test_a_series_mixing_resolutions_is_one_series_per_resolution() -> None:
     day1, noon, day2 = utc(2024, 1, 1), utc(2024, 1, 1, 12), utc(2024, 1, 2)
     periods = [
         period_xml(day1, noon, "PT60M", [1.0] * 12),
         period_xml(noon, day2, "PT15M", [2.0] * 48),
     ]
-    series = only_series(document_xml([series_xml(periods)], start=day1, end=day2))
-    assert series.resolution == "PT60M"
-    assert series.resolutions == ("PT60M", "PT15M")
-    assert len(series.points) == 60
-    assert series.points[12].start == noon
-    assert series.points[12].end == noon + timedelta(minutes=15)
+    document = parse_document(document_xml([series_xml(periods)], start=day1, end=day2))
+    assert isinstance(document, MarketDocument)
+    hours, quarters = document.series
+    assert (hours.resolution, quarters.resolution) == ("PT60M", "PT15M")
+    assert (hours.resolutions, quarters.resolutions) == (("PT60M",), ("PT15M",))
+    assert (len(hours.points), len(quarters.points)) == (12, 48)
+    assert quarters.points[0].start == noon
+    assert quarters.points[0].end == noon + timedelta(minutes=15)
+    assert hours.points[-1].end == noon
 
 
 @pytest.mark.parametrize(
@@ -270,9 +273,13 @@ def test_a_series_mixing_resolutions_lists_them_all() -> None:
             "P1M",
             utc(2023, 12, 31, 23),
             utc(2024, 3, 31, 22),
-            # UTC calendar months from 23:00Z; the last one ends at 23:00Z, not the
-            # DST-shifted 22:00Z, so only 2 whole months fit before the period end
-            [utc(2023, 12, 31, 23), utc(2024, 1, 31, 23), utc(2024, 2, 29, 23)],
+            # months of the German calendar: April starts at midnight CEST, 22:00Z
+            [
+                utc(2023, 12, 31, 23),
+                utc(2024, 1, 31, 23),
+                utc(2024, 2, 29, 23),
+                utc(2024, 3, 31, 22),
+            ],
         ),
         (
             "P3M",
@@ -280,9 +287,9 @@ def test_a_series_mixing_resolutions_lists_them_all() -> None:
             utc(2024, 12, 31, 23),
             [
                 utc(2023, 12, 31, 23),
-                utc(2024, 3, 31, 23),
-                utc(2024, 6, 30, 23),
-                utc(2024, 9, 30, 23),
+                utc(2024, 3, 31, 22),
+                utc(2024, 6, 30, 22),
+                utc(2024, 9, 30, 22),
                 utc(2024, 12, 31, 23),
             ],
         ),
@@ -301,15 +308,16 @@ def test_a_series_mixing_resolutions_lists_them_all() -> None:
         (
             "P7D",
             utc(2024, 3, 17, 23),
-            utc(2024, 4, 7, 23),
-            # fixed 7 x 24 h in UTC, also across the DST change of 2024-03-31
-            [utc(2024, 3, 17, 23), utc(2024, 3, 24, 23), utc(2024, 3, 31, 23), utc(2024, 4, 7, 23)],
+            utc(2024, 4, 7, 22),
+            # local Monday weeks: the one across 2024-03-31 lasts 167 hours
+            [utc(2024, 3, 17, 23), utc(2024, 3, 24, 23), utc(2024, 3, 31, 22), utc(2024, 4, 7, 22)],
         ),
         (
             "P1D",
             utc(2024, 3, 30, 23),
-            utc(2024, 4, 1, 23),
-            [utc(2024, 3, 30, 23), utc(2024, 3, 31, 23), utc(2024, 4, 1, 23)],
+            utc(2024, 4, 1, 22),
+            # local days: 2024-03-31 lasts 23 hours
+            [utc(2024, 3, 30, 23), utc(2024, 3, 31, 22), utc(2024, 4, 1, 22)],
         ),
         (
             "PT30M",
@@ -694,14 +702,14 @@ def test_parsing_a_5_mb_document_stays_under_100_mb_rss() -> None:
             f'<?xml version="1.0" encoding="UTF-8"?>\\n<GL_MarketDocument xmlns="{ns}">'
             "<mRID>m</mRID><revisionNumber>1</revisionNumber><type>A65</type>"
             "<TimeSeries><mRID>1</mRID><curveType>A01</curveType><Period><timeInterval>"
-            "<start>2022-12-31T23:00Z</start><end>2024-01-01T23:00Z</end></timeInterval>"
+            "<start>2022-12-31T23:00Z</start><end>2024-02-11T05:00Z</end></timeInterval>"
             "<resolution>PT15M</resolution>"
         )
         point = (
             "\\n            <Point>\\n                <position>{}</position>"
             "\\n                <quantity>{}.25</quantity>\\n            </Point>"
         )
-        count = 39_000
+        count = 39_000  # 406 days and 6 hours of quarter-hours
         body = "".join(point.format(n, 40000 + n % 9973) for n in range(1, count + 1))
         data = (head + body + "</Period></TimeSeries></GL_MarketDocument>").encode()
         del body

@@ -17,12 +17,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import itertools
+import re
 
 from _entsoe_samples import (
     ENERGIEID_DIR,
@@ -70,8 +72,18 @@ def _parts(sample: Sample) -> list[bytes]:
     return split_concatenated(data) if sample.path.suffix == ".txt" else [data]
 
 
-def _points(document: MarketDocument) -> list[list[tuple[datetime, datetime, float, int]]]:
-    return [[(p.start, p.end, p.value, p.position) for p in s.points] for s in document.series]
+def _points(
+    document: MarketDocument,
+) -> list[list[tuple[datetime, datetime, float, int, float | None]]]:
+    return [
+        [(p.start, p.end, p.value, p.position, p.price) for p in s.points] for s in document.series
+    ]
+
+
+def _dropped(document: MarketDocument) -> int:
+    """Points the parser reported as dropped beyond their Period's end."""
+    found = (re.search(r"(\d+) Point\(s\) at positions beyond", w) for w in document.warnings)
+    return sum(int(match.group(1)) for match in found if match)
 
 
 def test_index_is_fully_covered() -> None:
@@ -86,7 +98,7 @@ def _check_series_document(sample: Sample) -> None:
     documents = parse_response(sample.read())
     assert len(documents) == len(parts)
     blocks = sample.root_element == "Unavailability_MarketDocument"
-    total = elements = empty = omitted = 0
+    total = elements = empty = omitted = beyond = 0
     for part, document in zip(parts, documents, strict=True):
         assert isinstance(document, MarketDocument)
         assert document.root_element == sample.root_element
@@ -105,11 +117,13 @@ def _check_series_document(sample: Sample) -> None:
         elements += ref.point_elements
         empty += ref.empty_points
         omitted += 0 if blocks else ref.omitted
+        assert _dropped(document) == ref.beyond
+        beyond += ref.beyond
     # INDEX.tsv counts the <Point> elements of the file ...
     assert elements == sample.n_points
     # ... the parser skips Points without a value and adds the positions A03 omitted.
     assert empty == EMPTY_VALUE_POINTS.get(sample.id, 0)
-    assert total == sample.n_points - empty + omitted
+    assert total == sample.n_points - empty - beyond + omitted
 
 
 @pytest.mark.parametrize("sample", GL_AND_PUBLICATION, ids=lambda s: s.id)
@@ -220,23 +234,30 @@ def test_a03_omitted_leading_and_trailing_positions() -> None:
 
 def test_a03_out_of_order_positions_and_mixed_resolutions() -> None:
     """A test-edited BE answer: positions out of order, a PT15M then a PT60M Period, and a
-    position (3) beyond its 2-hour Period end, which is kept rather than dropped."""
+    position (3) beyond its 2-hour Period end, which is dropped and reported."""
     document = parse_document(
         _sample("JaccoR__hass-entso-e/custom_components__entsoe__test__datasets__BE_15M_avg.xml")
     )
     assert isinstance(document, MarketDocument)
-    (series,) = document.series
-    assert series.resolutions == ("PT15M", "PT60M")
+    quarters, hours = document.series
+    assert (quarters.resolution, hours.resolution) == ("PT15M", "PT60M")
+    assert quarters.mrid == hours.mrid
     quarter = [55.35, 40.32, 31.86, 28.71] + [44.22] * 6 + [28.37] * 10
-    assert [p.value for p in series.points] == [*quarter, 64.98, 64.98, 57.86]
+    assert [p.value for p in quarters.points] == quarter
     start = datetime(2024, 10, 5, 22, tzinfo=UTC)
-    assert [p.start for p in series.points[:20]] == [
+    assert [p.start for p in quarters.points] == [
         start + timedelta(minutes=15 * k) for k in range(20)
     ]
     three = datetime(2024, 10, 6, 3, tzinfo=UTC)
-    assert [(p.start, p.end) for p in series.points[20:]] == [
-        (three + timedelta(hours=k), three + timedelta(hours=k + 1)) for k in range(3)
+    assert [p.value for p in hours.points] == [64.98, 64.98]
+    assert [(p.start, p.end) for p in hours.points] == [
+        (three + timedelta(hours=k), three + timedelta(hours=k + 1)) for k in range(2)
     ]
+    assert len(document.warnings) == 1
+    assert (
+        "1 Point(s) at positions beyond the Period's last position 2 dropped"
+        in (document.warnings[0])
+    )
 
 
 def test_calendar_and_week_resolutions_in_samples() -> None:
@@ -253,10 +274,15 @@ def test_calendar_and_week_resolutions_in_samples() -> None:
     )
     p1m = parse_document((ENERGIEID_DIR / "query_net_transfer_capacity_yearahead.xml").read_bytes())
     assert isinstance(p1m, MarketDocument)
-    # P1M from 2019-12-31T23:00Z steps by calendar months in UTC, the day clamped to the month
-    # (February 2020 has 29 days): month ends at 23:00 UTC, which is local midnight in CET.
-    month_ends = [31, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    bounds = [datetime(2019, 12, 31, 23, tzinfo=UTC)] + [
-        datetime(2020, month, month_ends[month], 23, tzinfo=UTC) for month in range(1, 13)
-    ]
+    # P1M from 2019-12-31T23:00Z steps by local months (the first of each month at midnight in
+    # the zone's time): 23:00 UTC in winter, 22:00 UTC in summer time (April to October).
+    bounds = (
+        [datetime(2019, 12, 31, 23, tzinfo=UTC)]
+        + [
+            datetime(2020, month, 1, tzinfo=ZoneInfo("Europe/Brussels")).astimezone(UTC)
+            for month in range(2, 13)
+        ]
+        + [datetime(2020, 12, 31, 23, tzinfo=UTC)]
+    )
+    assert bounds[3] == datetime(2020, 3, 31, 22, tzinfo=UTC)
     assert [(p.start, p.end) for p in p1m.series[0].points] == list(itertools.pairwise(bounds))

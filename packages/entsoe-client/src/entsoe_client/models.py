@@ -1,8 +1,9 @@
 """Typed results of the ENTSO-E Transparency Platform.
 
-Every timestamp is an aware ``datetime`` in UTC. A point covers ``[start, end)``; for
-calendar resolutions (P1M, P1Y) ``end`` is the next calendar boundary, never a fixed number
-of seconds. Values are floats exactly as the platform wrote them (``float(text)``), so the
+Every timestamp is an aware ``datetime`` in UTC. A point covers ``[start, end)``; for day and
+longer resolutions (P1D, P7D, P1M, P1Y) ``end`` is the next local midnight of the market's
+calendar, never a fixed number of seconds, and the last point of a Period ends at the Period's
+end. Values are floats exactly as the platform wrote them (``float(text)``), so the
 decimal text round-trips through ``repr``.
 """
 
@@ -19,12 +20,20 @@ class Point:
     start: datetime
     end: datetime
     value: float
+    """The quantity, or the price when the Point carries only a price."""
     position: int
+    price: float | None = None
+    """The Point's price (``price.amount``, ``imbalance_Price.amount``, ...) when it has one.
+    A Point with a quantity and a price (A25 explicit allocations, B05) keeps both."""
 
 
 @dataclass(frozen=True, slots=True)
 class TimeSeries:
     """One ``TimeSeries`` element with its Periods flattened into points in time order.
+
+    All points share ``resolution``: a ``TimeSeries`` element whose Periods differ in
+    resolution becomes one ``TimeSeries`` per resolution (same ``mrid``), so every point is
+    keyed by its own Period's resolution.
 
     A03 curves are already forward-filled: a position the platform omitted because its value
     repeats is present here with the repeated value, up to the Period's end.
@@ -45,8 +54,8 @@ class TimeSeries:
     classification_sequence: int | None = None
     object_aggregation: str | None = None
     resolutions: tuple[str, ...] = ()
-    """All resolutions of the series' Periods in document order, without repeats (usually one;
-    a series mixing PT60M and PT15M Periods has two)."""
+    """``(resolution,)``; kept for readers of the earlier shape (a series mixing resolutions
+    is split, see above)."""
     registered_resource: str | None = None
     """The unit, line or resource the series is about (per-unit generation, outages)."""
     flow_direction: str | None = None
@@ -73,6 +82,10 @@ class MarketDocument:
     balancing and reserve documents, whose series carry no domain of their own."""
     doc_status: str | None = None
     """``docStatus`` when present (A05 active, A09 cancelled, A13 withdrawn ...)."""
+    warnings: tuple[str, ...] = ()
+    """What the parser dropped or had to assume, one sentence each: positions beyond their
+    Period's end (dropped, counted), a Period whose market time zone could not be told (its
+    days stepped in UTC). The CLI prints them on stderr."""
 
 
 @dataclass(frozen=True, slots=True)

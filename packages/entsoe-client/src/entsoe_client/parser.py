@@ -13,13 +13,19 @@ raise a ``ParseError`` saying the type is not supported.
 
 How points are computed
 -----------------------
-* A Point's interval is ``[start + (position - 1) * resolution, start + position * resolution)``
-  from its Period's ``timeInterval/start``. Fixed resolutions (PT15M, PT60M, P1D, P7D, ...) step
-  by a ``timedelta``; calendar ones (P1M, P3M, P1Y) by calendar months in UTC from the Period start
-  (see ``entsoe_client._time``). Timestamps are aware UTC datetimes.
+* A Point's interval is ``[boundary(position - 1), boundary(position))`` from its Period's
+  ``timeInterval/start``. Sub-day resolutions (PT15M, PT60M, ...) are fixed steps in UTC; day and
+  longer ones (P1D, P7D, P1M, P3M, P1Y, any ``PnD``/``PnM``/``PnY``) step on the local calendar
+  of the market's time zone (see ``entsoe_client._time``): the zone of the series' area
+  (``areas.py``), else the zone in which the Period's start and end are both local midnights,
+  else UTC with a warning in ``MarketDocument.warnings``. Timestamps are aware UTC datetimes.
+* A Period has as many positions as whole steps fit between its start and end; a Period whose
+  length is no whole number of steps, or a resolution the platform does not use, is a
+  ``ParseError`` naming the document, the series and the Period.
 * The value is the Point's ``quantity`` or ``price.amount`` (balancing and other documents:
   ``imbalance_Price.amount``, ``procurement_Price.amount``, ... see ``VALUE_ELEMENTS``), read with
-  ``float(text)``.
+  ``float(text)``. ``Point.price`` is the Point's price element when it has one, so a Point with
+  a quantity and a price (A25 explicit allocations) keeps both.
 * curveType A03 (variable sized blocks; the default when absent is A01): a position the platform
   omitted repeats the previous value. Series are forward-filled up to the Period's end, trailing
   omitted positions included, so every position of the Period is present.
@@ -29,9 +35,11 @@ How points are computed
 * curveType A01 (and any other curve type) documents that nevertheless skip positions (a
   real-world quirk) give just the Points present: nothing is invented for missing positions.
 * Points out of position order are sorted; a repeated position keeps its last value.
-  Positions beyond the Period's end (a quirk of edited answers) are kept, not dropped.
+  Positions beyond the Period's end (a quirk of edited answers) are dropped, and counted in
+  ``MarketDocument.warnings``: no point lies outside its Period.
 * A Point without a value (``<quantity/>``) is skipped.
-* Periods of one series are concatenated in time order.
+* Periods of one series are concatenated in time order, one ``TimeSeries`` per resolution
+  (a series with a PT60M and a PT15M Period gives two, each keyed by its own resolution).
 
 Performance: the XML is parsed once with ``lxml.etree.fromstring``; Period metadata is read
 element by element, but Point positions and values are pulled out per Period with two compiled
@@ -46,21 +54,25 @@ import io
 import threading
 import zipfile
 import zlib
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter, lt
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from lxml import etree
 
-from entsoe_client._time import Resolution, add_months, parse_resolution, parse_timestamp
+from entsoe_client._time import Resolution, market_zone, parse_resolution, parse_timestamp
+from entsoe_client.areas import Area
 from entsoe_client.exceptions import ParseError
 from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import tzinfo
 
 __all__ = [
     "ACKNOWLEDGEMENT_ROOT",
@@ -101,6 +113,9 @@ VALUE_ELEMENTS: Final = (
     "unavailable_Quantity.quantity",
 )
 """Point children read as the value, first present wins (per Period, from its first Point)."""
+
+PRICE_ELEMENTS: Final = tuple(name for name in VALUE_ELEMENTS if name.endswith("rice.amount"))
+"""Point children read as ``Point.price``, first present wins (per Period, from its first Point)."""
 
 _SERIES_TAGS: Final = frozenset({"TimeSeries", "Bid_TimeSeries"})
 _PERIOD_TAGS: Final = frozenset({"Period", "Available_Period"})
@@ -220,15 +235,16 @@ class _State(threading.local):
             load_dtd=False,
             collect_ids=False,
         )
-        self.queries: dict[tuple[str, str], _PointQueries] = {}
+        self.queries: dict[tuple[str, str, str | None], _PointQueries] = {}
 
 
 class _PointQueries:
-    """Two compiled XPath queries over a Period: the text of every Point's position and value."""
+    """Compiled XPath queries over a Period: the text of every Point's position and value (and
+    price, when the Points carry a price beside their quantity)."""
 
-    __slots__ = ("positions", "values")
+    __slots__ = ("positions", "prices", "values")
 
-    def __init__(self, namespace: str, value_name: str) -> None:
+    def __init__(self, namespace: str, value_name: str, price_name: str | None) -> None:
         prefix = "e:" if namespace else ""
         ns = {"e": namespace} if namespace else None
         self.positions = etree.XPath(
@@ -237,18 +253,36 @@ class _PointQueries:
         self.values = etree.XPath(
             f"{prefix}Point/{prefix}{value_name}/text()", namespaces=ns, smart_strings=False
         )
+        self.prices = (
+            etree.XPath(
+                f"{prefix}Point/{prefix}{price_name}/text()", namespaces=ns, smart_strings=False
+            )
+            if price_name is not None
+            else None
+        )
 
 
 _STATE = _State()
 
 
-def _queries(namespace: str, value_name: str) -> _PointQueries:
+def _queries(namespace: str, value_name: str, price_name: str | None) -> _PointQueries:
     cache = _STATE.queries
-    key = (namespace, value_name)
+    key = (namespace, value_name, price_name)
     found = cache.get(key)
     if found is None:
-        found = cache[key] = _PointQueries(namespace, value_name)
+        found = cache[key] = _PointQueries(namespace, value_name, price_name)
     return found
+
+
+@lru_cache(maxsize=512)
+def _area_zone(eic: str) -> tzinfo | None:
+    """The market time zone of the area with this EIC, or None when the client doesn't know it."""
+    area = Area.from_eic(eic)
+    return area.time_zone if area is not None else None
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if moment is not None else "?"
 
 
 def _as_bytes(data: bytes | str) -> bytes:
@@ -351,13 +385,17 @@ def _parse_market_document(root: etree._Element, root_name: str) -> MarketDocume
     domain: str | None = None
     doc_status: str | None = None
     series: list[TimeSeries] = []
+    warnings: list[str] = []
     blocks = root_name in _BLOCK_ROOTS
     for child in root:
         name = _local(child.tag)
         if name is None:
             continue
         if name in _SERIES_TAGS:
-            series.append(_parse_series(child, blocks))
+            try:
+                series.extend(_parse_series(child, blocks, domain, warnings))
+            except ParseError as exc:
+                raise ParseError(f"{root_name} {mrid or '(no mRID)'!r}: {exc}") from None
         elif name == "mRID":
             mrid = _text(child)
         elif name == "revisionNumber":
@@ -391,6 +429,7 @@ def _parse_market_document(root: etree._Element, root_name: str) -> MarketDocume
         series=series,
         domain=domain,
         doc_status=doc_status or None,
+        warnings=tuple(warnings),
     )
 
 
@@ -398,7 +437,10 @@ def _parse_market_document(root: etree._Element, root_name: str) -> MarketDocume
 # Series
 
 
-def _parse_series(element: etree._Element, blocks: bool) -> TimeSeries:
+def _parse_series(
+    element: etree._Element, blocks: bool, domain: str | None, warnings: list[str]
+) -> list[TimeSeries]:
+    """One ``TimeSeries`` per resolution of the element's Periods (usually exactly one)."""
     fields: dict[str, str] = {}
     periods: list[etree._Element] = []
     fallback_periods: list[etree._Element] = []
@@ -431,19 +473,6 @@ def _parse_series(element: etree._Element, blocks: bool) -> TimeSeries:
     periods = periods or fallback_periods
     mrid = fields.get("mrid", "")
     curve_type = fields.get("curve_type") or "A01"
-    points: list[Point] = []
-    resolutions: list[str] = []
-    ordered = True
-    for period in periods:
-        period_points, resolution = _parse_period(period, curve_type, blocks, mrid)
-        if resolution not in resolutions:
-            resolutions.append(resolution)
-        if period_points and points and period_points[0].start < points[-1].end:
-            ordered = False
-        points.extend(period_points)
-    if not ordered:
-        points.sort(key=attrgetter("start"))
-
     in_domain = fields.get("in_domain") or None
     out_domain = fields.get("out_domain") or None
     # The zone a series is about: biddingZone_Domain, else the GL document's in/outBiddingZone,
@@ -451,12 +480,71 @@ def _parse_series(element: etree._Element, blocks: bool) -> TimeSeries:
     bidding_zone = fields.get("bidding_zone") or fields.get("gl_zone") or None
     if bidding_zone is None and in_domain is not None and in_domain == out_domain:
         bidding_zone = in_domain
+    known_zone = _series_zone((bidding_zone, in_domain, out_domain, domain))
+
+    by_resolution: dict[str, list[Point]] = {}
+    unordered: set[str] = set()
+    for number, period in enumerate(periods, start=1):
+        period_points, resolution = _parse_period(
+            period,
+            curve_type,
+            blocks,
+            f"TimeSeries {mrid!r}, Period {number}",
+            known_zone,
+            warnings,
+        )
+        points = by_resolution.setdefault(resolution, [])
+        if period_points and points and period_points[0].start < points[-1].end:
+            unordered.add(resolution)
+        points.extend(period_points)
+    for resolution in unordered:
+        by_resolution[resolution].sort(key=attrgetter("start"))
+    if not by_resolution:
+        by_resolution[""] = []
+
     sequence = fields.get("classification_sequence")
+    return [
+        _series(
+            fields,
+            mrid,
+            curve_type,
+            resolution,
+            points,
+            in_domain,
+            out_domain,
+            bidding_zone,
+            sequence,
+        )
+        for resolution, points in by_resolution.items()
+    ]
+
+
+def _series_zone(eics: Iterable[str | None]) -> tzinfo | None:
+    """The market time zone of the first of ``eics`` the client knows."""
+    for eic in eics:
+        if eic:
+            zone = _area_zone(eic)
+            if zone is not None:
+                return zone
+    return None
+
+
+def _series(
+    fields: dict[str, str],
+    mrid: str,
+    curve_type: str,
+    resolution: str,
+    points: list[Point],
+    in_domain: str | None,
+    out_domain: str | None,
+    bidding_zone: str | None,
+    sequence: str | None,
+) -> TimeSeries:
     return TimeSeries(
         mrid=mrid,
         business_type=fields.get("business_type") or None,
         curve_type=curve_type,
-        resolution=resolutions[0] if resolutions else "",
+        resolution=resolution,
         points=points,
         in_domain=in_domain,
         out_domain=out_domain,
@@ -469,7 +557,7 @@ def _parse_series(element: etree._Element, blocks: bool) -> TimeSeries:
         if sequence
         else None,
         object_aggregation=fields.get("object_aggregation") or None,
-        resolutions=tuple(resolutions),
+        resolutions=(resolution,) if resolution else (),
         registered_resource=fields.get("registered_resource") or None,
         flow_direction=fields.get("flow_direction") or None,
         contract_type=fields.get("contract_type") or None,
@@ -481,8 +569,14 @@ def _parse_series(element: etree._Element, blocks: bool) -> TimeSeries:
 
 
 def _parse_period(
-    period: etree._Element, curve_type: str, blocks: bool, mrid: str
+    period: etree._Element,
+    curve_type: str,
+    blocks: bool,
+    where: str,
+    known_zone: tzinfo | None,
+    warnings: list[str],
 ) -> tuple[list[Point], str]:
+    """The points of one Period and its resolution; ``where`` names it in errors."""
     start: datetime | None = None
     end: datetime | None = None
     resolution_text: str | None = None
@@ -512,25 +606,66 @@ def _parse_period(
         if found is not None:
             start, end = _interval(found)
     if not resolution_text:
-        raise ParseError(f"a Period of TimeSeries {mrid!r} has no resolution")
+        raise ParseError(f"{where} has no resolution")
     if start is None:
-        raise ParseError(f"a Period of TimeSeries {mrid!r} has no timeInterval start")
-    resolution = parse_resolution(resolution_text)
+        raise ParseError(f"{where} has no timeInterval start")
+    try:
+        resolution = parse_resolution(resolution_text)
+    except ParseError as exc:
+        raise ParseError(f"{where}: {exc}") from None
+    where = f"{where} ({_iso(start)}/{_iso(end)}, {resolution.text})"
+    zone: tzinfo = UTC
+    if resolution.is_calendar:
+        zone, fits = market_zone(start, end, known_zone)
+        if not fits:
+            warnings.append(
+                f"{where}: start and end are no local midnights in any market time zone; "
+                f"its {resolution.text} steps follow the calendar of {zone}"
+            )
+    slots: int | None = None
+    short = False
+    if end is not None:
+        slots = resolution.slots(start, end, zone)
+        short = slots == 0 and end > start
+        if short:
+            # Shorter than one step (installed capacity per unit: a one-day P1Y Period): its
+            # one position covers exactly the Period.
+            slots = 1
+        elif resolution.boundary(start, slots, zone) != end:
+            raise ParseError(
+                f"{where}: the Period is no whole number of {resolution.text} steps "
+                f"({slots} steps end at {_iso(resolution.boundary(start, slots, zone))})"
+            )
     if first_point is None:
         return [], resolution.text
 
     # In schema order every child from the first Point on is a Point.
-    positions, values = _read_points(period, first_point, len(period) - first_index, mrid)
+    positions, values, prices = _read_points(period, first_point, len(period) - first_index, where)
     if not positions:
         return [], resolution.text
-    slots = resolution.slots(start, end) if end is not None else 0
-    return _make_points(positions, values, resolution, start, slots, curve_type, blocks, mrid), (
-        resolution.text
+    points = _make_points(
+        positions,
+        values,
+        prices,
+        resolution,
+        start,
+        zone,
+        slots,
+        curve_type,
+        blocks,
+        where,
+        warnings,
     )
+    if short and points:
+        only = points[0]
+        points = [Point(only.start, cast("datetime", end), only.value, 1, only.price)]
+    return points, resolution.text
 
 
-def _value_name(point: etree._Element) -> tuple[str, str] | None:
-    """(namespace, local name) of the value element of a Point, or None when it has none."""
+def _value_name(point: etree._Element) -> tuple[str, str, str | None] | None:
+    """(namespace, local name of the value element, local name of a price element beside it)
+    of a Point, or None when it has no value. The price name is None when the Point has no
+    price or when the value is the price itself."""
     found: dict[str, etree._Element] = {}
     for child in point:
         name = _local(child.tag)
@@ -538,7 +673,10 @@ def _value_name(point: etree._Element) -> tuple[str, str] | None:
             found.setdefault(name, child)
     for name in VALUE_ELEMENTS:
         if name in found:
-            return _namespace(str(found[name].tag)), name
+            price = None
+            if name not in PRICE_ELEMENTS:
+                price = next((p for p in PRICE_ELEMENTS if p in found), None)
+            return _namespace(str(found[name].tag)), name, price
     for name, child in found.items():  # anything else numeric: first wins
         if name == "position":
             continue
@@ -546,120 +684,184 @@ def _value_name(point: etree._Element) -> tuple[str, str] | None:
             float(_text(child))
         except ValueError:
             continue
-        return _namespace(str(child.tag)), name
+        return _namespace(str(child.tag)), name, None
     return None
 
 
+Prices = list[float] | list[float | None] | None
+"""A Period's ``Point.price`` column: None when no Point has a price beside its value."""
+
+
 def _read_points(
-    period: etree._Element, first_point: etree._Element, count: int, mrid: str
-) -> tuple[list[int], list[float]]:
-    """Positions and values of a Period's ``count`` Points, pulled out with two XPath queries;
-    Point by Point when some Point lacks a position or value (or there are other children)."""
+    period: etree._Element, first_point: etree._Element, count: int, where: str
+) -> tuple[list[int], list[float], Prices]:
+    """Positions, values (and prices) of a Period's ``count`` Points, pulled out with compiled
+    XPath queries; Point by Point when some Point lacks a position or value (or there are other
+    children)."""
     value = _value_name(first_point)
     if value is None:
-        return [], []
-    namespace, value_name = value
-    queries = _queries(namespace, value_name)
+        return [], [], None
+    namespace, value_name, price_name = value
+    queries = _queries(namespace, value_name, price_name)
     position_texts = cast(list[str], queries.positions(period))
     value_texts = cast(list[str], queries.values(period))
-    if len(position_texts) == count == len(value_texts):
+    price_texts = cast(list[str], queries.prices(period)) if queries.prices is not None else None
+    if len(position_texts) == count == len(value_texts) and (
+        price_texts is None or len(price_texts) == count
+    ):
         try:
             positions = list(map(int, position_texts))
         except ValueError:
-            raise ParseError(_bad_number("position", position_texts, int, mrid)) from None
+            raise ParseError(_bad_number("position", position_texts, int, where)) from None
         try:
             values = list(map(float, value_texts))
         except ValueError:
-            raise ParseError(_bad_number(value_name, value_texts, float, mrid)) from None
-        return positions, values
-    return _read_points_slowly(period, first_point.tag, namespace, value_name, mrid)
+            raise ParseError(_bad_number(value_name, value_texts, float, where)) from None
+        prices: Prices = None
+        if price_texts is not None:
+            try:
+                prices = list(map(float, price_texts))
+            except ValueError:
+                raise ParseError(_bad_number(str(price_name), price_texts, float, where)) from None
+        elif value_name in PRICE_ELEMENTS:
+            prices = values
+        return positions, values, prices
+    return _read_points_slowly(period, first_point.tag, namespace, value_name, price_name, where)
 
 
 def _read_points_slowly(
-    period: etree._Element, point_tag: str, namespace: str, value_name: str, mrid: str
-) -> tuple[list[int], list[float]]:
-    """Point by Point, for Periods where some Point lacks a position or a value."""
+    period: etree._Element,
+    point_tag: str,
+    namespace: str,
+    value_name: str,
+    price_name: str | None,
+    where: str,
+) -> tuple[list[int], list[float], Prices]:
+    """Point by Point, for Periods where some Point lacks a position, a value or a price."""
     prefix = "{" + _namespace(point_tag) + "}" if point_tag[:1] == "{" else ""
     value_tag = ("{" + namespace + "}" if namespace else "") + value_name
+    price_tag = ("{" + namespace + "}" if namespace else "") + price_name if price_name else None
     positions: list[int] = []
     values: list[float] = []
+    prices: list[float | None] = []
     for point in period.iterchildren(point_tag):
         position_element = point.find(prefix + "position")
         value_element = point.find(value_tag)
         if position_element is None:
-            raise ParseError(f"a Point of TimeSeries {mrid!r} has no position")
+            raise ParseError(f"{where}: a Point has no position")
         if value_element is None or not _text(value_element):
             continue  # no value: skipped (documented)
-        positions.append(_int(_text(position_element), f"TimeSeries {mrid!r}: Point position"))
-        try:
-            values.append(float(_text(value_element)))
-        except ValueError:
-            raise ParseError(
-                f"TimeSeries {mrid!r}: {value_name} {_text(value_element)!r} is not a number"
-            ) from None
-    return positions, values
+        positions.append(_int(_text(position_element), f"{where}: Point position"))
+        values.append(_float(_text(value_element), value_name, where))
+        if price_tag is not None:
+            price_element = point.find(price_tag)
+            text = _text(price_element) if price_element is not None else ""
+            prices.append(_float(text, str(price_name), where) if text else None)
+    if price_tag is not None:
+        return positions, values, prices
+    return positions, values, (values if value_name in PRICE_ELEMENTS else None)
 
 
-def _bad_number(what: str, texts: list[str], kind: type, mrid: str) -> str:
+def _float(text: str, what: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ParseError(f"{where}: {what} {text!r} is not a number") from None
+
+
+def _bad_number(what: str, texts: list[str], kind: type, where: str) -> str:
     for text in texts:
         try:
             kind(text)
         except ValueError:
-            return f"TimeSeries {mrid!r}: {what} {text.strip()!r} is not a number"
-    return f"TimeSeries {mrid!r}: unreadable {what}"  # pragma: no cover
+            return f"{where}: {what} {text.strip()!r} is not a number"
+    return f"{where}: unreadable {what}"  # pragma: no cover
 
 
 def _make_points(
     positions: list[int],
     values: list[float],
+    prices: Prices,
     resolution: Resolution,
     start: datetime,
-    slots: int,
+    zone: tzinfo,
+    slots: int | None,
     curve_type: str,
     blocks: bool,
-    mrid: str,
+    where: str,
+    warnings: list[str],
 ) -> list[Point]:
+    """The Points of one Period; ``slots`` is its number of positions (None: no end given)."""
     count = len(positions)
     contiguous = (
         positions[0] == 1 and positions[-1] == count and positions == list(range(1, count + 1))
     )
     if not contiguous:
         if positions[0] < 1 or min(positions) < 1:
-            raise ParseError(f"TimeSeries {mrid!r}: Point position {min(positions)} is below 1")
+            raise ParseError(f"{where}: Point position {min(positions)} is below 1")
         if not all(map(lt, positions, positions[1:])):
-            merged = dict(zip(positions, values, strict=True))  # a repeated position: last wins
+            # a repeated position: last wins
+            merged = dict(zip(positions, range(count), strict=True))
             positions = sorted(merged)
-            values = [merged[position] for position in positions]
+            values = [values[merged[position]] for position in positions]
+            if prices is not None:
+                prices = [prices[merged[position]] for position in positions]
             count = len(positions)
+    if slots is not None and positions[-1] > slots:
+        kept = bisect_right(positions, slots)
+        warnings.append(
+            f"{where}: {count - kept} Point(s) at positions beyond the Period's last "
+            f"position {slots} dropped"
+        )
+        positions, values = positions[:kept], values[:kept]
+        prices = prices[:kept] if prices is not None else None
+        count = kept
+        if not count:
+            return []
     expand = curve_type == "A03"
-    if contiguous and (not expand or count >= slots):
-        bounds = resolution.boundaries(start, count)
-        return _new_points(bounds[:-1], bounds[1:], values, positions)
+    if contiguous and (not expand or slots is None or count >= slots):
+        bounds = resolution.boundaries(start, count, zone)
+        return _new_points(bounds[:-1], bounds[1:], values, positions, prices)
     if not expand:
         # A01 (or A02/A04/A05) with positions missing: just the Points present.
-        bounds = resolution.boundaries(start, positions[-1])
+        bounds = resolution.boundaries(start, positions[-1], zone)
         starts = [bounds[position - 1] for position in positions]
         ends = [bounds[position] for position in positions]
-        return _new_points(starts, ends, values, positions)
-    last = max(slots, positions[-1])
+        return _new_points(starts, ends, values, positions, prices)
+    last = max(slots or 0, positions[-1])
+    bounds = resolution.boundaries(start, last, zone)
     if blocks:
-        return _blocks(positions, values, resolution, start, last)
+        edges = [*positions, last + 1]
+        block_starts = [bounds[edge - 1] for edge in edges[:-1]]
+        block_ends = [bounds[edge - 1] for edge in edges[1:]]
+        return _new_points(block_starts, block_ends, values, positions, prices)
     # A03: forward-fill every omitted position up to the Period's end.
-    bounds = resolution.boundaries(start, last)
     first = positions[0]
-    filled: list[float] = []
-    extend = filled.extend
-    for position, following, value in zip(
-        positions, [*positions[1:], last + 1], values, strict=True
-    ):
-        extend(repeat(value, following - position))
+    following = [*positions[1:], last + 1]
+    filled = _forward_fill(positions, following, values)
+    filled_prices = _forward_fill(positions, following, prices) if prices is not None else None
     return _new_points(
-        bounds[first - 1 : last], bounds[first : last + 1], filled, range(first, last + 1)
+        bounds[first - 1 : last],
+        bounds[first : last + 1],
+        filled,
+        range(first, last + 1),
+        filled_prices,
     )
 
 
+def _forward_fill(positions: list[int], following: list[int], values: Sequence[_T]) -> list[_T]:
+    """Each value repeated from its position up to the next given one."""
+    filled: list[_T] = []
+    extend = filled.extend
+    for position, until, value in zip(positions, following, values, strict=True):
+        extend(repeat(value, until - position))
+    return filled
+
+
+_T = TypeVar("_T")
+
 _POINT_SLOTS: Final[tuple[Any, ...]] = tuple(
-    Point.__dict__[name] for name in ("start", "end", "value", "position")
+    Point.__dict__[name] for name in ("start", "end", "value", "position", "price")
 )
 """The member descriptors of ``Point``'s slots, in field order."""
 
@@ -669,8 +871,9 @@ def _new_points(
     ends: Sequence[datetime],
     values: Sequence[float],
     positions: Iterable[int],
+    prices: Sequence[float | None] | None,
 ) -> list[Point]:
-    """``[Point(s, e, v, p) for ...]`` without a Python frame per Point.
+    """``[Point(s, e, v, p, price) for ...]`` without a Python frame per Point.
 
     A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, a
     Python-level call per field and the biggest cost of a large answer. Here the instances
@@ -679,26 +882,10 @@ def _new_points(
     """
     count = min(len(starts), len(ends), len(values))  # as map(Point, ...) stops at the shortest
     points: list[Point] = list(map(object.__new__, repeat(Point, count)))
-    for field, column in zip(_POINT_SLOTS, (starts, ends, values, positions), strict=True):
+    columns = (starts, ends, values, positions, repeat(None) if prices is None else prices)
+    for field, column in zip(_POINT_SLOTS, columns, strict=True):
         deque(map(field.__set__, points, column), maxlen=0)
     return points
-
-
-def _blocks(
-    positions: list[int], values: list[float], resolution: Resolution, start: datetime, last: int
-) -> list[Point]:
-    """A03 Points as variable-sized blocks: each lasts until the next given position."""
-
-    def boundary(index: int) -> datetime:
-        if resolution.delta is not None:
-            return start + resolution.delta * index
-        return add_months(start, index * resolution.months)
-
-    edges = [*positions, last + 1]
-    return [
-        Point(boundary(edges[i] - 1), boundary(edges[i + 1] - 1), values[i], positions[i])
-        for i in range(len(positions))
-    ]
 
 
 # --------------------------------------------------------------------------------------------
