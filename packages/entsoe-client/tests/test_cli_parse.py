@@ -187,3 +187,44 @@ def test_real_samples() -> None:
     result = parse(str(outages), "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert len(json.loads(result.stdout)) == 11
+
+
+@pytest.mark.skipif(not SAMPLES_DIR.exists(), reason="no samples")
+def test_the_23_hour_day_ends_at_its_periods_end() -> None:
+    """27 March 2016 in Belgium lasted 23 hours: the P1D point ends at 22:00Z, not 23:00Z."""
+    week = SAMPLES_DIR / "PJHerrijgers__entsoeAPI/data__week_ahead_total_load.txt"
+    result = parse(str(week))
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    day = [r for r in rows if r["timestamp"] == "2016-03-26T23:00:00+00:00"]
+    assert day
+    assert {r["end"] for r in day} == {"2016-03-27T22:00:00+00:00"}
+
+
+@pytest.mark.skipif(not SAMPLES_DIR.exists(), reason="no samples")
+def test_a_position_beyond_its_period_is_a_warning_on_stderr() -> None:
+    edited = (
+        SAMPLES_DIR
+        / "JaccoR__hass-entso-e/custom_components__entsoe__test__datasets__BE_15M_avg.xml"
+    )
+    result = parse(str(edited))
+    assert result.exit_code == 0, result.stderr
+    assert "warning:" in result.stderr
+    assert "1 Point(s) at positions beyond the Period's last position 2 dropped" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert max(r["end"] for r in rows) == "2024-10-06T05:00:00+00:00"
+
+
+def test_price_column_beside_value(tmp_path: Path) -> None:
+    start, end = datetime(2024, 5, 1, 22, tzinfo=UTC), datetime(2024, 5, 1, 23, tzinfo=UTC)
+    period = period_xml(start, end, "PT60M", [500.0]).replace(
+        "</quantity>", "</quantity><price.amount>3.25</price.amount>"
+    )
+    path = tmp_path / "a25.xml"
+    path.write_bytes(
+        document_xml([series_xml([period])], start=start, end=end, document_type="A25")
+    )
+    (row,) = csv.DictReader(io.StringIO(parse(str(path)).stdout))
+    assert (row["value"], row["price"]) == ("500.0", "3.25")
+    (item,) = json.loads(parse(str(path), "-f", "json").stdout)
+    assert (item["value"], item["price"]) == (500.0, 3.25)

@@ -14,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
+from entsoe_client import ParseError
+from entsoe_client import step_end as client_step_end
+
 if TYPE_CHECKING:
     from entsoe_client.areas import Area
 
@@ -211,8 +214,6 @@ FIXED_STEPS = {
     "PT60M": timedelta(hours=1),
     "PT1H": timedelta(hours=1),
 }
-_LOCAL_DAYS = {"P1D": 1, "P7D": 7}
-_LOCAL_MONTHS = {"P1M": 1, "P3M": 3, "P1Y": 12}
 
 
 def normalise_resolution(resolution: str) -> str:
@@ -221,23 +222,20 @@ def normalise_resolution(resolution: str) -> str:
 
 
 def step_end(start: datetime, resolution: str, zone: ZoneInfo) -> datetime:
-    """End of the interval starting at ``start`` (UTC).
+    """End of the interval starting at ``start`` (UTC), by the client's calendar rule.
 
     Sub-daily steps are fixed durations; days, weeks, months and years follow the area's local
-    calendar, so a local day across a DST switch is 23 or 25 hours long.
+    calendar, so a local day across a DST switch is 23 or 25 hours long. One implementation
+    (``entsoe_client.step_end``) serves the parser and the service, so a stored point's end is
+    the end the parser gave it.
     """
     fixed = FIXED_STEPS.get(resolution)
     if fixed is not None:
         return start + fixed
-    local = start.astimezone(zone).replace(tzinfo=None)
-    if resolution in _LOCAL_DAYS:
-        nxt = local + timedelta(days=_LOCAL_DAYS[resolution])
-    elif resolution in _LOCAL_MONTHS:
-        months = local.month - 1 + _LOCAL_MONTHS[resolution]
-        nxt = local.replace(year=local.year + months // 12, month=months % 12 + 1, day=1)
-    else:
-        raise ValueError(f"unsupported resolution {resolution!r}")
-    return nxt.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        return client_step_end(start, resolution, zone)
+    except ParseError:
+        raise ValueError(f"unsupported resolution {resolution!r}") from None
 
 
 def utc(value: datetime) -> datetime:

@@ -10,6 +10,7 @@
 The public surface is what this module exports; the modules behind it are private details.
 """
 
+from entsoe_client._time import step_end
 from entsoe_client.areas import Area, AreaKind
 from entsoe_client.client import ChunkResult, EntsoeClient
 from entsoe_client.exceptions import (
@@ -28,6 +29,7 @@ from entsoe_client.exceptions import (
 from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
 from entsoe_client.parser import parse_document, parse_response
 from entsoe_client.queries import DataType, Query
+from entsoe_client.ranges import overlaps, point_in_range
 from entsoe_client.redaction import redact
 from entsoe_client.tabular import COLUMNS, iter_rows, to_dataframe, write_csv, write_json
 
@@ -55,9 +57,12 @@ __all__ = [
     "TransportError",
     "UnknownAreaError",
     "iter_rows",
+    "overlaps",
     "parse_document",
     "parse_response",
+    "point_in_range",
     "redact",
+    "step_end",
     "to_dataframe",
     "write_csv",
     "write_json",

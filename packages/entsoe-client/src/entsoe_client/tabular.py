@@ -6,7 +6,9 @@ service's export use it):
 ======================= ================================================================
 timestamp               interval start, ISO 8601 in UTC with ``+00:00``
 end                     interval end (exclusive), same format
-value                   the point's value (quantity or price), a float
+value                   the point's value (the quantity, or the price when there is none)
+price                   the point's price when it has one (empty otherwise); a point with a
+                        quantity and a price (A25 explicit allocations) keeps both
 document_mrid           the document's mRID
 revision_number         the document's revision
 document_type           A65, A44, A75, ...
@@ -15,7 +17,7 @@ series_mrid             the TimeSeries mRID within the document
 business_type           A04, A62, ...
 area                    the bidding zone the series is about, else the document's domain
 in_domain / out_domain  in and out domains (in/outBiddingZone for GL documents)
-resolution              PT15M, PT60M, P1D, P1M, ... of the point's Period
+resolution              PT15M, PT60M, P1D, P1M, ... of the point's own Period
 curve_type              A01 or A03 (A03 is already forward-filled: every position is a row)
 unit                    quantity unit (MAW, MWH, ...)
 currency / price_unit   currency and price unit of price series
@@ -37,8 +39,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from entsoe_client._time import parse_resolution
-from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
+from entsoe_client.models import Acknowledgement, MarketDocument, TimeSeries
 
 if TYPE_CHECKING:
     import pandas
@@ -49,6 +50,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "timestamp",
     "end",
     "value",
+    "price",
     "document_mrid",
     "revision_number",
     "document_type",
@@ -93,6 +95,7 @@ def _series_base(document: MarketDocument, series: TimeSeries) -> Row:
         "timestamp": None,
         "end": None,
         "value": None,
+        "price": None,
         "document_mrid": document.mrid,
         "revision_number": document.revision_number,
         "document_type": document.document_type,
@@ -115,19 +118,6 @@ def _series_base(document: MarketDocument, series: TimeSeries) -> Row:
     }
 
 
-def _resolution_of(series: TimeSeries) -> Any:
-    """For a series mixing resolutions: a function giving each point's own resolution."""
-    options = [parse_resolution(text) for text in series.resolutions]
-
-    def resolution(point: Point) -> str:
-        for option in options:
-            if option.boundaries(point.start, 1)[1] == point.end:
-                return option.text
-        return series.resolution  # a variable-sized block (outages)
-
-    return resolution
-
-
 def iter_rows(docs: Documents) -> Iterator[Row]:
     """One dict per point of every series of every document (Acknowledgements give none),
     keys in ``COLUMNS`` order."""
@@ -142,12 +132,11 @@ def _document_records(document: MarketDocument, names: tuple[str, ...]) -> Itera
     timestamp_at = slot.get("timestamp")
     end_at = slot.get("end")
     value_at = slot.get("value")
+    price_at = slot.get("price")
     position_at = slot.get("position")
-    resolution_at = slot.get("resolution")
     for series in document.series:
         base = _series_base(document, series)
         template = [base.get(name) for name in names]
-        mixed = _resolution_of(series) if len(series.resolutions) > 1 else None
         last_end: Any = None
         last_text = ""
         for point in series.points:
@@ -162,10 +151,10 @@ def _document_records(document: MarketDocument, names: tuple[str, ...]) -> Itera
                 record[end_at] = last_text
             if value_at is not None:
                 record[value_at] = point.value
+            if price_at is not None:
+                record[price_at] = point.price
             if position_at is not None:
                 record[position_at] = point.position
-            if mixed is not None and resolution_at is not None:
-                record[resolution_at] = mixed(point)
             yield record
 
 
@@ -212,15 +201,15 @@ def write_json(
     """Write a JSON array of row objects (``lines=True``: one object per line, JSON Lines);
     returns the number of rows. NaN values become ``null``."""
     names = tuple(columns)
-    value_at = names.index("value") if "value" in names else None
+    numbers = [names.index(name) for name in ("value", "price") if name in names]
     encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     count = 0
     file.write("" if lines else "[")
     for record in _records(rows, names):
-        if value_at is not None:
-            value = record[value_at]
+        for at in numbers:
+            value = record[at]
             if isinstance(value, float) and not math.isfinite(value):
-                record[value_at] = None
+                record[at] = None
         if lines:
             file.write(encode(dict(zip(names, record, strict=True))) + "\n")
         else:
@@ -254,13 +243,12 @@ def to_dataframe(docs: Documents) -> pandas.DataFrame:
             columns["timestamp"][offset:] = [p.start for p in points]
             columns["end"][offset:] = [p.end for p in points]
             columns["value"][offset:] = [p.value for p in points]
+            columns["price"][offset:] = [p.price for p in points]
             columns["position"][offset:] = [p.position for p in points]
-            if len(series.resolutions) > 1:
-                resolution = _resolution_of(series)
-                columns["resolution"][offset:] = [resolution(p) for p in points]
     frame = pd.DataFrame(columns, columns=list(COLUMNS))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["end"] = pd.to_datetime(frame["end"], utc=True)
     frame["value"] = frame["value"].astype("float64")
+    frame["price"] = frame["price"].astype("float64")
     frame["classification_sequence"] = frame["classification_sequence"].astype("Int64")
     return frame

@@ -6,7 +6,9 @@ the columns of ``entsoe_client.tabular.COLUMNS`` (``timestamp``, ``end``, ``valu
 
 Exit codes and messages (always one line on stderr, never a traceback):
 
-* 0: points printed. An Acknowledgement saying "No matching data found" is an empty result,
+* 0: points printed. What the parser dropped or assumed (positions beyond their Period's end,
+  a Period whose market time zone could not be told) is one ``warning:`` line each on stderr.
+  An Acknowledgement saying "No matching data found" is an empty result,
   not an error: the CSV header alone (JSON: ``[]``) is printed, and the platform's text goes
   to stderr.
 * 1: the file can't be read, isn't an ENTSO-E document (malformed XML, unsupported type), or
@@ -83,6 +85,9 @@ def parse(
     for item in items:
         if isinstance(item, Acknowledgement):
             typer.echo(f"no data: {item.reason_text}", err=True)
+    for document in documents:
+        for warning in document.warnings:
+            typer.echo(f"warning: {document.mrid}: {warning}", err=True)
 
     if output is None:
         try:
