@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ class ListeningDevice:
     port: int
     received: asyncio.Queue[Message] = field(default_factory=asyncio.Queue)
     code: Code = Code.CHANGED
+    received_at: list[float] = field(default_factory=list)
 
     def uri(self, path: str = "/cmd") -> str:
         return f"coap://{HOST}:{self.port}{path}"
@@ -175,6 +177,7 @@ class _CommandInbox(resource.Resource):  # type: ignore[misc]
         self._device = device
 
     async def render_post(self, request: Message) -> Message:
+        self._device.received_at.append(time.time())
         self._device.received.put_nowait(request)
         return Message(
             code=self._device.code, payload=b"" if self._device.code.is_successful() else b"busy"
@@ -194,3 +197,26 @@ async def listening_device() -> AsyncIterator[ListeningDevice]:
         yield device
     finally:
         await context.shutdown()
+
+
+@contextlib.contextmanager
+def listening_device_in_thread() -> Iterator[tuple[ListeningDevice, asyncio.AbstractEventLoop]]:
+    """A listening device that outlives the event loops of a test (e.g. across a restart);
+    read what it received with ``asyncio.run_coroutine_threadsafe(device.next_command(), loop)``."""
+    loop = asyncio.new_event_loop()
+    ready: concurrent.futures.Future[ListeningDevice] = concurrent.futures.Future()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with listening_device() as device:
+            ready.set_result(device)
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.result(timeout=TIMEOUT_S), loop
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(TIMEOUT_S)
+        loop.close()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cbor2
 import orjson
@@ -26,7 +27,13 @@ from pusher_api.messages import CommandStatus, DeviceCommand
 from pusher_api.testing.kafka import read_topic
 from typer.testing import CliRunner
 
-from .coap_harness import CoapDevice, coap_connector_in_thread, coap_settings, listening_device
+from .coap_harness import (
+    CoapDevice,
+    coap_connector_in_thread,
+    coap_settings,
+    listening_device,
+    listening_device_in_thread,
+)
 from .connector_harness import CommandWriter, StatusReader
 
 pytestmark = [pytest.mark.kafka]
@@ -322,13 +329,29 @@ async def test_push_without_an_ack_fails_with_no_answer(
 
 def test_queued_commands_survive_a_connector_restart(dev_broker: DevBroker, tmp_path: Path) -> None:
     settings = coap_settings(dev_broker.bootstrap_servers, tmp_path / "queue.db")
-    device_id = new_device_id()
-    with coap_connector_in_thread(settings):
-        sent = asyncio.run(_send_and_wait_until_committed(settings, device_id))
-    # Stopped before the device woke; a new connector on the same file hands it over.
-    with coap_connector_in_thread(settings) as port:
-        received = asyncio.run(_check_in_once_queued(port, device_id))
+    device_id, listening_id = new_device_id(), new_device_id()
+    with listening_device_in_thread() as (listener, listener_loop):
+        with coap_connector_in_thread(settings):
+            sent = asyncio.run(_send_and_wait_until_committed(settings, device_id))
+            # Held back past the restart: pushed by the next connector once due.
+            due_at = datetime.now(UTC) + timedelta(seconds=3)
+            held = asyncio.run(
+                _send_and_wait_until_committed(
+                    settings,
+                    listening_id,
+                    metadata={"coap_uri": listener.uri()},
+                    not_before=due_at,
+                )
+            )
+        assert listener.received_at == []  # the first connector stopped before it was due
+        # Stopped before the device woke; a new connector on the same file hands it over.
+        with coap_connector_in_thread(settings) as port:
+            received = asyncio.run(_check_in_once_queued(port, device_id))
+            pushed = asyncio.run_coroutine_threadsafe(listener.next_command(), listener_loop)
+            message = pushed.result(timeout=30)
     assert received == [document(sent)]
+    assert orjson.loads(message.payload) == document(held)
+    assert listener.received_at[0] >= due_at.timestamp()
 
 
 async def _check_in_once_queued(port: int, device_id: str) -> list[dict[str, object]]:
@@ -337,18 +360,33 @@ async def _check_in_once_queued(port: int, device_id: str) -> list[dict[str, obj
 
 
 async def _send_and_wait_until_committed(
-    settings: CoapConnectorSettings, device_id: str
+    settings: CoapConnectorSettings,
+    device_id: str,
+    *,
+    not_before: datetime | None = None,
+    **fields: Any,
 ) -> DeviceCommand:
+    command = DeviceCommand(
+        request_id=str(uuid.uuid4()),
+        timestamp=datetime.now(UTC),
+        device_id=device_id,
+        command_type="reboot",
+        protocol="coap",
+        **fields,
+    )
+    record = orjson.loads(command.kafka_value())
+    if not_before is not None:
+        record["not_before"] = not_before.isoformat()
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
-        sent = await CommandWriter(producer, settings.kafka_command_topic).send(
-            device_id, protocol="coap"
+        await producer.send_and_wait(
+            settings.kafka_command_topic, orjson.dumps(record), key=command.kafka_key()
         )
     finally:
         await producer.stop()
-    await _wait_until_committed(settings, sent)
-    return sent
+    await _wait_until_committed(settings, command)
+    return command
 
 
 async def _wait_until_committed(settings: CoapConnectorSettings, command: DeviceCommand) -> None:

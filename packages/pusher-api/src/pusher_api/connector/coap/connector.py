@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from pusher_api.connector.coap.admission import Refusal, admit, not_before_of
+from pusher_api.connector.coap.locks import DeviceLocks
 from pusher_api.connector.coap.push import Pusher
 from pusher_api.connector.coap.queue import DeviceQueues, QueuedCommand, QueueState
 from pusher_api.connector.coap.reporter import StatusReporter
@@ -71,7 +72,8 @@ class CoapConnector:
             await producer.start()
             await consumer.start()
             site = resource.Site()
-            site.add_resource(["devices"], DeviceSite(queues, reporter))
+            locks = DeviceLocks()
+            site.add_resource(["devices"], DeviceSite(queues, reporter, locks))
             context = await aiocoap.Context.create_server_context(
                 site, bind=(settings.coap_host, settings.coap_port), transports=["udp6"]
             )

@@ -18,8 +18,6 @@ normally has one); the others wait for its next check-in. Answers over 1 KiB go 
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import re
 import time
 from typing import Any
@@ -30,6 +28,7 @@ import structlog
 from aiocoap import Code, Message, resource
 from aiokafka.errors import KafkaError
 
+from pusher_api.connector.coap.locks import DeviceLocks
 from pusher_api.connector.coap.queue import DeviceQueues, QueuedCommand, QueueState
 from pusher_api.connector.coap.reporter import StatusReporter
 from pusher_api.connector.device_protocol import InvalidReplyError, parse_reply
@@ -51,14 +50,12 @@ def _answer(code: Code, text: str = "") -> Message:
 class DeviceSite(resource.Resource, resource.PathCapable):  # type: ignore[misc]
     """Everything under ``/devices``; the remaining path is ``{device_id}/{action}``."""
 
-    def __init__(self, queues: DeviceQueues, reporter: StatusReporter) -> None:
+    def __init__(self, queues: DeviceQueues, reporter: StatusReporter, locks: DeviceLocks) -> None:
         super().__init__()
         self._queues = queues
         self._reporter = reporter
         # One exchange per device at a time: two check-ins never hand over one command twice.
-        self._locks: collections.defaultdict[str, asyncio.Lock] = collections.defaultdict(
-            asyncio.Lock
-        )
+        self._locks = locks
 
     async def needs_blockwise_assembly(self, request: Message) -> bool:
         return True
@@ -78,7 +75,7 @@ class DeviceSite(resource.Resource, resource.PathCapable):  # type: ignore[misc]
             return _answer(Code.NOT_FOUND, f"no resource {action!r}: commands, uplink, responses")
         if request.code != allowed[action]:
             return _answer(Code.METHOD_NOT_ALLOWED, f"{action} takes {allowed[action]}")
-        async with self._locks[device_id]:
+        async with self._locks.hold(device_id):
             try:
                 if action == "responses":
                     return await self._record_result(device_id, request)
