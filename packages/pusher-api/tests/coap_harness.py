@@ -35,6 +35,7 @@ def coap_settings(
         "kafka_bootstrap_servers": bootstrap_servers,
         "kafka_command_topic": f"coap-commands-{suffix}",
         "kafka_status_topic": f"coap-status-{suffix}",
+        "kafka_cancel_topic": f"coap-cancel-{suffix}",
         "kafka_connector_group": f"coap-connector-{suffix}",
         "coap_host": HOST,
         "coap_port": 0,

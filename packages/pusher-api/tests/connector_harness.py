@@ -152,7 +152,7 @@ class CommandWriter:
 
     async def send(self, device_id: str, **fields: Any) -> DeviceCommand:
         command = DeviceCommand(
-            request_id=str(uuid.uuid4()),
+            request_id=fields.pop("request_id", None) or str(uuid.uuid4()),
             timestamp=datetime.now(UTC),
             device_id=device_id,
             command_type=fields.pop("command_type", "reboot"),

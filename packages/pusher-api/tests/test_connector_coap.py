@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pusher_api.cli import app as cli
 from pusher_api.connector.settings import CoapConnectorSettings
 from pusher_api.dev_broker import DevBroker
-from pusher_api.messages import CommandStatus, DeviceCommand
+from pusher_api.messages import CommandCancellation, CommandStatus, DeviceCommand
 from pusher_api.testing.kafka import read_topic
 from typer.testing import CliRunner
 
@@ -34,11 +35,14 @@ from .coap_harness import (
     listening_device,
     listening_device_in_thread,
 )
+from .conftest import RunningApi
 from .connector_harness import CommandWriter, StatusReader
 
 pytestmark = [pytest.mark.kafka]
 
 MAX_QUEUED = 3
+
+Cancel = Callable[[DeviceCommand], Awaitable[None]]
 
 
 @pytest.fixture(scope="module")
@@ -360,29 +364,13 @@ async def _check_in_once_queued(port: int, device_id: str) -> list[dict[str, obj
 
 
 async def _send_and_wait_until_committed(
-    settings: CoapConnectorSettings,
-    device_id: str,
-    *,
-    not_before: datetime | None = None,
-    **fields: Any,
+    settings: CoapConnectorSettings, device_id: str, **fields: Any
 ) -> DeviceCommand:
-    command = DeviceCommand(
-        request_id=str(uuid.uuid4()),
-        timestamp=datetime.now(UTC),
-        device_id=device_id,
-        command_type="reboot",
-        protocol="coap",
-        **fields,
-    )
-    record = orjson.loads(command.kafka_value())
-    if not_before is not None:
-        record["not_before"] = not_before.isoformat()
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(
-            settings.kafka_command_topic, orjson.dumps(record), key=command.kafka_key()
-        )
+        writer = CommandWriter(producer, settings.kafka_command_topic)
+        command = await writer.send(device_id, protocol="coap", **fields)
     finally:
         await producer.stop()
     await _wait_until_committed(settings, command)
@@ -411,26 +399,13 @@ async def _wait_until_committed(settings: CoapConnectorSettings, command: Device
 
 
 async def test_not_before_holds_a_command_back_until_it_is_due(
-    port: int, settings: CoapConnectorSettings, statuses: StatusReader, device: CoapDevice
+    port: int, commands: CommandWriter, statuses: StatusReader, device: CoapDevice
 ) -> None:
+    """The service publishes a command when it is due; a connector whose clock is behind the
+    service's still holds it until ``not_before`` (here: published early on purpose)."""
     device_id = new_device_id()
     due_at = datetime.now(UTC) + timedelta(seconds=1.5)
-    command = DeviceCommand(
-        request_id=str(uuid.uuid4()),
-        timestamp=datetime.now(UTC),
-        device_id=device_id,
-        command_type="reboot",
-        protocol="coap",
-    )
-    record = {**orjson.loads(command.kafka_value()), "not_before": due_at.isoformat()}
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            settings.kafka_command_topic, orjson.dumps(record), key=command.kafka_key()
-        )
-    finally:
-        await producer.stop()
+    command = await commands.send(device_id, protocol="coap", not_before=due_at)
     await asyncio.sleep(0.5)  # queued by now, but not due
     assert await device.check_in(port, device_id) == []
 
@@ -445,3 +420,96 @@ def test_cli_refuses_a_bad_setting_in_one_line() -> None:
     assert result.exit_code == 2
     assert "Invalid setting COAP_PORT" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.fixture
+async def cancel(settings: CoapConnectorSettings) -> AsyncIterator[Cancel]:
+    """Writes cancellation records as the service does for a command already on Kafka."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+
+    async def write(command: DeviceCommand) -> None:
+        record = CommandCancellation(request_id=command.request_id, device_id=command.device_id)
+        await producer.send_and_wait(
+            settings.kafka_cancel_topic, record.kafka_value(), key=record.kafka_key()
+        )
+
+    yield write
+    await producer.stop()
+
+
+async def test_a_cancelled_command_is_never_handed_over(
+    port: int,
+    commands: CommandWriter,
+    statuses: StatusReader,
+    device: CoapDevice,
+    cancel: Cancel,
+) -> None:
+    device_id = new_device_id()
+    waiting = await commands.send(device_id, protocol="coap")
+    kept = await commands.send(device_id, protocol="coap")
+    await asyncio.sleep(0.3)  # queued, waiting for the device
+    await cancel(waiting)
+    report = await statuses.wait_for(waiting.request_id, CommandStatus.cancelled)
+
+    # The cancellation is on Kafka before the command reaches the queue.
+    early_id = str(uuid.uuid4())
+    await cancel(
+        DeviceCommand(
+            request_id=early_id, timestamp=datetime.now(UTC), device_id=device_id, command_type="x"
+        )
+    )
+    early = await commands.send(device_id, protocol="coap", request_id=early_id)
+    await statuses.wait_for(early.request_id, CommandStatus.cancelled)
+
+    handed = await check_in_until(device, port, device_id, 1)
+    assert [c["request_id"] for c in handed] == [kept.request_id]
+    assert report.detail == "cancelled before it was handed to the device"
+    assert statuses.of(waiting.request_id) == [CommandStatus.cancelled]
+
+    await cancel(kept)  # after the hand-over: too late, the connector keeps its "delivered"
+    later = await commands.send(device_id, protocol="coap")
+    await check_in_until(device, port, device_id, 1)
+    await statuses.wait_for(later.request_id, CommandStatus.delivered)
+    assert statuses.of(kept.request_id) == [CommandStatus.delivered]
+
+
+async def test_the_api_cancels_a_waiting_command_and_schedules_another(
+    port: int,
+    settings: CoapConnectorSettings,
+    start_api: Callable[..., AbstractContextManager[RunningApi]],
+    device: CoapDevice,
+) -> None:
+    device_id = new_device_id()
+    topics = {
+        "kafka_command_topic": settings.kafka_command_topic,
+        "kafka_status_topic": settings.kafka_status_topic,
+        "kafka_cancel_topic": settings.kafka_cancel_topic,
+    }
+    with start_api(**topics, schedule_interval_s=0.2) as api:
+        async with api.client() as http:
+            coap = {"device_id": device_id, "command_type": "reboot", "protocol": "coap"}
+            posted = (await http.post("/api/v1/commands", json=coap)).json()
+            due_at = datetime.now(UTC) + timedelta(seconds=1)
+            scheduled = (
+                await http.post("/api/v1/commands", json={**coap, "not_before": due_at.isoformat()})
+            ).json()
+            await asyncio.sleep(0.3)  # the first one waits in the connector's queue
+            cancelled = await http.post(f"/api/v1/commands/{posted['request_id']}/cancel")
+            handed = await check_in_until(device, port, device_id, 1)
+            await device.result(
+                port, device_id, {"request_id": scheduled["request_id"], "status": "succeeded"}
+            )
+            async with asyncio.timeout(10):
+                while (
+                    final := (
+                        await http.get(f"/api/v1/commands/{scheduled['request_id']}/status")
+                    ).json()
+                )["status"] != "succeeded":
+                    await asyncio.sleep(0.1)
+
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert [c["request_id"] for c in handed] == [scheduled["request_id"]]
+    assert datetime.now(UTC) >= due_at
+    assert final["delivered_at"] >= final["not_before"]

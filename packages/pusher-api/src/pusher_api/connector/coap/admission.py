@@ -1,17 +1,19 @@
 """What a command record becomes in the CoAP connector: queued for its device, or ended at once
-(expired already, an encoder nobody installed, a payload the encoder refuses, a push address
-that is not CoAP). Deciding this when the record arrives, not when the device wakes, means the
-application learns of a hopeless command in seconds instead of at the device's next check-in.
+(cancelled or expired already, an encoder nobody installed, a payload the encoder refuses, a
+push address that is not CoAP). Deciding this when the record arrives, not when the device
+wakes, means the application learns of a hopeless command in seconds instead of at the
+device's next check-in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from pusher_api.connector.coap.cancel_gate import CANCELLED_DETAIL
 from pusher_api.connector.coap.queue import QueuedCommand
 from pusher_api.connector.device_protocol import command_message
 from pusher_api.encoders import DEFAULT_ENCODER, EncoderError, encoder_for
@@ -28,6 +30,7 @@ class Refusal:
     request_id: str
     status: CommandStatus
     detail: str
+    traceparent: str | None = None
 
 
 def device_document(command: DeviceCommand) -> dict[str, Any]:
@@ -45,13 +48,15 @@ def device_document(command: DeviceCommand) -> dict[str, Any]:
 
 
 def admit(
-    command: DeviceCommand, not_before: datetime | None, now: datetime
+    command: DeviceCommand, *, cancelled: bool, traceparent: str | None, now: datetime
 ) -> QueuedCommand | Refusal:
     """The queue entry for ``command``, or why it can never be delivered."""
 
     def refuse(status: CommandStatus, detail: str) -> Refusal:
-        return Refusal(command.device_id, command.request_id, status, detail)
+        return Refusal(command.device_id, command.request_id, status, detail, traceparent)
 
+    if cancelled:
+        return refuse(CommandStatus.cancelled, CANCELLED_DETAIL)
     if command.expires_at is not None and command.expires_at <= now:
         return refuse(
             CommandStatus.expired,
@@ -81,21 +86,8 @@ def admit(
         push_uri=push_uri,
         confirmable=command.confirmable,
         expires_at=command.expires_at.timestamp() if command.expires_at else None,
-        not_before=not_before.timestamp() if not_before else None,
+        # The service publishes a command when it is due; a connector whose clock is behind
+        # still holds it until then.
+        not_before=command.not_before.timestamp() if command.not_before else None,
+        traceparent=traceparent,
     )
-
-
-def not_before_of(value: bytes) -> datetime | None:
-    """The record's ``not_before`` (ISO 8601 with an offset), when it has one."""
-    try:
-        fields = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    text = fields.get("not_before") if isinstance(fields, dict) else None
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

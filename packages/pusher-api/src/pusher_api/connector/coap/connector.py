@@ -5,9 +5,10 @@ the command is in the queue file (or ended with an acknowledged status record), 
 killed at any point loses nothing: records read again are recognised by ``request_id``. Commands
 queue per device in the order they arrived (one device's records share a partition).
 
-Several things run side by side on one event loop: the Kafka consumer, the CoAP endpoint devices
-talk to (`site`), the pushes to listening devices (`push`), and a sweep that ends commands whose
-``expires_at`` passed before their device checked in.
+Several things run side by side on one event loop: the Kafka consumer, the reader of the cancel
+topic (`CancellationView`, feeding `cancel_gate`), the CoAP endpoint devices talk to (`site`), the
+pushes to listening devices (`push`), and a sweep that ends commands whose ``expires_at`` passed
+before their device checked in.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from pusher_api.connector.coap.admission import Refusal, admit, not_before_of
+from pusher_api.connector.cancellations import CancellationView
+from pusher_api.connector.coap.admission import Refusal, admit
+from pusher_api.connector.coap.cancel_gate import CancelGate
 from pusher_api.connector.coap.locks import DeviceLocks
 from pusher_api.connector.coap.push import Pusher
 from pusher_api.connector.coap.queue import DeviceQueues, QueuedCommand, QueueState
-from pusher_api.connector.coap.reporter import StatusReporter
+from pusher_api.connector.coap.reporter import Report, StatusReporter
 from pusher_api.connector.coap.site import DeviceSite
 from pusher_api.connector.settings import CoapConnectorSettings
 from pusher_api.messages import CommandStatus, DeviceCommand, Protocol
@@ -65,15 +68,22 @@ class CoapConnector:
         )
         queues = DeviceQueues(settings.coap_queue_file, settings.coap_max_queued)
         reporter = StatusReporter(producer, settings.kafka_status_topic)
+        gate = CancelGate(queues, reporter)
+        cancellations = CancellationView(
+            settings.kafka_bootstrap_servers, settings.kafka_cancel_topic, on_cancel=gate.on_cancel
+        )
+        gate.watch(cancellations)
         async with contextlib.AsyncExitStack() as cleanup:
             cleanup.callback(queues.close)
             cleanup.push_async_callback(producer.stop)
             cleanup.push_async_callback(consumer.stop)
+            cleanup.push_async_callback(cancellations.stop)
             await producer.start()
+            # Every cancellation already on the topic is known (and applied) before serving.
+            await cancellations.start()
             await consumer.start()
             site = resource.Site()
-            locks = DeviceLocks()
-            site.add_resource(["devices"], DeviceSite(queues, reporter, locks))
+            site.add_resource(["devices"], DeviceSite(queues, reporter, gate, DeviceLocks()))
             context = await aiocoap.Context.create_server_context(
                 site, bind=(settings.coap_host, settings.coap_port), transports=["udp6"]
             )
@@ -83,11 +93,13 @@ class CoapConnector:
                 context,
                 queues,
                 reporter,
+                gate,
                 ack_timeout_s=settings.coap_ack_timeout_s,
                 max_retransmit=settings.coap_max_retransmit,
                 max_transmit_wait_s=settings.max_transmit_wait_s,
             )
             cleanup.push_async_callback(pusher.close)
+            queues.requeue_interrupted_pushes()
             for device_id in queues.devices_with_pushes():
                 pusher.wake(device_id)
             log.info(
@@ -101,7 +113,7 @@ class CoapConnector:
             )
             sweep = asyncio.create_task(_sweep_expired(queues, reporter))
             try:
-                await self._consume_until_stopped(consumer, queues, reporter, pusher, stop)
+                await self._consume_until_stopped(consumer, queues, reporter, gate, pusher, stop)
             finally:
                 sweep.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -113,6 +125,7 @@ class CoapConnector:
         consumer: AIOKafkaConsumer,
         queues: DeviceQueues,
         reporter: StatusReporter,
+        gate: CancelGate,
         pusher: Pusher,
         stop: asyncio.Event,
     ) -> None:
@@ -122,7 +135,7 @@ class CoapConnector:
                 batches = await consumer.getmany(
                     timeout_ms=_POLL_TIMEOUT_MS, max_records=_MAX_RECORDS_PER_POLL
                 )
-                await self._queue_batches(batches, consumer, queues, reporter, pusher)
+                await self._queue_batches(batches, consumer, queues, reporter, gate, pusher)
                 failures = 0
             except KafkaError as error:
                 delay = _RECONNECT_DELAYS_S[min(failures, len(_RECONNECT_DELAYS_S) - 1)]
@@ -139,6 +152,7 @@ class CoapConnector:
         consumer: AIOKafkaConsumer,
         queues: DeviceQueues,
         reporter: StatusReporter,
+        gate: CancelGate,
         pusher: Pusher,
     ) -> None:
         for partition, records in batches.items():
@@ -146,7 +160,7 @@ class CoapConnector:
             admitted: list[QueuedCommand] = []
             refused: list[Refusal] = []
             for record in records:
-                outcome = _admit_record(record, now)
+                outcome = _admit_record(record, gate, now)
                 if isinstance(outcome, Refusal):
                     refused.append(outcome)
                 elif outcome is not None:
@@ -159,10 +173,14 @@ class CoapConnector:
                         CommandStatus.failed,
                         f"device queue full: {self._settings.coap_max_queued} commands are "
                         "waiting for the device to check in (COAP_MAX_QUEUED)",
+                        full.traceparent,
                     )
                 )
             await reporter.report_many(
-                [(r.device_id, r.request_id, r.status, r.detail) for r in refused]
+                [
+                    Report(r.device_id, r.request_id, r.status, r.detail, r.traceparent)
+                    for r in refused
+                ]
             )
             await consumer.commit({partition: records[-1].offset + 1})
             for device_id in {c.device_id for c in admitted if c.push_uri}:
@@ -172,7 +190,7 @@ class CoapConnector:
 
 
 def _admit_record(
-    record: ConsumerRecord[bytes, bytes], now: datetime
+    record: ConsumerRecord[bytes, bytes], gate: CancelGate, now: datetime
 ) -> QueuedCommand | Refusal | None:
     try:
         command = DeviceCommand.from_kafka(record.value or b"")
@@ -186,7 +204,19 @@ def _admit_record(
         return None
     if command.protocol is not Protocol.coap:
         return None
-    return admit(command, not_before_of(record.value or b""), now)
+    return admit(
+        command,
+        cancelled=gate.is_cancelled(command.request_id),
+        traceparent=_header(record, "traceparent"),
+        now=now,
+    )
+
+
+def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode("utf-8", errors="replace")
+    return None
 
 
 async def _sweep_expired(queues: DeviceQueues, reporter: StatusReporter) -> None:
@@ -200,11 +230,12 @@ async def _sweep_expired(queues: DeviceQueues, reporter: StatusReporter) -> None
             try:
                 await reporter.report_many(
                     [
-                        (
+                        Report(
                             c.device_id,
                             c.request_id,
                             CommandStatus.expired,
                             "expires_at passed before the command reached the device",
+                            c.traceparent,
                         )
                         for c in overdue
                     ]

@@ -10,8 +10,9 @@ that sends an empty ACK and answers later is reported when its answer comes, wit
 wait. ``confirmable: false`` sends a NON: nothing comes back that could be trusted, so nothing
 beyond ``sent`` is reported.
 
-A command leaves the queue only after its status records were acknowledged by Kafka; when
-Kafka is away the push is tried again later (at least once, as everywhere in the pusher).
+A cancelled command is never pushed (`cancel_gate`). A command leaves the queue only after its
+status records were acknowledged by Kafka; when Kafka is away, or the connector stopped
+mid-push, the push is tried again later (at least once, as everywhere in the pusher).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from aiocoap import Code, Message
 from aiocoap.numbers.constants import TransportTuning
 from aiokafka.errors import KafkaError
 
+from pusher_api.connector.coap.cancel_gate import CancelGate
 from pusher_api.connector.coap.queue import DeviceQueues, QueuedCommand, QueueState
-from pusher_api.connector.coap.reporter import StatusReporter
+from pusher_api.connector.coap.reporter import Report, StatusReporter
 from pusher_api.encoders import encoder_for
 from pusher_api.messages import CommandStatus
 
@@ -60,6 +62,7 @@ class Pusher:
         context: aiocoap.Context,
         queues: DeviceQueues,
         reporter: StatusReporter,
+        gate: CancelGate,
         *,
         ack_timeout_s: float,
         max_retransmit: int,
@@ -68,6 +71,7 @@ class Pusher:
         self._context = context
         self._queues = queues
         self._reporter = reporter
+        self._gate = gate
         self._ack_timeout_s = ack_timeout_s
         self._max_retransmit = max_retransmit
         self._wait_s = max_transmit_wait_s
@@ -106,7 +110,11 @@ class Pusher:
                     await asyncio.wait_for(woken.wait(), held_until - now)
                 continue
             try:
-                await self._push(due[0])
+                due = await self._gate.pass_through(due[:1])
+                # Claimed with no await since the gate: a cancellation from here on is too late.
+                claimed = self._queues.claim(due, time.time())
+                if claimed:
+                    await self._push(claimed[0])
             except KafkaError as error:
                 log.warning("connector.kafka_unavailable", device_id=device_id, error=str(error))
                 await asyncio.sleep(_KAFKA_RETRY_S)
@@ -160,9 +168,18 @@ class Pusher:
     async def _end(
         self, command: QueuedCommand, outcome: list[tuple[CommandStatus, str | None]]
     ) -> None:
-        await self._reporter.report_many(
-            [(command.device_id, command.request_id, status, detail) for status, detail in outcome]
-        )
+        try:
+            await self._reporter.report_many(
+                [
+                    Report(
+                        command.device_id, command.request_id, status, detail, command.traceparent
+                    )
+                    for status, detail in outcome
+                ]
+            )
+        except KafkaError:
+            self._queues.give_back([command])  # pushed again later: at least once
+            raise
         self._queues.move([command.request_id], QueueState.done, time.time())
 
     def _ignore_answer(self, request: aiocoap.protocol.Request) -> None:

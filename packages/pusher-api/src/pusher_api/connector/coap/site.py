@@ -9,10 +9,11 @@
   JSON or CBOR): 2.04, or 4.04 for a command the connector does not know, 4.03 for another
   device's command, 4.00 for a body that breaks the contract; none of these changes anything.
 
-Handing over is recorded only after Kafka acknowledged the ``delivered`` records; when Kafka
-cannot be reached the device gets 5.03 with Max-Age and nothing changes, so it simply checks in
-again. A check-in answers the leading run of due commands that share an encoder (a device
-normally has one); the others wait for its next check-in. Answers over 1 KiB go block-wise
+Cancelled commands never go (`cancel_gate`). Handing over is recorded only after Kafka
+acknowledged the ``delivered`` records; when Kafka (or the cancel topic) cannot be reached the
+device gets 5.03 with Max-Age and nothing changes, so it simply checks in again. A check-in
+answers the leading run of due commands that share an encoder (a device normally has one); the
+others wait for its next check-in. Answers over 1 KiB go block-wise
 (RFC 7959), and so may uploads: aiocoap assembles and splits them.
 """
 
@@ -28,9 +29,10 @@ import structlog
 from aiocoap import Code, Message, resource
 from aiokafka.errors import KafkaError
 
+from pusher_api.connector.coap.cancel_gate import CancelGate
 from pusher_api.connector.coap.locks import DeviceLocks
 from pusher_api.connector.coap.queue import DeviceQueues, QueuedCommand, QueueState
-from pusher_api.connector.coap.reporter import StatusReporter
+from pusher_api.connector.coap.reporter import Report, StatusReporter
 from pusher_api.connector.device_protocol import InvalidReplyError, parse_reply
 from pusher_api.encoders import DEFAULT_ENCODER, Encoder, encoder_for
 from pusher_api.messages import DEVICE_ID_PATTERN, CommandStatus
@@ -50,10 +52,13 @@ def _answer(code: Code, text: str = "") -> Message:
 class DeviceSite(resource.Resource, resource.PathCapable):  # type: ignore[misc]
     """Everything under ``/devices``; the remaining path is ``{device_id}/{action}``."""
 
-    def __init__(self, queues: DeviceQueues, reporter: StatusReporter, locks: DeviceLocks) -> None:
+    def __init__(
+        self, queues: DeviceQueues, reporter: StatusReporter, gate: CancelGate, locks: DeviceLocks
+    ) -> None:
         super().__init__()
         self._queues = queues
         self._reporter = reporter
+        self._gate = gate
         # One exchange per device at a time: two check-ins never hand over one command twice.
         self._locks = locks
 
@@ -94,27 +99,39 @@ class DeviceSite(resource.Resource, resource.PathCapable):  # type: ignore[misc]
         if action == "uplink":
             log.info("connector.uplink", device_id=device_id, bytes=len(request.payload))
         now = time.time()
-        due = self._queues.due(device_id, now)
+        due = await self._gate.pass_through(self._queues.due(device_id, now))
         # A device's commands normally share one encoder; a change of encoder waits for the
         # next check-in, so the list the device gets is in one format.
-        batch = due[: next((i for i, c in enumerate(due) if c.encoder != due[0].encoder), len(due))]
+        run = next((i for i, c in enumerate(due) if c.encoder != due[0].encoder), len(due))
+        # Claimed with no await since the gate: a cancellation read from here on is too late.
+        batch = self._queues.claim(due[:run], now)
         encoder = _empty_answer_encoder(request) if not batch else encoder_for(batch[0].encoder)
         try:
             payload = encoder.encode([orjson.loads(c.message) for c in batch])
         except Exception as error:  # a vendor encoder that accepted the command at admission
+            if not batch:
+                raise
             await self._fail(batch, f"encoder {batch[0].encoder!r} failed at check-in: {error}")
             return await self._hand_over(device_id, request, action)
-        if batch:
+        try:
             await self._reporter.report_many(
-                [(c.device_id, c.request_id, CommandStatus.delivered, None) for c in batch]
+                [
+                    Report(c.device_id, c.request_id, CommandStatus.delivered, None, c.traceparent)
+                    for c in batch
+                ]
             )
-            self._queues.move((c.request_id for c in batch), QueueState.handed_over, now)
+        except KafkaError:
+            self._queues.give_back(batch)  # not handed over: the device checks in again
+            raise
         log.info("connector.check_in", device_id=device_id, commands=len(batch))
         return Message(code=code, payload=payload, content_format=encoder.content_format)
 
     async def _fail(self, commands: list[QueuedCommand], detail: str) -> None:
         await self._reporter.report_many(
-            [(c.device_id, c.request_id, CommandStatus.failed, detail) for c in commands]
+            [
+                Report(c.device_id, c.request_id, CommandStatus.failed, detail, c.traceparent)
+                for c in commands
+            ]
         )
         self._queues.move((c.request_id for c in commands), QueueState.done, time.time())
 
@@ -135,7 +152,13 @@ class DeviceSite(resource.Resource, resource.PathCapable):  # type: ignore[misc]
             )
             return _answer(Code.FORBIDDEN, f"command {reply.request_id!r} is not {device_id}'s")
         await self._reporter.report(
-            device_id, reply.request_id, CommandStatus(reply.status), reply.detail
+            Report(
+                device_id,
+                reply.request_id,
+                CommandStatus(reply.status),
+                reply.detail,
+                command.traceparent,
+            )
         )
         self._queues.move([reply.request_id], QueueState.done, time.time())
         return Message(code=Code.CHANGED)
