@@ -23,6 +23,7 @@ from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.api.metrics import MetricsMiddleware
 from energy_data_service.api.routes import routers
 from energy_data_service.container import Container
+from energy_data_service.dashboard import router as dashboard_router
 
 log = structlog.get_logger(__name__)
 
@@ -70,4 +71,5 @@ def create_app(container: Container) -> FastAPI:
     register_error_handlers(app)
     for router in routers:
         app.include_router(router)
+    app.include_router(dashboard_router)
     return app

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from energy_data_service.api.routes import (
     alerts,
     backfill,
+    catalog,
     coverage,
     energy_data,
     health,
@@ -21,6 +22,7 @@ from energy_data_service.api.routes import (
 routers: list[APIRouter] = [
     health.router,
     energy_data.router,
+    catalog.router,
     coverage.router,
     backfill.router,
     jobs.router,
