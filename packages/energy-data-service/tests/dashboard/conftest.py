@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from entsoe_client.testing import FakePlatform
-
-pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
 
 TOKEN = "test-token"
@@ -179,11 +177,13 @@ def open_page(
         )
         page.on(
             "response",
-            lambda r: log.failed_requests.append(f"{r.request.method} {r.url}: {r.status}")
-            if r.status >= 400
-            else None,
+            lambda r: (
+                log.failed_requests.append(f"{r.request.method} {r.url}: {r.status}")
+                if r.status >= 400
+                else None
+            ),
         )
-        page.on("request", log.requests.append)
+        page.on("request", lambda r: log.requests.append(r))
         page.goto(url)
         return page, log
 
@@ -196,7 +196,9 @@ def open_page(
 
 
 def wait_ready(page: Page) -> None:
-    page.wait_for_function("window.dashboard && window.dashboard.ready === true", timeout=20_000)
+    page.wait_for_function(
+        "() => window.dashboard && window.dashboard.ready === true", timeout=20_000
+    )
 
 
 @pytest.fixture(scope="module")

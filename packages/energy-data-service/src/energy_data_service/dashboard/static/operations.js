@@ -90,13 +90,16 @@ async function loadJobs() {
 async function loadBackfills() {
   const listed = await getJson("/api/v1/backfill");
   const recent = listed.slice(0, 8);
+  // Chunk counts of a finished backfill no longer change: read them once after it finished.
+  const known = state().chunks || {};
   const detailed = await Promise.all(
-    recent.map((b) => (b.status === "running" || !state().chunks?.[b.id] ? getJson(`/api/v1/backfill/${b.id}`) : b)),
+    recent.map((b) =>
+      b.status === "running" || known[b.id]?.status !== b.status ? getJson(`/api/v1/backfill/${b.id}`) : b,
+    ),
   );
-  const chunks = state().chunks || {};
-  for (const b of detailed) if (b.chunks) chunks[b.id] = b.chunks;
-  state().chunks = chunks;
-  state().backfills = detailed.map((b) => ({ ...b, chunks: chunks[b.id] || null }));
+  for (const b of detailed) if (b.chunks) known[b.id] = { status: b.status, counts: b.chunks };
+  state().chunks = known;
+  state().backfills = detailed.map((b) => ({ ...b, chunks: known[b.id]?.counts || null }));
   const target = document.getElementById("backfills");
   if (!detailed.length) {
     target.replaceChildren(el("p", "No backfills yet.", "hint"));
