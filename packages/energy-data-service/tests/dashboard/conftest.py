@@ -126,8 +126,10 @@ class PageLog:
         assert self.console_errors == [], self.console_errors
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: Playwright's sync API keeps an event loop running while it is active, which
+    would break every asyncio test that runs after it in the same process."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)")
     with sync_playwright() as playwright:

@@ -176,6 +176,17 @@ function wireControls() {
 async function start() {
   wireControls();
   await apiKey(); // asks once when API__KEYS is set and no key is stored
+  let first = Promise.resolve();
+  if (params.get("area") && params.get("data_type") && params.get("start") && params.get("end")) {
+    first = chart.prefetch({
+      area: params.get("area"),
+      dataType: params.get("data_type"),
+      start: time.dayStart(params.get("start")),
+      end: time.dayStart(params.get("end")),
+      resolution: params.get("resolution") || null,
+    });
+  }
+  await first; // the points first: the small reads after them do not slow them down
   const features = detectFeatures();
   const [catalog, health] = await Promise.all([getJson("/api/v1/catalog"), getJson("/api/v1/health")]);
   dashboard.catalog = catalog;
@@ -196,14 +207,11 @@ async function start() {
   $("coverage-start").value = params.get("coverage_start") || time.addDays($("coverage-end").value, -7);
   $("forget-key").hidden = !config.keys_required || !storedKey();
 
-  const work = [
-    features,
-    drawFromForm(),
-    loadCoverage(coverageRequest()),
-    refreshOperations(),
-  ];
   setUpBackfillForm(catalog, { area, dataType, start: time.addDays(today, -30), end: today });
-  const results = await Promise.allSettled(work);
+  // The chart's points first: the rest shares the one server and would only delay them.
+  const drawn = drawFromForm();
+  const rest = drawn.catch(() => {}).then(() => Promise.allSettled([loadCoverage(coverageRequest()), refreshOperations()]));
+  const results = [...(await Promise.allSettled([features, drawn])), ...(await rest)];
   for (const result of results) if (result.status === "rejected") showError(result.reason);
   dashboard.ready = true;
 }

@@ -53,7 +53,8 @@ async function loadAlerts() {
     target.replaceChildren(el("p", "No open alerts.", "hint"));
     return;
   }
-  const rows = alerts.map((alert) => {
+  const shown = alerts.slice(0, 10);
+  const rows = shown.map((alert) => {
     const button = el("button", "Acknowledge");
     button.type = "button";
     button.setAttribute("aria-label", `Acknowledge alert ${alert.id}: ${alert.rule} ${alert.subject}`);
@@ -62,9 +63,10 @@ async function loadAlerts() {
       await postJson(`/api/v1/alerts/${alert.id}/acknowledge`, { by: "dashboard" });
       await loadAlerts();
     });
-    return [alert.rule, alert.subject, alert.message, time.utc(alert.opened_at), button];
+    return [button, alert.rule, alert.subject, time.utc(alert.opened_at), alert.message];
   });
-  target.replaceChildren(table(["rule", "subject", "message", "opened", ""], rows));
+  const more = alerts.length > shown.length ? [el("p", `and ${alerts.length - shown.length} more (GET /api/v1/alerts?state=open)`, "hint")] : [];
+  target.replaceChildren(table(["", "rule", "subject", "opened", "message"], rows), ...more);
 }
 
 async function loadJobs() {
