@@ -10,6 +10,7 @@ not from the service.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,11 @@ def service(platform: FakePlatform, tmp_path_factory: pytest.TempPathFactory) ->
     run_cli(env, "import", *map(str, files), cwd=home)  # one process: each start costs seconds
     running = serve(env, home)
     try:
+        # The day with the hole gets its quality report (computed and stored by the service).
+        report = httpx.get(
+            f"{running.url}/api/v1/quality/report", params={"date": "2025-09-30"}, timeout=60
+        )
+        assert report.status_code == 200, report.text
         yield running
     finally:
         running.stop()
@@ -103,6 +109,11 @@ def test_heat_map_and_chart_show_the_stored_values_and_the_hole_as_a_gap(
         (HOLE[0].isoformat(), HOLE[1].isoformat())
     ]
     assert cells[("DE_LU", "day_ahead_forecast")]["percent"] == 100
+    quality = _state(page, "dashboard.operations.quality")
+    assert quality["day"] == "2025-09-30"
+    (load_score,) = [s for s in quality["scores"] if s["data_type"] == "actual_load"]
+    assert (load_score["present"], load_score["expected"]) == (96 - 24, 96)  # 6 h hole
+    expect(page.locator("#quality")).to_contain_text("72/96")
     heat_cell = page.locator('button.cell[data-area="DE_LU"][data-data-type="actual_load"]')
     expect(heat_cell).to_have_text("93.8% ⚠")  # stale: the stored data is from 2025
 
@@ -284,3 +295,40 @@ def test_as_of_control_and_versions_follow_what_the_api_offers(
     assert page.locator("#as-of-label").is_visible() == ("as_of" in names)
     assert "/api/v1/catalog" in schema["paths"]  # the page's own read is documented
     log.assert_clean()
+
+
+VENDOR = Path(__file__).parents[2] / "src/energy_data_service/dashboard/static/vendor"
+
+
+def test_assets_are_local_pinned_and_nothing_else_is_served(service: Service) -> None:
+    with httpx.Client(base_url=service.url, trust_env=False) as http:
+        page = http.get("/")
+        assert page.status_code == 200
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'none'" in policy
+        assert "connect-src 'self'" in policy
+        assert 'content="{&quot;keys_required&quot;:false' in page.text
+        for path in re.findall(r'(?:src|href)="(/dashboard/[^"]+)"', page.text):
+            asset = http.get(path)
+            assert asset.status_code == 200, path
+            assert asset.headers["content-type"].startswith(("text/javascript", "text/css")), path
+        for outside in (
+            "/dashboard/%2e%2e/routes.py",
+            "/dashboard/..%2f__init__.py",
+            "/dashboard/vendor/README.md",
+            "/dashboard/nope.js",
+        ):
+            assert http.get(outside).status_code == 404, outside
+        assert "/" not in http.get("/openapi.json").json()["paths"]
+    # The vendored chart library is the pinned release, byte for byte (see vendor/README.md).
+    notes = (VENDOR / "README.md").read_text()
+    for name in ("uPlot.iife.min.js", "uPlot.min.css", "uPlot.LICENSE"):
+        digest = hashlib.sha256((VENDOR / name).read_bytes()).hexdigest()
+        assert f"| `{name}` | `dist/{name}` | `{digest}` |" in notes.replace(
+            "`LICENSE`", f"`dist/{name}`"
+        ), name
+    assert (
+        (VENDOR / "uPlot.iife.min.js")
+        .read_text()
+        .startswith("/*! https://github.com/leeoniya/uPlot (v1.6.32) */")
+    )

@@ -1,7 +1,7 @@
 // Operations: open alerts (acknowledge), scheduled jobs, backfills with live progress and a form
 // to start one, and the newest day's data-quality scores. Polled; faster while a backfill runs.
 
-import { ApiError, getJson, postJson } from "./api.js";
+import { ApiError, getJson, postJson, query } from "./api.js";
 import * as time from "./time.js";
 
 const SLOW_POLL_MS = 15_000;
@@ -129,8 +129,15 @@ async function loadBackfills() {
   target.replaceChildren(table(["id", "series", "range", "status", "chunks"], rows));
 }
 
+/** Scores of the coverage window's days (the newest day shown), at most the API's 366 days. */
 async function loadQuality() {
-  const scores = await getJson("/api/v1/quality/scores");
+  const windowEnd = document.getElementById("coverage-end").value;
+  const end = windowEnd ? time.addDays(windowEnd, -1) : null;
+  const windowStart = document.getElementById("coverage-start").value;
+  let start = end && windowStart ? windowStart : null;
+  if (start && start < time.addDays(end, -365)) start = time.addDays(end, -365);
+  if (start && start > end) start = end;
+  const scores = await getJson(`/api/v1/quality/scores?${query({ start_date: start, end_date: end })}`);
   const newest = scores.reduce((day, s) => (s.day > day ? s.day : day), "");
   const today = scores.filter((s) => s.day === newest);
   state().quality = { day: newest || null, scores: today };
