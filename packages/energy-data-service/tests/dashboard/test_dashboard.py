@@ -280,20 +280,45 @@ def test_backfill_form_starts_a_backfill_whose_progress_appears(
     log.assert_clean()
 
 
-def test_as_of_control_and_versions_follow_what_the_api_offers(
-    service: Service, open_page: Any
-) -> None:
+def test_as_of_control_and_versions_of_a_clicked_point(service: Service, open_page: Any) -> None:
     schema = httpx.get(f"{service.url}/openapi.json", trust_env=False).json()
     names = {p["name"] for p in schema["paths"]["/api/v1/energy-data"]["get"]["parameters"]}
-    page, log = open_page(f"{service.url}/?{WINDOW}")
+    page, log = open_page(
+        f"{service.url}/?area=DE_LU&data_type=actual_load&start=2025-09-29&end=2025-09-30&{WINDOW}"
+    )
     wait_ready(page)
-    features = _state(page, "dashboard.features")
-    assert features == {
+    # The controls follow the API's schema (feature detection); Storage v2 offers both.
+    assert _state(page, "dashboard.features") == {
         "asOf": "as_of" in names,
         "versions": "/api/v1/energy-data/versions" in schema["paths"],
     }
-    assert page.locator("#as-of-label").is_visible() == ("as_of" in names)
+    assert _state(page, "dashboard.features") == {"asOf": True, "versions": True}
     assert "/api/v1/catalog" in schema["paths"]  # the page's own read is documented
+
+    # A click on a point lists its versions: the document that brought the value.
+    box = page.locator("#chart .u-over").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => dashboard.versions")
+    versions = _state(page, "dashboard.versions")
+    moment = datetime.fromisoformat(versions["timestamp"])
+    assert datetime(2025, 9, 29, tzinfo=UTC) <= moment < datetime(2025, 9, 30, tzinfo=UTC)
+    (only,) = versions["rows"]
+    assert only["value"] == value_at(moment)
+    assert only["document_mrid"] == "load-202509280000"
+    assert only["known_until"] is None
+    expect(page.locator("#versions")).to_contain_text("load-202509280000")
+
+    # As of a time before anything was imported nothing was known; as of now, everything.
+    expect(page.locator("#as-of-label")).to_be_visible()
+    page.locator("#chart-as-of").fill("2020-01-01T00:00")
+    page.locator("#chart-form button[type=submit]").click()
+    expect(page.locator("#chart-summary")).to_contain_text("Nothing stored")
+    assert _state(page, "dashboard.chart.lines") == []
+    assert "as_of=2020-01-01T00%3A00" in page.url
+    page.locator("#chart-as-of").fill("")
+    page.locator("#chart-form button[type=submit]").click()
+    expect(page.locator("#chart-summary")).to_contain_text("96 points, 1 series")
     log.assert_clean()
 
 

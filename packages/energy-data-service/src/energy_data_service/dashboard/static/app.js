@@ -57,6 +57,8 @@ async function detectFeatures() {
     // no schema: the optional controls stay hidden
   }
   $("as-of-label").hidden = !dashboard.features.asOf;
+  $("chart-as-of").max = new Date().toISOString().slice(0, 16); // the API refuses the future
+  if (params.get("as_of")) $("chart-as-of").value = params.get("as_of").slice(0, 16);
 }
 
 function newestSeries(catalog, area, dataType) {
@@ -90,6 +92,8 @@ function syncUrl() {
   next.set("end", $("chart-end").value);
   next.set("coverage_start", $("coverage-start").value);
   next.set("coverage_end", $("coverage-end").value);
+  if ($("chart-as-of").value && dashboard.features.asOf) next.set("as_of", $("chart-as-of").value);
+  else next.delete("as_of");
   history.replaceState(null, "", `?${next}`);
 }
 
@@ -168,8 +172,8 @@ function wireControls() {
     drawFromForm().catch(showError);
     $("chart-section").scrollIntoView({ behavior: "instant" });
   };
-  dashboard.onPointClick = (timestamp) => {
-    if (dashboard.features.versions) chart.showVersions(timestamp).catch(showError);
+  dashboard.onPointClick = (timestamp, line) => {
+    if (dashboard.features.versions) chart.showVersions(timestamp, line).catch(showError);
   };
 }
 
@@ -177,7 +181,8 @@ async function start() {
   wireControls();
   await apiKey(); // asks once when API__KEYS is set and no key is stored
   let first = Promise.resolve();
-  if (params.get("area") && params.get("data_type") && params.get("start") && params.get("end")) {
+  const named = params.get("area") && params.get("data_type") && params.get("start") && params.get("end");
+  if (named && !params.get("as_of")) {
     first = chart.prefetch({
       area: params.get("area"),
       dataType: params.get("data_type"),
@@ -209,6 +214,7 @@ async function start() {
 
   setUpBackfillForm(catalog, { area, dataType, start: time.addDays(today, -30), end: today });
   // The chart's points first: the rest shares the one server and would only delay them.
+  if (params.get("as_of")) await features; // the as-of control must exist before the first draw
   const drawn = drawFromForm();
   const rest = drawn.catch(() => {}).then(() => Promise.allSettled([loadCoverage(coverageRequest()), refreshOperations()]));
   const results = [...(await Promise.allSettled([features, drawn])), ...(await rest)];

@@ -238,7 +238,10 @@ function installPanAndWheel(u) {
   over.addEventListener("click", (event) => {
     if (!pressed || Math.abs(event.clientX - pressed.x) > 3) return; // that was a drag
     const idx = u.cursor.idx;
-    if (idx != null) window.dashboard.onPointClick(u.data[0][idx]);
+    if (idx == null) return;
+    // The point of the first line that has a value there (several lines may share the x).
+    const at = u.data.slice(1).findIndex((ys) => ys[idx] != null);
+    if (at >= 0) window.dashboard.onPointClick(u.data[0][idx], state().lines[at]);
   });
 }
 
@@ -327,20 +330,27 @@ export async function download(format) {
 }
 
 /** The stored versions of one point, when the API offers ``/energy-data/versions``. */
-export async function showVersions(timestamp) {
+export async function showVersions(timestamp, line) {
   const request = current;
   const panel = document.getElementById("versions");
   if (!request) return;
   const iso = new Date(timestamp * 1000).toISOString();
   const body = await getJson(
-    `/api/v1/energy-data/versions?${query({ area_code: request.area, data_type: request.dataType, timestamp: iso })}`,
+    `/api/v1/energy-data/versions?${query({
+      area_code: request.area,
+      data_type: line ? line.dataType : request.dataType,
+      timestamp: iso,
+      resolution: line?.resolution,
+      classification_sequence: line?.sequence,
+    })}`,
   );
   const rows = Array.isArray(body) ? body : body.versions || [];
   window.dashboard.versions = { timestamp: iso, rows };
   panel.hidden = false;
   panel.replaceChildren();
   const title = document.createElement("h3");
-  title.textContent = `Versions of ${time.local(timestamp, request.timeZone)} (${time.utc(timestamp)})`;
+  const what = line ? `${line.label} at ` : "";
+  title.textContent = `Versions of ${what}${time.local(timestamp, request.timeZone)} (${time.utc(timestamp)})`;
   panel.append(title);
   if (!rows.length) {
     panel.append(Object.assign(document.createElement("p"), { textContent: "No versions stored." }));

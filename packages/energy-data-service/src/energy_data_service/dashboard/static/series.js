@@ -28,7 +28,7 @@ export async function readSeries({ area, dataType, start, end, resolution, seque
     first = first || page;
     for (const point of page.points) {
       timestamps.push(Date.parse(point.timestamp) / 1000);
-      values.push(point.value);
+      values.push(point.value ?? point.price ?? null); // a price-only point carries its value as price
     }
     cursor = page.next_cursor;
   } while (cursor);
