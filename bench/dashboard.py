@@ -239,6 +239,8 @@ def _browser_runs(
                     arrived.append(result["data"])
                 context.close()
             if screenshot is not None:
+                report = httpx.get(f"{base}/api/v1/quality/report?date=2025-10-01", timeout=120)
+                report.raise_for_status()  # so the quality card has a day to show
                 context = browser.new_context(viewport={"width": 1280, "height": 800})
                 page = context.new_page()
                 page.goto(base + SCREENSHOT_PAGE)

@@ -288,11 +288,15 @@ def test_as_of_control_and_versions_of_a_clicked_point(service: Service, open_pa
     )
     wait_ready(page)
     # The controls follow the API's schema (feature detection); Storage v2 offers both.
-    assert _state(page, "dashboard.features") == {
+    features = _state(page, "dashboard.features")
+    assert features == {
         "asOf": "as_of" in names,
         "versions": "/api/v1/energy-data/versions" in schema["paths"],
+        "psrType": "psr_type" in names,
     }
-    assert _state(page, "dashboard.features") == {"asOf": True, "versions": True}
+    assert features["asOf"]
+    assert features["versions"]
+    assert page.locator("#psr-label").is_visible() == features["psrType"]
     assert "/api/v1/catalog" in schema["paths"]  # the page's own read is documented
 
     # A click on a point lists its versions: the document that brought the value.

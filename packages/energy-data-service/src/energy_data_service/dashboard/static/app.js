@@ -11,9 +11,18 @@ import { loadCoverage } from "./coverage.js";
 import { refreshOperations, setUpBackfillForm } from "./operations.js";
 import * as time from "./time.js";
 
+// ENTSO-E production types (psrType), offered when the API filters by them.
+const PSR_TYPES = {
+  B01: "Biomass", B02: "Lignite", B03: "Coal-derived gas", B04: "Fossil gas", B05: "Hard coal",
+  B06: "Oil", B07: "Oil shale", B08: "Peat", B09: "Geothermal", B10: "Hydro pumped storage",
+  B11: "Hydro run-of-river", B12: "Hydro water reservoir", B13: "Marine", B14: "Nuclear",
+  B15: "Other renewable", B16: "Solar", B17: "Waste", B18: "Wind offshore", B19: "Wind onshore",
+  B20: "Other", B25: "Energy storage",
+};
+
 const dashboard = {
   config,
-  features: { asOf: false, versions: false },
+  features: { asOf: false, versions: false, psrType: false },
   catalog: null,
   coverage: {},
   chart: {},
@@ -53,10 +62,15 @@ async function detectFeatures() {
     const read = schema.paths?.["/api/v1/energy-data"]?.get;
     dashboard.features.asOf = Boolean(read?.parameters?.some((p) => p.name === "as_of"));
     dashboard.features.versions = Boolean(schema.paths?.["/api/v1/energy-data/versions"]);
+    dashboard.features.psrType = Boolean(read?.parameters?.some((p) => p.name === "psr_type"));
   } catch {
     // no schema: the optional controls stay hidden
   }
   $("as-of-label").hidden = !dashboard.features.asOf;
+  $("psr-label").hidden = !dashboard.features.psrType;
+  $("psr-types").replaceChildren(
+    ...Object.entries(PSR_TYPES).map(([code, name]) => Object.assign(document.createElement("option"), { value: code, label: name })),
+  );
   $("chart-as-of").max = new Date().toISOString().slice(0, 16); // the API refuses the future
   if (params.get("as_of")) $("chart-as-of").value = params.get("as_of").slice(0, 16);
 }
@@ -79,6 +93,7 @@ function chartRequest() {
     start: time.dayStart($("chart-start").value),
     end: time.dayStart($("chart-end").value),
     compare: $("chart-compare").checked,
+    psrType: dashboard.features.psrType && $("chart-psr").value.trim() ? $("chart-psr").value.trim().toUpperCase() : null,
     resolution: params.get("resolution") || null,
     asOf,
   };

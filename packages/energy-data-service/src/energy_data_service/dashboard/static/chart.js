@@ -13,8 +13,8 @@ let plot = null;
 let current = null; // the request the chart shows
 let prefetched = null; // {key, read}: the first read, started before the catalogue arrived
 
-function readKey({ area, dataType, start, end, resolution, asOf }) {
-  return JSON.stringify([area, dataType, start, end, resolution || null, asOf || null]);
+function readKey({ area, dataType, start, end, resolution, asOf, psrType }) {
+  return JSON.stringify([area, dataType, start, end, resolution || null, asOf || null, psrType || null]);
 }
 
 /** Start reading the series the URL names before the rest of the page loads; resolves (never
@@ -55,7 +55,9 @@ export async function drawChart(request, features) {
     readSeries({ ...request, resolution: info.resolution, sequence: info.classification_sequence }),
   );
   if (request.compare && request.dataType !== "day_ahead_forecast") {
-    reads.push(readSeries({ ...request, dataType: "day_ahead_forecast", resolution: null, sequence: null }));
+    reads.push(
+      readSeries({ ...request, dataType: "day_ahead_forecast", resolution: null, sequence: null, psrType: null }),
+    );
   }
   const names = [...extra.map(() => request.dataType), "day_ahead_forecast"];
   (await Promise.all(reads)).forEach((read, i) => {
@@ -316,6 +318,7 @@ export async function download(format) {
     format,
     resolution: request.resolution,
     as_of: request.asOf,
+    psr_type: request.psrType,
   })}`;
   const { blob, disposition } = await getBlob(path);
   const match = /filename="([^"]+)"/.exec(disposition || "");
@@ -342,6 +345,7 @@ export async function showVersions(timestamp, line) {
       timestamp: iso,
       resolution: line?.resolution,
       classification_sequence: line?.sequence,
+      psr_type: request.psrType,
     })}`,
   );
   const rows = Array.isArray(body) ? body : body.versions || [];

@@ -148,8 +148,9 @@ async function loadQuality() {
     );
     return;
   }
+  const names = new Map((window.dashboard.catalog?.areas || []).map((a) => [a.area_code, a.area]));
   const rows = today.map((s) => [
-    s.area_code,
+    names.get(s.area_code) || s.area_code,
     s.data_type,
     s.score.toFixed(1),
     `${s.present}/${s.expected}`,

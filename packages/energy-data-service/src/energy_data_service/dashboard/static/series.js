@@ -6,7 +6,7 @@ import { config, getJson, query } from "./api.js";
 export const FIXED_STEPS = { PT1M: 60, PT5M: 300, PT15M: 900, PT30M: 1800, PT60M: 3600, PT1H: 3600 };
 
 /** Every page of one series in [start, end): {info, others, timestamps (s), values}. */
-export async function readSeries({ area, dataType, start, end, resolution, sequence, asOf }) {
+export async function readSeries({ area, dataType, start, end, resolution, sequence, asOf, psrType }) {
   const timestamps = [];
   const values = [];
   let cursor = null;
@@ -23,6 +23,7 @@ export async function readSeries({ area, dataType, start, end, resolution, seque
         resolution: cursor ? null : resolution,
         classification_sequence: cursor ? null : sequence,
         as_of: asOf,
+        psr_type: psrType,
       })}`,
     );
     first = first || page;
