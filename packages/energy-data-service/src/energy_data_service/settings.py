@@ -182,6 +182,17 @@ class CollectionSettings(BaseModel):
         return [resolve_data_type(name) for name in names]
 
 
+class BackfillSettings(BaseModel):
+    """Bounds on one backfill request, and how a job shows it is still being worked on."""
+
+    max_span_days: int = Field(default=3660, ge=1, le=110_000)
+    """Longest [start, end) one request may cover; split longer histories into several."""
+    max_chunks: int = Field(default=5_000, ge=1)
+    """Most platform requests one backfill may plan (areas × data types × chunks)."""
+    lease_seconds: float = Field(default=60, ge=2, le=3600)
+    """A running job's lease: renewed every third of it; once expired the job is orphaned."""
+
+
 class LogSettings(BaseModel):
     """Logs go to stderr; `serve` logs at INFO unless a level is set here."""
 
@@ -215,6 +226,7 @@ class Settings(BaseSettings):
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    backfill: BackfillSettings = Field(default_factory=BackfillSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)

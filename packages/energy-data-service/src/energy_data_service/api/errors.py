@@ -1,17 +1,25 @@
 """Errors as answers: a bad value is a 400 that says what is wrong, a database outage a 503.
 
-Nothing reaches the client as a traceback. An outage (connection refused, connection lost,
-server shutting down, SQLite busy) is told apart from a bug by the exception's cause chain, so a
-faulty query is still a logged 500 and never hides behind "retry later".
+Nothing reaches the client as a traceback. A request that fails validation gets a 422 listing
+each problem; the offending input is echoed only when it can be written as JSON (NaN reads as
+null; a value nested deeper than the encoder allows, or longer than 1 kB, is left out; pydantic's
+context, which may hold exception objects, never), so describing bad input cannot itself fail.
+
+An outage (connection refused, connection lost, server shutting down, SQLite busy) is told apart
+from a bug by the exception's cause chain, so a faulty query is still a logged 500 and never
+hides behind "retry later".
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import asyncpg
+import orjson
 import structlog
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 
 from energy_data_service.api.formats import OrjsonResponse
@@ -44,8 +52,32 @@ def is_database_outage(error: BaseException) -> bool:
     return False
 
 
+def _problem(error: Any) -> dict[str, Any]:
+    """One validation problem as JSON-safe data: location, message, type, input when safe."""
+    shown: dict[str, Any] = {
+        "loc": [part if isinstance(part, int | str) else str(part) for part in error["loc"]],
+        "msg": str(error["msg"]),
+        "type": str(error["type"]),
+    }
+    if "input" in error:
+        try:
+            encoded = orjson.dumps(error["input"])
+        except (TypeError, orjson.JSONEncodeError):
+            return shown
+        if len(encoded) <= 1000:
+            shown["input"] = orjson.loads(encoded)
+    return shown
+
+
 def register_error_handlers(app: FastAPI) -> None:
     """Install the handlers on ``app``."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> OrjsonResponse:
+        return OrjsonResponse(
+            {"detail": [_problem(problem) for problem in error.errors()]},
+            status_code=422,
+        )
 
     @app.exception_handler(UnknownChoiceError)
     async def unknown_choice(_: Request, error: UnknownChoiceError) -> OrjsonResponse:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 
+from energy_data_service.api.bounds import is_row_id
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
 from energy_data_service.repositories.alerts import AlertNotFoundError
 
@@ -59,6 +60,8 @@ async def list_alerts(
 @router.get("/{alert_id}", response_model=Alert, summary="One alert with its history")
 async def get_alert(container: ContainerDep, alert_id: AlertId) -> Alert:
     try:
+        if not is_row_id(alert_id):
+            raise AlertNotFoundError(f"no alert with id {alert_id}")
         alert = await container.alert_service.get(alert_id)
     except AlertNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
@@ -70,6 +73,8 @@ async def acknowledge(
     container: ContainerDep, alert_id: AlertId, body: Acknowledgement | None = None
 ) -> Alert:
     try:
+        if not is_row_id(alert_id):
+            raise AlertNotFoundError(f"no alert with id {alert_id}")
         alert = await container.alert_service.acknowledge(alert_id, body.by if body else None)
     except AlertNotFoundError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None

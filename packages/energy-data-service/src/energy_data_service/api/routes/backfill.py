@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.bounds import bounded_time, is_row_id
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
 from energy_data_service.api.formats import Timestamp
 from energy_data_service.container import Container
-from energy_data_service.domain import resolve_area, resolve_data_type, utc
+from energy_data_service.domain import resolve_area, resolve_data_type
 from energy_data_service.repositories.backfill import BackfillJob
+from energy_data_service.services.backfill_service import BackfillService
 
 router = APIRouter(prefix="/api/v1/backfill", tags=["backfill"], dependencies=[ApiKeyDep])
 
@@ -23,6 +26,14 @@ class BackfillRequest(BaseModel):
     data_types: list[str] = Field(min_length=1, max_length=7, examples=[["actual_load"]])
     start: datetime = Field(description="ISO 8601; no offset means UTC")
     end: datetime = Field(description="Exclusive; ISO 8601; no offset means UTC")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        """A number is read as a Unix time; NaN and infinities are not times at all."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be an ISO 8601 time, not a non-finite number")
+        return value
 
 
 class Backfill(BaseModel):
@@ -60,15 +71,31 @@ async def start_backfill(
     request: Request, container: ContainerDep, body: Annotated[BackfillRequest, Body()]
 ) -> Backfill:
     try:
-        areas = [resolve_area(name).eic for name in body.areas]
+        resolved = [resolve_area(name) for name in body.areas]
         kinds = [resolve_data_type(name) for name in body.data_types]
-        start, end = utc(body.start), utc(body.end)
-    except OverflowError:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "start/end out of range") from None
     except ValueError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    start, end = bounded_time(body.start, "start"), bounded_time(body.end, "end")
     if start >= end:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "start must be before end")
+    limits = container.settings.backfill
+    if (end - start).days >= limits.max_span_days:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"start..end spans {(end - start).days} days; at most {limits.max_span_days} days "
+            "per backfill (BACKFILL__MAX_SPAN_DAYS): split the range into several requests",
+        )
+    planned = sum(
+        len(BackfillService.plan(area, kind, start, end)) for area in resolved for kind in kinds
+    )
+    if planned > limits.max_chunks:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"this backfill would send {planned} chunks (platform requests); at most "
+            f"{limits.max_chunks} per backfill (BACKFILL__MAX_CHUNKS): narrow the range, "
+            "areas or data types",
+        )
+    areas = [area.eic for area in resolved]
     if container.settings.entsoe.api_token is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
@@ -88,7 +115,7 @@ async def list_backfills(container: ContainerDep) -> list[Backfill]:
 
 
 async def _job_or_404(container: Container, job_id: int) -> BackfillJob:
-    job = await container.backfills.get_job(job_id) if 0 < job_id < 2**31 else None
+    job = await container.backfills.get_job(job_id) if is_row_id(job_id) else None
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no backfill with id {job_id}")
     return job

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
+from energy_data_service.api.bounds import bounded_time
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
-from energy_data_service.domain import utc
 from energy_data_service.services import monitoring_service as service
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"], dependencies=[ApiKeyDep])
@@ -68,8 +68,8 @@ class Summary(BaseModel):
 def _period(
     container: ContainerDep, start: datetime | None, end: datetime | None
 ) -> tuple[datetime, datetime]:
-    until = utc(end) if end else container.monitoring_service.now()
-    since = utc(start) if start else until - timedelta(hours=24)
+    until = bounded_time(end, "end_time") if end else container.monitoring_service.now()
+    since = bounded_time(start, "start_time") if start else until - timedelta(hours=24)
     if since >= until:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,

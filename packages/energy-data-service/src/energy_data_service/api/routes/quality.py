@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
+from energy_data_service.api.bounds import bounded_day
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
 from energy_data_service.domain import resolve_area, resolve_data_type
 
@@ -46,7 +47,7 @@ async def report(
     ] = None,
 ) -> dict[str, Any]:
     service = container.quality_service
-    day = date_ or service.yesterday()
+    day = bounded_day(date_, "date") if date_ else service.yesterday()
     if day > service.yesterday() + timedelta(days=2):
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
@@ -67,8 +68,8 @@ async def scores(
     data_type: str | None = None,
 ) -> list[Score]:
     service = container.quality_service
-    end = end_date or service.yesterday()
-    start = start_date or end - timedelta(days=6)
+    end = bounded_day(end_date, "end_date") if end_date else service.yesterday()
+    start = bounded_day(start_date, "start_date") if start_date else end - timedelta(days=6)
     if start > end:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
