@@ -135,7 +135,10 @@ async def test_resume_after_sigkill_matches_an_uninterrupted_run(
         "2024-01-01",
     ]
     process = subprocess.Popen(
-        command, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        env={**cli_env, "BACKFILL__LEASE_SECONDS": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 120  # start-up is slow on a loaded CI machine
@@ -151,12 +154,22 @@ async def test_resume_after_sigkill_matches_an_uninterrupted_run(
     assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else ""
     done_at_kill = await _done_chunks(container)
     assert 3 <= done_at_kill < 12, "the backfill must be killed in the middle"
+    (killed,) = await container.backfills.list_jobs()
+    assert killed.status == "running"  # its lease has not run out yet
+    await asyncio.sleep(2.1)
+    (killed,) = await container.backfills.list_jobs()
+    assert killed.status == "interrupted"  # nobody works on it any more
+    assert await container.backfills.orphaned_jobs() == [killed.id]
 
     fake_platform.latency = 0.0
     fake_platform.clear()
     service = backfill_service(container, client)
     resumed = await service.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END, resume=True)
     assert resumed.status == "done"
+    assert resumed.job_id == killed.id  # --resume takes over the job it resumes
+    (finished,) = await container.backfills.list_jobs()
+    assert finished.status == "done"
+    assert finished.finished_at is not None
     assert resumed.series[0].skipped == done_at_kill
     assert len(fake_platform.requests) == 12 - done_at_kill  # done chunks are not fetched again
     assert await _done_chunks(container) == 12

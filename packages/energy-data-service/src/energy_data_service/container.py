@@ -175,6 +175,7 @@ class Container:
             backfills=self.backfills,
             runs=self.runs,
             collection=self.settings.collection,
+            lease_seconds=self.settings.backfill.lease_seconds,
         )
 
     @property

@@ -52,7 +52,7 @@ async def test_a_backfill_runs_in_the_background_and_fills_coverage(
 
         cancel = await api.http.post(f"/api/v1/backfill/{job_id}/cancel")
         assert cancel.status_code == 409
-        assert "not running" in cancel.json()["detail"]
+        assert "already ended" in cancel.json()["detail"]
         missing = await api.http.get("/api/v1/backfill/999")
         assert missing.status_code == 404
         bad = await api.http.post(

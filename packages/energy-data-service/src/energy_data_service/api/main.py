@@ -21,6 +21,7 @@ from energy_data_service.api.background import BackgroundTasks
 from energy_data_service.api.errors import register_error_handlers
 from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.api.metrics import MetricsMiddleware
+from energy_data_service.api.recovery import recover_backfills
 from energy_data_service.api.routes import routers
 from energy_data_service.container import Container
 from energy_data_service.dashboard import router as dashboard_router
@@ -41,6 +42,7 @@ def create_app(container: Container) -> FastAPI:
         else:
             log.warning("collection.off", reason=reason)
         try:
+            await recover_backfills(container, background)
             yield
         finally:
             if campaign is not None:

@@ -1,8 +1,10 @@
 """Apply the Alembic migrations, then switch on TimescaleDB where the server has it.
 
 Every command that opens the database calls ``upgrade`` first, so a fresh clone and an old
-database both end at the newest schema. On PostgreSQL an advisory lock serialises processes
-that start at the same moment (e.g. `serve` and a `backfill`).
+database both end at the newest schema. Processes that start at the same moment (e.g. `serve`
+and a `backfill`) migrate one at a time: on PostgreSQL under a transaction-scoped advisory lock,
+on an SQLite file under an exclusive lock on a ``.migrate-lock`` file beside it, taken before
+the version is read and the copy made, so the second process finds the schema current.
 
 Migrations run in one transaction on both backends. Python's sqlite3 would commit DDL as it
 goes, so SQLite migrations run on a connection of their own that issues ``BEGIN`` itself
@@ -14,9 +16,11 @@ once every migration has succeeded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import structlog
 from alembic import command
@@ -49,7 +53,8 @@ async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
     engine = create_engine(target) if isinstance(target, str) else target
     try:
         if engine.dialect.name == "sqlite":
-            await _upgrade_sqlite(engine.url.render_as_string(hide_password=False), revision)
+            async with _sqlite_file_lock(engine):
+                await _upgrade_sqlite(engine.url.render_as_string(hide_password=False), revision)
             return
         async with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -127,6 +132,32 @@ def _sqlite_copy(database: Path) -> Path | None:
         src.close()
         dst.close()
     return backup
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold an exclusive lock on ``<database>.migrate-lock`` (SQLite files only)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # Windows: one process at a time is up to the user
+        yield
+        return
+    lock = await asyncio.to_thread(_open_lock_file, database)
+    try:
+        await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        lock.close()  # closing the descriptor releases the lock
+
+
+def _open_lock_file(database: str) -> BinaryIO:
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(path.name + ".migrate-lock").open("a+b")
 
 
 def _run_alembic(connection: Connection, url: str, revision: str) -> None:

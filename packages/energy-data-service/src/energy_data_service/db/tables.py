@@ -214,11 +214,15 @@ backfill_jobs = Table(
     Column("data_types", JSON, nullable=False, comment="list of data type names"),
     Column("start", UtcDateTime, nullable=False),
     Column("end", UtcDateTime, nullable=False),
-    Column("status", String(16), nullable=False, comment="running|done|failed|cancelled"),
+    Column(
+        "status", String(16), nullable=False, comment="running|done|failed|cancelled|interrupted"
+    ),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime, nullable=True),
     Column("cancelled", Boolean, nullable=False, default=False),
     Column("error", Text, nullable=True),
+    Column("owner", String(128), nullable=True, comment="host:pid working on it"),
+    Column("lease_until", UtcDateTime, nullable=True, comment="running only until then"),
 )
 
 backfill_progress = Table(
@@ -274,5 +278,15 @@ job_executions = Table(
     Column("points", Integer, nullable=True),
     Column("error_class", String(64), nullable=True),
     Column("error", Text, nullable=True),
+    Column("fencing_token", String(64), nullable=True, comment="leader term:backend pid"),
     Index("ix_job_executions_job_started", "job_id", "started_at"),
+)
+
+leader_terms = Table(
+    "leader_terms",
+    metadata,
+    Column("term", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("instance", String(128), nullable=False, comment="host:pid of the elected replica"),
+    Column("backend_pid", Integer, nullable=True, comment="its lock session's backend pid"),
+    Column("elected_at", UtcDateTime, nullable=False),
 )

@@ -3,20 +3,38 @@
 A chunk row exists per area × data type × [chunk_start, chunk_end). Its ``done`` status is
 written in the same transaction as the chunk's points (see ``mark_done``), so after a crash a
 chunk is either stored and done, or neither: resuming re-fetches exactly the missing chunks.
+Chunk rows are created with insert … on conflict do nothing, so processes planning the same
+series at once never trip over each other's rows.
+
+A job is ``running`` only while its owner (``host:pid``) renews its lease: a row whose lease
+has run out reads as ``interrupted`` — its process died or stopped — and may be claimed by
+anyone (``serve`` on start-up, ``backfill --resume``). Writes that end a job name their owner,
+so a process whose job was taken over cannot overwrite the new owner's outcome.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.tables import backfill_jobs, backfill_progress
 
-JOB_STATUSES = ("running", "done", "failed", "cancelled")
+JOB_STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
 CHUNK_STATUSES = ("pending", "done", "failed")
+DEFAULT_LEASE_SECONDS = 60.0
+
+
+def this_process() -> str:
+    """Who owns a job: ``host:pid`` (computed each time, so a forked child is itself)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +51,8 @@ class BackfillJob:
     finished_at: datetime | None
     cancelled: bool
     error: str | None
+    owner: str | None = None
+    lease_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +76,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _job(row: Any, now: datetime) -> BackfillJob:
+    """The stored row, with ``running`` past its lease told as it is: ``interrupted``."""
+    job = BackfillJob(**row)
+    if job.status == "running" and (job.lease_until is None or job.lease_until < now):
+        return BackfillJob(**{**row, "status": "interrupted"})
+    return job
+
+
+def _live(now: datetime) -> Any:
+    """SQL: the job is running and its owner's lease has not run out."""
+    j = backfill_jobs.c
+    return and_(j.status == "running", j.lease_until.is_not(None), j.lease_until >= now)
+
+
 class BackfillRepository:
     """Jobs and per-chunk progress of backfills."""
 
@@ -63,19 +97,29 @@ class BackfillRepository:
         self._engine = engine
 
     async def create_job(
-        self, areas: list[str], data_types: list[str], start: datetime, end: datetime
+        self,
+        areas: list[str],
+        data_types: list[str],
+        start: datetime,
+        end: datetime,
+        *,
+        owner: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> int:
-        """Register a job as running; returns its id."""
+        """Register a job as running, leased to ``owner`` (this process); returns its id."""
+        now = _now()
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                insert(backfill_jobs).values(
+                backfill_jobs.insert().values(
                     areas=areas,
                     data_types=data_types,
                     start=start,
                     end=end,
                     status="running",
-                    created_at=_now(),
+                    created_at=now,
                     cancelled=False,
+                    owner=owner or this_process(),
+                    lease_until=now + timedelta(seconds=lease_seconds),
                 )
             )
             (job_id,) = result.inserted_primary_key or (0,)
@@ -93,24 +137,42 @@ class BackfillRepository:
                 .mappings()
                 .first()
             )
-        return BackfillJob(**row) if row is not None else None
+        return _job(row, _now()) if row is not None else None
 
     async def list_jobs(self, limit: int = 50) -> list[BackfillJob]:
         """Newest jobs first."""
         query = select(backfill_jobs).order_by(backfill_jobs.c.id.desc()).limit(limit)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
-        return [BackfillJob(**row) for row in rows]
+        now = _now()
+        return [_job(row, now) for row in rows]
 
     async def cancel_job(self, job_id: int) -> bool:
-        """Ask a running job to stop after its current chunk; False if not running."""
+        """Stop a job for good; False when it already ended (done, failed, cancelled).
+
+        A live job is asked to stop after its current chunk (its owner then ends it
+        ``cancelled``); a job nobody works on (interrupted) is ended ``cancelled`` at once.
+        """
+        j = backfill_jobs.c
+        now = _now()
         async with self._engine.begin() as connection:
-            result = await connection.execute(
-                update(backfill_jobs)
-                .where(backfill_jobs.c.id == job_id, backfill_jobs.c.status == "running")
-                .values(cancelled=True)
+            asked = await connection.execute(
+                update(backfill_jobs).where(j.id == job_id, _live(now)).values(cancelled=True)
             )
-            return bool(result.rowcount)
+            if asked.rowcount:
+                return True
+            ended = await connection.execute(
+                update(backfill_jobs)
+                .where(j.id == job_id, j.status.in_(("running", "interrupted")))
+                .values(
+                    status="cancelled",
+                    cancelled=True,
+                    finished_at=now,
+                    lease_until=None,
+                    error="cancelled while no process worked on it",
+                )
+            )
+            return bool(ended.rowcount)
 
     async def is_cancelled(self, job_id: int) -> bool:
         """Whether someone asked the job to stop."""
@@ -120,14 +182,97 @@ class BackfillRepository:
             )
         return bool(value)
 
-    async def finish_job(self, job_id: int, status: str, error: str | None = None) -> None:
-        """Record the job's final status."""
+    async def claim_job(
+        self, job_id: int, owner: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> bool:
+        """Take the job over unless another live process holds it; it runs again as ``owner``."""
+        j = backfill_jobs.c
+        now = _now()
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(backfill_jobs)
+                .where(j.id == job_id, or_(not_(_live(now)), j.owner == owner))
+                .values(
+                    status="running",
+                    owner=owner,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    cancelled=False,
+                    finished_at=None,
+                    error=None,
+                )
+            )
+            return bool(result.rowcount)
+
+    async def renew_lease(
+        self, job_id: int, owner: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> bool:
+        """Extend the lease; False when the job is no longer ``owner``'s to run."""
+        j = backfill_jobs.c
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(backfill_jobs)
+                .where(j.id == job_id, j.owner == owner, j.status == "running")
+                .values(lease_until=_now() + timedelta(seconds=lease_seconds))
+            )
+            return bool(result.rowcount)
+
+    async def release_job(self, job_id: int, owner: str) -> None:
+        """Stop working on the job without ending it: it reads ``interrupted`` at once."""
+        j = backfill_jobs.c
         async with self._engine.begin() as connection:
             await connection.execute(
                 update(backfill_jobs)
-                .where(backfill_jobs.c.id == job_id)
-                .values(status=status, finished_at=_now(), error=error)
+                .where(j.id == job_id, j.owner == owner, j.status == "running")
+                .values(lease_until=None)
             )
+
+    async def orphaned_jobs(self) -> list[int]:
+        """Jobs left running by a process that is gone (lease expired), oldest first."""
+        j = backfill_jobs.c
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(j.id).where(j.status == "running", not_(_live(_now()))).order_by(j.id)
+            )
+            return [int(row[0]) for row in rows]
+
+    async def interrupt_job(self, job_id: int, reason: str) -> None:
+        """Record that nobody will resume the orphaned job on its own (resume it to continue)."""
+        j = backfill_jobs.c
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(backfill_jobs)
+                .where(j.id == job_id, j.status == "running", not_(_live(_now())))
+                .values(status="interrupted", lease_until=None, error=reason)
+            )
+
+    async def resumable_job(
+        self, areas: list[str], data_types: list[str], start: datetime, end: datetime
+    ) -> int | None:
+        """The newest job over exactly this request that no live process works on."""
+        wanted = (areas, data_types, start, end)
+        for job in await self.list_jobs(limit=200):
+            if (
+                job.areas,
+                job.data_types,
+                job.start,
+                job.end,
+            ) == wanted and job.status != "running":
+                return job.id
+        return None
+
+    async def finish_job(
+        self, job_id: int, status: str, error: str | None = None, *, owner: str | None = None
+    ) -> bool:
+        """Record the job's final status (only while ``owner`` still holds it, when given)."""
+        j = backfill_jobs.c
+        condition = j.id == job_id if owner is None else and_(j.id == job_id, j.owner == owner)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(backfill_jobs)
+                .where(condition)
+                .values(status=status, finished_at=_now(), error=error, lease_until=None)
+            )
+            return bool(result.rowcount)
 
     async def plan_chunks(
         self,
@@ -146,18 +291,15 @@ class BackfillRepository:
         p = backfill_progress.c
         now = _now()
         async with self._engine.begin() as connection:
-            existing = {
-                (row.chunk_start, row.chunk_end): row
-                for row in await connection.execute(
-                    select(p.id, p.chunk_start, p.chunk_end, p.status).where(
-                        p.area_code == area_code, p.data_type == data_type
-                    )
+            if chunks:
+                # Write first: on SQLite a transaction that read before writing fails at once
+                # (no busy wait) when another process wrote meanwhile. Rows another process
+                # is planning right now win quietly.
+                dialect_insert = (
+                    postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
                 )
-            }
-            missing = [c for c in chunks if c not in existing]
-            if missing:
                 await connection.execute(
-                    insert(backfill_progress),
+                    dialect_insert(backfill_progress).on_conflict_do_nothing(),
                     [
                         {
                             "job_id": job_id,
@@ -170,9 +312,17 @@ class BackfillRepository:
                             "attempts": 0,
                             "updated_at": now,
                         }
-                        for start, end in missing
+                        for start, end in chunks
                     ],
                 )
+            existing = {
+                (row.chunk_start, row.chunk_end): row
+                for row in await connection.execute(
+                    select(p.id, p.chunk_start, p.chunk_end, p.status).where(
+                        p.area_code == area_code, p.data_type == data_type
+                    )
+                )
+            }
             wanted = [existing[c].id for c in chunks if c in existing]
             if wanted:
                 values: dict[str, object] = {"job_id": job_id, "updated_at": now}

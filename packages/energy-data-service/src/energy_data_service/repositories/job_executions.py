@@ -36,6 +36,8 @@ class JobExecution:
     points: int | None
     error_class: str | None
     error: str | None
+    fencing_token: str | None = None
+    """``term:backend pid`` of the leader that ran it (PostgreSQL), None on SQLite."""
 
 
 class JobExecutionRepository:

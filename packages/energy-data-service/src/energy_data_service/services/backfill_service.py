@@ -9,12 +9,19 @@ the same transaction as the last of its points. After a ``kill -9`` a chunk is t
 either stored and done, or not done (and fetched again on ``--resume``): no gap, no duplicate.
 A failed chunk is marked ``failed`` with the error and the job ends ``failed``; resuming
 fetches failed and pending chunks only.
+
+A job always ends: while it runs a heartbeat renews its lease (``BACKFILL__LEASE_SECONDS``), so a
+``kill -9`` leaves a job that reads ``interrupted`` once the lease runs out, and ``--resume`` or
+``serve`` takes it over. Cancellation ends it ``cancelled``, any exception ``failed`` with the
+error, and a stop of the process (Ctrl-C, shutdown) releases the lease so it is resumable.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,7 +36,12 @@ from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
 from energy_data_service.domain import FIXED_STEPS, older_objects_frozen
 from energy_data_service.processors import process_documents
-from energy_data_service.repositories.backfill import BackfillChunk, BackfillRepository
+from energy_data_service.repositories.backfill import (
+    DEFAULT_LEASE_SECONDS,
+    BackfillChunk,
+    BackfillRepository,
+    this_process,
+)
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import CollectionRun, RunRepository
 from energy_data_service.settings import CollectionSettings
@@ -97,8 +109,11 @@ class BackfillService:
         backfills: BackfillRepository,
         runs: RunRepository,
         collection: CollectionSettings,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self._collection = collection
+        self._lease = lease_seconds
+        self._lost: set[int] = set()
         self._collector = collector
         self._engine = engine
         self._points = points
@@ -115,8 +130,40 @@ class BackfillService:
     ) -> int:
         """Register a job (e.g. from the API) and return its id; ``run`` does the work."""
         return await self._backfills.create_job(
-            [a.eic for a in areas], list(data_types), start, end
+            [a.eic for a in areas], list(data_types), start, end, lease_seconds=self._lease
         )
+
+    async def claim(self, job_id: int) -> bool:
+        """Take over a job nobody works on (``serve`` on start-up); False if it is taken."""
+        return await self._backfills.claim_job(job_id, this_process(), self._lease)
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, job_id: int, owner: str) -> AsyncIterator[None]:
+        """Renew the job's lease while the body runs; a lost lease stops the job's work."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self._lease / 3)
+                try:
+                    if not await self._backfills.renew_lease(job_id, owner, self._lease):
+                        log.warning("backfill lease lost", job_id=job_id)
+                        self._lost.add(job_id)
+                        return
+                except Exception as error:  # an outage: the next beat tries again
+                    log.warning("backfill lease not renewed", job_id=job_id, error=str(error))
+
+        heartbeat = asyncio.create_task(beat(), name=f"backfill-lease:{job_id}")
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            self._lost.discard(job_id)
+
+    async def _stopping(self, job_id: int) -> bool:
+        """Cancelled by someone, or taken over by another process."""
+        return job_id in self._lost or await self._backfills.is_cancelled(job_id)
 
     async def run(
         self,
@@ -156,8 +203,49 @@ class BackfillService:
         on_progress: ProgressCallback | None,
     ) -> BackfillReport:
         areas, data_types = list(areas), list(data_types)
+        owner = this_process()
+        if job_id is None and resume:
+            job_id = await self._backfills.resumable_job(
+                [a.eic for a in areas], data_types, start, end
+            )
+            if job_id is not None and not await self.claim(job_id):
+                job_id = None  # taken meanwhile: work beside it under a job of our own
         if job_id is None:
             job_id = await self.start_job(areas, data_types, start, end)
+        elif not await self.claim(job_id):
+            raise JobBusyError(job_id)
+        async with self._leased(job_id, owner):
+            try:
+                return await self._run_owned(
+                    job_id, owner, areas, data_types, start, end, resume, on_planned, on_progress
+                )
+            except AuthenticationError:
+                await self._backfills.finish_job(
+                    job_id, "failed", "the platform rejected the token", owner=owner
+                )
+                raise
+            except Exception as error:
+                await self._backfills.finish_job(
+                    job_id, "failed", f"{type(error).__name__}: {error}", owner=owner
+                )
+                raise
+            except BaseException:  # Ctrl-C, shutdown: resumable at once by anyone
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._backfills.release_job(job_id, owner))
+                raise
+
+    async def _run_owned(
+        self,
+        job_id: int,
+        owner: str,
+        areas: list[Area],
+        data_types: list[str],
+        start: datetime,
+        end: datetime,
+        resume: bool,
+        on_planned: Callable[[int], None] | None,
+        on_progress: ProgressCallback | None,
+    ) -> BackfillReport:
         began = time.perf_counter()
         report = BackfillReport(job_id, [])
         plans: list[tuple[SeriesBackfill, list[BackfillChunk]]] = []
@@ -178,19 +266,19 @@ class BackfillService:
                 plans.append((series, todo))
         if on_planned is not None:
             on_planned(sum(len(todo) for _, todo in plans))
-        try:
-            for series, todo in plans:
-                if await self._backfills.is_cancelled(job_id):
-                    report.status = "cancelled"
-                    break
-                await self._run_series(job_id, series, todo, on_progress)
-        except AuthenticationError:
-            await self._backfills.finish_job(job_id, "failed", "the platform rejected the token")
-            raise
-        if report.status != "cancelled":
+        for series, todo in plans:
+            if await self._stopping(job_id):
+                break
+            await self._run_series(job_id, series, todo, on_progress)
+        if job_id in self._lost:
+            report.status = "interrupted"  # another process owns the job now; it reports
+        elif await self._backfills.is_cancelled(job_id):
+            report.status = "cancelled"
+        else:
             report.status = "failed" if any(s.failed for s in report.series) else "done"
         errors = "; ".join(e for s in report.series for e in s.errors) or None
-        await self._backfills.finish_job(job_id, report.status, errors)
+        if report.status != "interrupted":
+            await self._backfills.finish_job(job_id, report.status, errors, owner=owner)
         for series in report.series:
             series.coverage = await self.fraction_covered(series.area, series.data_type, start, end)
         report.seconds = time.perf_counter() - began
@@ -222,7 +310,7 @@ class BackfillService:
         for run in _consecutive(todo):
             waiting = list(run)
             while waiting:
-                if await self._backfills.is_cancelled(job_id):
+                if await self._stopping(job_id):
                     break
                 try:
                     await self._fetch_run(series, waiting, on_progress, job_id)
@@ -240,7 +328,7 @@ class BackfillService:
                     )
                     log.warning("backfill chunk failed", error=str(failure))
                     del waiting[0]
-            if await self._backfills.is_cancelled(job_id):
+            if await self._stopping(job_id):
                 break
         await self._runs.record(
             CollectionRun(
@@ -353,7 +441,7 @@ class BackfillService:
                 series.processing_ms += (time.perf_counter() - tick) * 1000
                 if on_progress is not None:
                     on_progress(series, len(finished))
-                if finished and await self._backfills.is_cancelled(job_id):
+                if finished and await self._stopping(job_id):
                     break
 
     async def fraction_covered(
@@ -387,6 +475,17 @@ class BackfillService:
         present = await self._points.present_intervals(area.eic, data_type, start, end)
         found = holes(present, start, end, area.time_zone)
         return Coverage(area, data_type, start, end, fraction_covered(found, start, end), found)
+
+
+class JobBusyError(RuntimeError):
+    """Another live process works on the job; wait for it or cancel it first."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            f"backfill job {job_id} is being worked on by another live process; "
+            "wait for it to finish, or cancel it first"
+        )
+        self.job_id = job_id
 
 
 class CoverageGapsError(RuntimeError):

@@ -47,6 +47,10 @@ class Backfill(BaseModel):
     finished_at: Timestamp | None
     cancelled: bool
     error: str | None
+    owner: str | None = Field(default=None, description="host:pid working on it")
+    lease_until: Timestamp | None = Field(
+        default=None, description="running only while its owner renews this lease"
+    )
     chunks: dict[str, int] | None = None
 
 
@@ -101,7 +105,9 @@ async def start_backfill(
             status.HTTP_409_CONFLICT,
             "collection is off: set ENTSOE__API_TOKEN to fetch from the platform",
         )
-    job_id = await container.backfills.create_job(areas, kinds, start, end)
+    job_id = await container.backfills.create_job(
+        areas, kinds, start, end, lease_seconds=limits.lease_seconds
+    )
     background: BackgroundTasks = request.app.state.background
     background.spawn(_run(container, job_id), name=f"backfill:{job_id}")
     job = await container.backfills.get_job(job_id)
@@ -130,11 +136,11 @@ async def get_backfill(job_id: int, container: ContainerDep) -> Backfill:
 @router.post(
     "/{job_id}/cancel",
     response_model=Backfill,
-    summary="Stop a running backfill after its current chunk (it stays resumable)",
+    summary="Stop a backfill: a running one after its current chunk, an interrupted one at once",
 )
 async def cancel_backfill(job_id: int, container: ContainerDep) -> Backfill:
     await _job_or_404(container, job_id)
     if not await container.backfills.cancel_job(job_id):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"backfill {job_id} is not running")
+        raise HTTPException(status.HTTP_409_CONFLICT, f"backfill {job_id} has already ended")
     job = await _job_or_404(container, job_id)
     return _view(job)
