@@ -79,7 +79,8 @@ async def test_processes_planning_the_same_chunks_all_succeed(database_url: str)
     engine = create_engine(database_url)
     await upgrade(engine)
     results = _together(database_url, "plan")
-    failures = [r.stderr[-1500:] for r in results if r.returncode != 0]
+    failures = [r.stderr[-6000:] for r in results if r.returncode != 0]
+    print(*failures)
     print(f"\n{PROCESSES} processes planning one series: {len(failures)} failed")
     assert failures == []
     async with engine.connect() as connection:

@@ -48,6 +48,8 @@ from pydantic import (
     field_validator,
 )
 
+from pusher_api.json_depth import BoundedJsonObject, shown
+
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """Device ids end up in MQTT topics and URLs: no `/`, `+`, `#`, spaces or control characters."""
 
@@ -155,12 +157,12 @@ class CommandFields(BaseModel):
     command_type: str = Field(
         min_length=1, max_length=128, examples=["reboot", "set_config", "firmware_update"]
     )
-    payload: dict[str, Any] = Field(default_factory=dict, examples=[{"interval_s": 60}])
+    payload: BoundedJsonObject = Field(default_factory=dict, examples=[{"interval_s": 60}])
     protocol: Protocol = Protocol.mqtt
     parser_script_ref: str | None = Field(
         default=None, max_length=512, description="script the connector uses to encode payload"
     )
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: BoundedJsonObject = Field(default_factory=dict)
     qos: int = Field(default=1, ge=0, le=2, description="MQTT quality of service, 0 to 2")
     retain: bool = Field(default=False, description="MQTT retain flag")
     confirmable: bool = Field(default=True, description="CoAP confirmable message")
@@ -341,7 +343,7 @@ def validation_errors(error: ValidationError, prefix: tuple[str, ...] = ()) -> l
         if item["type"] == "extra_forbidden" and loc and loc[-1] in _ASSIGNED_BY_SERVICE:
             message = f"{loc[-1]} is assigned by the service: omit it"
         errors.append(
-            {"type": item["type"], "loc": [*prefix, *loc], "msg": message, "input": item["input"]}
+            {"type": item["type"], "loc": [*prefix, *loc], "msg": message, "input": shown(item)}
         )
     return errors
 
