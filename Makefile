@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || { python3 -m uv --version >/dev/null 2>&1 && echo "python3 -m uv"; })
 
-.PHONY: run test check install uv services bench
+.PHONY: run test check install uv services bench chaos
 
 uv:
 	@if [ -z "$(UV)" ]; then echo "uv not found: installing it with pip"; python3 -m pip install --quiet uv; fi
@@ -20,6 +20,10 @@ services:
 
 test: install services
 	@$(or $(UV),python3 -m uv) run pytest
+
+# The fault-injection tests alone (they also run in `make test`); each prints its figure.
+chaos: install services
+	@$(or $(UV),python3 -m uv) run pytest -m chaos -s -p no:randomly
 
 check: install
 	@$(or $(UV),python3 -m uv) run ruff check .

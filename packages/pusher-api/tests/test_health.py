@@ -21,7 +21,7 @@ async def test_status_and_metrics_count_what_happened(client: httpx.AsyncClient)
     metrics = (await client.get("/api/v1/metrics")).json()
     prometheus = await client.get("/metrics")
 
-    assert health == {"status": "ok", "kafka_connected": True}
+    assert health == {"status": "ok", "kafka_connected": True, "store_connected": True}
     assert status["kafka_connected"] is True
     assert status["status_consumer_connected"] is True
     assert status["uptime_s"] > 0

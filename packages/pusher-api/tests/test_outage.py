@@ -59,7 +59,7 @@ async def test_killed_broker_gives_503_within_the_timeout(start_api: StartApi) -
     assert elapsed < TIMEOUT_MS / 1000 + 1.0
     assert during.headers["Retry-After"] == "1"
     assert f"KAFKA_TIMEOUT_MS={TIMEOUT_MS}" in during.json()["detail"]
-    assert health == {"status": "degraded", "kafka_connected": False}
+    assert health == {"status": "degraded", "kafka_connected": False, "store_connected": True}
     assert status["kafka_connected"] is False
     assert "Kafka" in status["last_error"]
 

@@ -56,7 +56,13 @@ class Container:
     def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
         self.settings = settings
         self._migrate = migrate
-        self.engine = create_engine(settings.database.url)
+        database = settings.database
+        self.engine = create_engine(
+            database.url,
+            connect_timeout=database.connect_timeout_seconds,
+            command_timeout=database.command_timeout_seconds,
+            pool_timeout=database.pool_timeout_seconds,
+        )
         self.points = PointRepository(self.engine)
         self.runs = RunRepository(self.engine)
         self.backfills = BackfillRepository(self.engine)

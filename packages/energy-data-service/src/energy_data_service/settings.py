@@ -43,6 +43,12 @@ class DatabaseSettings(BaseModel):
     """Where the time series live: an SQLite file by default, or PostgreSQL/TimescaleDB."""
 
     url: str = "sqlite+aiosqlite:///./data/energy.db"
+    connect_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    """PostgreSQL: longest wait for a new connection before the request is answered 503."""
+    command_timeout_seconds: float = Field(default=15, gt=0, le=3600)
+    """PostgreSQL: longest wait for one statement; a partitioned server is an error after it."""
+    pool_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    """Longest wait for a free pooled connection."""
 
     @field_validator("url")
     @classmethod

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +32,10 @@ from pusher_api.scheduler import publish_when_due_forever
 from pusher_api.settings import Settings
 from pusher_api.status_consumer import StatusConsumer
 from pusher_api.store import CommandStore
+from pusher_api.store_outage import is_store_outage
 from pusher_api.webhooks import WebhookSender
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await CommandStore.open(settings.database_url)
+        store = await CommandStore.open(settings.database_url, settings.database_timeout_s)
         dispatcher = CommandDispatcher(settings, store, app.state.metrics)
         consumer = StatusConsumer(settings, store, app.state.metrics)
         repairer = Repairer(settings, store, dispatcher)
@@ -125,7 +129,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
     async def _store_unavailable(request: Request, error: Exception) -> JSONResponse:
+        if not is_store_outage(error):
+            log.exception("request failed", path=request.url.path)
+            return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+        log.warning("status store unavailable", path=request.url.path, error=repr(error)[:300])
         return JSONResponse(
             {"detail": f"command status store unavailable ({type(error).__name__}); retry later"},
             status_code=503,

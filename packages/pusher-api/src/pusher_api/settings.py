@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///./data/pusher.db"
+    database_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="PostgreSQL: longest wait to connect, for one statement or a pooled "
+        "connection; an unreachable store answers 503 after it",
+    )
     expiry_interval_s: float = Field(
         default=5.0, gt=0, description="how often commands past expires_at are marked expired"
     )

@@ -597,9 +597,15 @@ class CommandStore:
             self.feed.publish(changes)
 
     @classmethod
-    async def open(cls, url: str) -> CommandStore:
+    async def open(cls, url: str, timeout_s: float = 2.0) -> CommandStore:
         """Connect, create what is missing (tables, columns, triggers), and tune SQLite for
-        concurrent writes."""
+        concurrent writes.
+
+        On PostgreSQL every wait is bounded by ``timeout_s`` (connect, one statement, a free
+        pooled connection), so a partitioned database is a 503 within seconds rather than a
+        request that hangs; the server's TCP keepalives are shortened so it drops the sessions
+        of a vanished host within about half a minute.
+        """
         parsed = make_url(url)
         options: dict[str, Any] = {}
         sqlite_file: str | None = None
@@ -610,7 +616,21 @@ class CommandStore:
                 sqlite_file = database
             options["connect_args"] = {"timeout": 30}
         else:
-            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            options.update(
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=timeout_s,
+                connect_args={
+                    "timeout": timeout_s,
+                    "command_timeout": timeout_s,
+                    "server_settings": {
+                        "tcp_keepalives_idle": "10",
+                        "tcp_keepalives_interval": "5",
+                        "tcp_keepalives_count": "3",
+                    },
+                },
+            )
         engine = create_async_engine(url, **options)
         if parsed.get_backend_name() == "sqlite":
 
@@ -1142,6 +1162,15 @@ class CommandStore:
                 )
             )
             return {row[0]: row[1] for row in rows}
+
+    async def ping(self, timeout_s: float = 2.0) -> bool:
+        """Whether the store answers a trivial statement within ``timeout_s``."""
+        try:
+            async with asyncio.timeout(timeout_s), self.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     async def count_by_status(self) -> dict[str, int]:
         """How many commands are in each state."""

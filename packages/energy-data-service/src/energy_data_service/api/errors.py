@@ -20,7 +20,8 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.domain import UnknownChoiceError
@@ -43,6 +44,8 @@ def is_database_outage(error: BaseException) -> bool:
         if seen is None:
             return False
         if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, PoolTimeoutError):  # every pooled connection is stuck
             return True
         if isinstance(seen, _OUTAGE_CAUSES):
             return True
@@ -97,6 +100,6 @@ def register_error_handlers(app: FastAPI) -> None:
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
-    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(SQLAlchemyError, database_error)
     app.add_exception_handler(OSError, database_error)
     app.add_exception_handler(TimeoutError, database_error)

@@ -15,11 +15,15 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
-    """Liveness: the process answers. `kafka_connected` tells whether commands can be published."""
+    """Liveness: the process answers. `kafka_connected` tells whether commands can be published,
+    `store_connected` whether their status can be recorded and read; either false is
+    `degraded`."""
     publisher = request.app.state.dispatcher.publisher
+    store_connected = await request.app.state.store.ping()
     return {
-        "status": "ok" if publisher.connected else "degraded",
+        "status": "ok" if publisher.connected and store_connected else "degraded",
         "kafka_connected": publisher.connected,
+        "store_connected": store_connected,
     }
 
 
