@@ -95,13 +95,13 @@ def test_dst_days_through_processor_and_gap_analysis(day: datetime, quarter_hour
 
 
 def test_unsupported_documents_are_named() -> None:
-    params = {
-        "documentType": "A75",
-        "processType": "A16",
+    params = {  # unavailability of generation units: not a time series of the catalogue
+        "documentType": "A80",
+        "processType": "A26",
         "in_Domain": DE_LU,
         "periodStart": "202401010000",
         "periodEnd": "202401010100",
     }
     (document,) = parse_response(generate_document(params))
-    with pytest.raises(UnsupportedDocumentError, match="A75"):
+    with pytest.raises(UnsupportedDocumentError, match="A80"):
         data_type_of(document)  # type: ignore[arg-type]

@@ -112,7 +112,8 @@ async def test_dst_day_as_its_own_chunk_holds_100_quarter_hours(
 ) -> None:
     platform.resolution = "PT15M"
     start, end = berlin(2024, 10, 26), berlin(2024, 10, 29)
-    query = Query.build("generation_per_type", "DE_LU", start, end)
+    # generation per unit: one local day per request
+    query = Query.build("generation_per_unit", "DE_LU", start, end)
     assert [e - s for s, e in query.chunks()] == [24 * HOUR, 25 * HOUR, 24 * HOUR]
     chunks = [chunk async for chunk in make_client().iter_chunks(query)]
     per_chunk = [chunk.point_count // 2 for chunk in chunks]  # two production types

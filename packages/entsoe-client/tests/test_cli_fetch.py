@@ -48,7 +48,7 @@ def test_json_to_a_file_over_several_chunks(
     result = run(
         env,
         "-d",
-        "generation_per_type",
+        "generation_per_unit",
         "-a",
         "FR",
         "--start",
@@ -63,7 +63,7 @@ def test_json_to_a_file_over_several_chunks(
         "B16",
     )
     assert result.exit_code == 0, result.stderr
-    assert len(platform.requests) == 3  # one day per request
+    assert len(platform.requests) == 3  # generation per unit: one day per request
     data = json.loads(target.read_text())
     text = json.dumps(data)
     assert "B16" in text

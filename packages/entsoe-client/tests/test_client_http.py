@@ -274,7 +274,7 @@ async def test_chunks_arrive_in_time_order_while_fetched_concurrently(
     platform: FakePlatform, make_client: ClientFactory
 ) -> None:
     platform.latency = 0.2
-    query = Query.build("generation_per_type", "FR", START, START + timedelta(days=8))
+    query = Query.build("generation_per_unit", "FR", START, START + timedelta(days=8))
     client = make_client(concurrency=4)
     started = time.monotonic()
     chunks = [chunk async for chunk in client.iter_chunks(query)]

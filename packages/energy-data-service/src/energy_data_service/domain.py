@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from entsoe_client import ParseError
 from entsoe_client import step_end as client_step_end
+from entsoe_client.queries import PLATFORM_TABLE
 
 if TYPE_CHECKING:
     from entsoe_client.areas import Area
@@ -110,7 +111,20 @@ KEY_COLUMNS: tuple[str, ...] = (
     "timestamp",
 )
 
-# (documentType, processType) → data type. Day-ahead prices carry no processType.
+_LOAD_AND_PRICES = frozenset(
+    {
+        "actual_load",
+        "day_ahead_forecast",
+        "week_ahead_forecast",
+        "month_ahead_forecast",
+        "year_ahead_forecast",
+        "forecast_margin",
+        "day_ahead_prices",
+    }
+)
+
+# (documentType, processType) → data type. Day-ahead prices carry no processType; the rest of
+# the catalogue is added from the client's PLATFORM_TABLE below.
 DATA_TYPE_BY_DOCUMENT: dict[tuple[str, str | None], str] = {
     ("A65", "A16"): "actual_load",
     ("A65", "A01"): "day_ahead_forecast",
@@ -129,7 +143,24 @@ DATA_TYPES: tuple[str, ...] = (
     "year_ahead_forecast",
     "forecast_margin",
     "day_ahead_prices",
+    *(d.value for d in PLATFORM_TABLE if d.value not in _LOAD_AND_PRICES),
 )
+"""Every data type of the client's catalogue: load and prices first, then the rest."""
+
+for _data_type, _rule in PLATFORM_TABLE.items():
+    DATA_TYPE_BY_DOCUMENT.setdefault((_rule.document_type, _rule.process_type), _data_type.value)
+
+DATA_TYPE_BY_DOCUMENT_TYPE: dict[str, str] = {
+    _document_type: _names.pop()
+    for _document_type, _names in (
+        (doc, {t for (d, _), t in DATA_TYPE_BY_DOCUMENT.items() if d == doc})
+        for doc in {d for d, _ in DATA_TYPE_BY_DOCUMENT}
+    )
+    if len(_names) == 1
+}
+"""Document types that hold one data type whatever their processType (transmission, market
+and balancing documents, whose processType varies or is absent)."""
+
 FORECAST_TYPES = frozenset(
     {
         "day_ahead_forecast",

@@ -57,7 +57,8 @@ class TimeSeries:
     """``(resolution,)``; kept for readers of the earlier shape (a series mixing resolutions
     is split, see above)."""
     registered_resource: str | None = None
-    """The unit, line or resource the series is about (per-unit generation, outages)."""
+    """The unit, line or resource the series is about: for generation per unit the generating
+    unit (``MktPSRType/PowerSystemResources``), else ``registeredResource`` (outages, ...)."""
     flow_direction: str | None = None
     """``flowDirection.direction`` of balancing series: A01 up, A02 down, A03 symmetric."""
     contract_type: str | None = None

@@ -462,8 +462,15 @@ def _parse_series(
                 fields["gl_zone"] = _text(child)
         elif name == "MktPSRType":
             for part in child:
-                if _local(part.tag) == "psrType" and "psr_type" not in fields:
+                kind = _local(part.tag)
+                if kind == "psrType" and "psr_type" not in fields:
                     fields["psr_type"] = _text(part)
+                elif kind == "PowerSystemResources":
+                    # generation per unit: the generating unit inside the production unit
+                    for item in part:
+                        if _local(item.tag) == "mRID":
+                            fields["generation_unit"] = _text(item)
+                            break
         elif name == "Asset_RegisteredResource" and "registered_resource" not in fields:
             for part in child:
                 if _local(part.tag) == "mRID":
@@ -558,7 +565,9 @@ def _series(
         else None,
         object_aggregation=fields.get("object_aggregation") or None,
         resolutions=(resolution,) if resolution else (),
-        registered_resource=fields.get("registered_resource") or None,
+        registered_resource=fields.get("generation_unit")
+        or fields.get("registered_resource")
+        or None,
         flow_direction=fields.get("flow_direction") or None,
         contract_type=fields.get("contract_type") or None,
     )

@@ -7,34 +7,71 @@ platform accepts, and the longest range one request may cover.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from entsoe_client.areas import Area, AreaKind
 from entsoe_client.exceptions import InvalidQueryError
+from entsoe_client.psr_types import parse_psr_type
 from entsoe_client.splitting import Span, split_range
 
 
 class DataType(StrEnum):
     """The data sets this client fetches, named for what they hold."""
 
+    # load
     actual_load = "actual_load"
     day_ahead_forecast = "day_ahead_forecast"
     week_ahead_forecast = "week_ahead_forecast"
     month_ahead_forecast = "month_ahead_forecast"
     year_ahead_forecast = "year_ahead_forecast"
     forecast_margin = "forecast_margin"
-    day_ahead_prices = "day_ahead_prices"
+    # generation
     generation_per_type = "generation_per_type"
+    generation_per_unit = "generation_per_unit"
+    generation_forecast = "generation_forecast"
     wind_solar_forecast = "wind_solar_forecast"
+    wind_solar_forecast_intraday = "wind_solar_forecast_intraday"
+    wind_solar_forecast_current = "wind_solar_forecast_current"
     installed_capacity = "installed_capacity"
+    installed_capacity_per_unit = "installed_capacity_per_unit"
+    water_reservoirs = "water_reservoirs"
+    # transmission (directional)
     physical_flows = "physical_flows"
+    scheduled_exchanges = "scheduled_exchanges"
+    net_transfer_capacity = "net_transfer_capacity"
+    offered_capacity = "offered_capacity"
+    # market
+    day_ahead_prices = "day_ahead_prices"
+    net_positions = "net_positions"
+    # balancing
+    imbalance_prices = "imbalance_prices"
+    imbalance_volumes = "imbalance_volumes"
+    contracted_reserves = "contracted_reserves"
+    contracted_reserve_prices = "contracted_reserve_prices"
+    activated_balancing_prices = "activated_balancing_prices"
 
 
 _LOAD_AREAS = frozenset({AreaKind.BIDDING_ZONE, AreaKind.CONTROL_AREA, AreaKind.COUNTRY})
+_ZONES = frozenset({AreaKind.BIDDING_ZONE})
+_ANY_AREA = frozenset(AreaKind)
+_BALANCING_AREAS = frozenset(
+    {
+        AreaKind.CONTROL_AREA,
+        AreaKind.BIDDING_ZONE,
+        AreaKind.COUNTRY,
+        AreaKind.LOAD_FREQUENCY_CONTROL_AREA,
+        AreaKind.IMBALANCE_PRICE_AREA,
+        AreaKind.IMBALANCE_AREA,
+        AreaKind.SCHEDULING_AREA,
+    }
+)
+_ONE_DAY = Span(days=1)
 _ONE_MONTH = Span(months=1)
 _ONE_YEAR = Span(months=12)
+_HUNDRED_DAYS = Span(days=100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +81,8 @@ class PlatformRule:
     ``area_params`` name the parameters that carry the area's EIC (prices put the zone in both
     ``in_Domain`` and ``out_Domain``); ``out_area_param`` is set for two-area data (flows).
     ``max_span`` is the longest range one request may cover; ``paged`` marks document types the
-    platform pages with ``offset``.
+    platform pages with ``offset``. ``resolution`` is what the platform usually publishes (for
+    planning and documentation; each Period states its own).
     """
 
     document_type: str
@@ -56,6 +94,60 @@ class PlatformRule:
     psr_type_allowed: bool = False
     extra_params: tuple[tuple[str, str], ...] = ()
     paged: bool = False
+    resolution: str = "PT15M"
+
+
+def _gl(
+    document_type: str, process_type: str, span: Span, resolution: str, *, psr: bool = True
+) -> PlatformRule:
+    """A generation document (GL_MarketDocument): the area goes in ``in_Domain``."""
+    return PlatformRule(
+        document_type,
+        process_type,
+        ("in_Domain",),
+        _LOAD_AREAS,
+        span,
+        psr_type_allowed=psr,
+        resolution=resolution,
+    )
+
+
+def _border(
+    document_type: str, span: Span, *extra: tuple[str, str], paged: bool = False
+) -> PlatformRule:
+    """Two-area data: ``in_Domain`` is where the energy goes, ``out_Domain`` where it comes from."""
+    return PlatformRule(
+        document_type,
+        None,
+        ("in_Domain",),
+        _ANY_AREA,
+        span,
+        out_area_param="out_Domain",
+        extra_params=extra,
+        paged=paged,
+        resolution="PT60M",
+    )
+
+
+def _balancing(
+    document_type: str,
+    process_type: str | None,
+    span: Span,
+    *extra: tuple[str, str],
+    paged: bool = False,
+    resolution: str = "PT15M",
+) -> PlatformRule:
+    """Balancing data: the area is a control (or imbalance) area in ``controlArea_Domain``."""
+    return PlatformRule(
+        document_type,
+        process_type,
+        ("controlArea_Domain",),
+        _BALANCING_AREAS,
+        span,
+        extra_params=extra,
+        paged=paged,
+        resolution=resolution,
+    )
 
 
 PLATFORM_TABLE: dict[DataType, PlatformRule] = {
@@ -67,18 +159,47 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
         "A65", "A01", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_MONTH
     ),
     DataType.week_ahead_forecast: PlatformRule(
-        "A65", "A31", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_MONTH
+        "A65", "A31", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_MONTH, resolution="P1D"
     ),
     DataType.month_ahead_forecast: PlatformRule(
-        "A65", "A32", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_MONTH
+        "A65", "A32", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_MONTH, resolution="P7D"
     ),
     # Year-ahead data come as weekly (P7D) or yearly (P1Y) points: a request must be able to
     # cover a whole year, or it can never hold a P1Y point.
     DataType.year_ahead_forecast: PlatformRule(
-        "A65", "A33", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_YEAR
+        "A65", "A33", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_YEAR, resolution="P7D"
     ),
     DataType.forecast_margin: PlatformRule(
-        "A70", "A33", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_YEAR
+        "A70", "A33", ("outBiddingZone_Domain",), _LOAD_AREAS, _ONE_YEAR, resolution="P1Y"
+    ),
+    # Generation. Per type: every production type in one answer (``psrType`` narrows it), one
+    # month per request since the platform tightened it with load. Per unit: one day (the
+    # answers hold a series per unit). The rest: one year, as documented.
+    DataType.generation_per_type: _gl("A75", "A16", _ONE_MONTH, "PT15M"),
+    DataType.generation_per_unit: _gl("A73", "A16", _ONE_DAY, "PT60M"),
+    DataType.generation_forecast: _gl("A71", "A01", _ONE_YEAR, "PT60M", psr=False),
+    DataType.wind_solar_forecast: _gl("A69", "A01", _ONE_MONTH, "PT15M"),
+    DataType.wind_solar_forecast_intraday: _gl("A69", "A40", _ONE_MONTH, "PT15M"),
+    DataType.wind_solar_forecast_current: _gl("A69", "A18", _ONE_MONTH, "PT15M"),
+    DataType.installed_capacity: _gl("A68", "A33", _ONE_YEAR, "P1Y"),
+    DataType.installed_capacity_per_unit: _gl("A71", "A33", _ONE_YEAR, "P1Y"),
+    DataType.water_reservoirs: _gl("A72", "A16", _ONE_YEAR, "P7D", psr=False),
+    # Transmission: one year per request. Scheduled exchanges ask for the total (A05) and
+    # transfer capacities for the day-ahead forecast (A01); offered capacity for the implicit
+    # day-ahead auction (one document a day, so 100 days per request).
+    DataType.physical_flows: _border("A11", _ONE_YEAR),
+    DataType.scheduled_exchanges: _border(
+        "A09", _ONE_YEAR, ("contract_MarketAgreement.Type", "A05")
+    ),
+    DataType.net_transfer_capacity: _border(
+        "A61", _ONE_YEAR, ("contract_MarketAgreement.Type", "A01")
+    ),
+    DataType.offered_capacity: _border(
+        "A31",
+        _HUNDRED_DAYS,
+        ("auction.Type", "A01"),
+        ("contract_MarketAgreement.Type", "A01"),
+        paged=True,
     ),
     # Prices: one series per day and at most 100 series ("instances") per answer; the platform
     # pages them with offset (DE_LU publishes two sequences, so 100 days can be 200 series).
@@ -86,31 +207,48 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
         "A44",
         None,
         ("in_Domain", "out_Domain"),
-        frozenset({AreaKind.BIDDING_ZONE}),
-        Span(days=100),
+        _ZONES,
+        _HUNDRED_DAYS,
         extra_params=(("contract_MarketAgreement.type", "A01"),),
         paged=True,
+        resolution="PT15M",
     ),
-    # Generation per type: ~20 production types, and since late 2025 the platform counts
-    # instances per day too; one day per request stays under the limit for every zone.
-    DataType.generation_per_type: PlatformRule(
-        "A75", "A16", ("in_Domain",), _LOAD_AREAS, Span(days=1), psr_type_allowed=True
-    ),
-    DataType.wind_solar_forecast: PlatformRule(
-        "A69", "A01", ("in_Domain",), _LOAD_AREAS, _ONE_MONTH, psr_type_allowed=True
-    ),
-    DataType.installed_capacity: PlatformRule(
-        "A68", "A33", ("in_Domain",), _LOAD_AREAS, _ONE_YEAR, psr_type_allowed=True
-    ),
-    DataType.physical_flows: PlatformRule(
-        "A11",
+    # Net positions of the day-ahead market coupling (implicit allocation, business type B09).
+    DataType.net_positions: PlatformRule(
+        "A25",
         None,
-        ("in_Domain",),
-        frozenset(AreaKind),
-        _ONE_MONTH,
-        out_area_param="out_Domain",
+        ("in_Domain", "out_Domain"),
+        _ZONES,
+        _ONE_YEAR,
+        extra_params=(("businessType", "B09"), ("contract_MarketAgreement.Type", "A01")),
+        resolution="PT15M",
     ),
+    # Balancing. Imbalance prices and activated balancing energy prices answer ZIP archives;
+    # imbalance volumes went to one month with load. Reserves: daily contracts (A01), one
+    # document per day, so 100 days per request and offset paging.
+    DataType.imbalance_prices: _balancing("A85", None, _ONE_YEAR),
+    DataType.imbalance_volumes: _balancing("A86", None, _ONE_MONTH),
+    DataType.contracted_reserves: _balancing(
+        "A81",
+        None,
+        _HUNDRED_DAYS,
+        ("businessType", "B95"),
+        ("type_MarketAgreement.Type", "A01"),
+        paged=True,
+        resolution="PT60M",
+    ),
+    DataType.contracted_reserve_prices: _balancing(
+        "A89",
+        None,
+        _HUNDRED_DAYS,
+        ("type_MarketAgreement.Type", "A01"),
+        paged=True,
+        resolution="PT60M",
+    ),
+    DataType.activated_balancing_prices: _balancing("A84", "A16", _ONE_YEAR),
 }
+"""One rule per data type; ``tests/test_catalogue.py`` checks every row against the
+platform's API guide."""
 
 
 def format_period(moment: datetime, *, round_up: bool = False) -> str:
@@ -127,8 +265,13 @@ def parse_data_type(value: DataType | str) -> DataType:
     try:
         return DataType(value)
     except ValueError:
-        choices = ", ".join(d.value for d in DataType)
-        raise InvalidQueryError(f"Unknown data type {value!r}. Choose one of: {choices}.") from None
+        names = [d.value for d in DataType]
+        close = difflib.get_close_matches(str(value).strip().lower(), names, n=3, cutoff=0.6)
+        hint = f"Did you mean {', '.join(close)}? " if close else ""
+        choices = ", ".join(names)
+        raise InvalidQueryError(
+            f"Unknown data type {value!r}. {hint}Choose one of: {choices}."
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +311,15 @@ class Query:
             )
         if rule.out_area_param and self.out_area is None:
             raise InvalidQueryError(
-                f"{self.data_type} needs two areas: the area the energy flows into and "
-                "out_area, the area it comes from."
+                f"{self.data_type} is directional and needs two areas: the area the energy "
+                "flows into and out_area, the area it comes from (e.g. area FR, out_area DE_LU)."
             )
         if not rule.out_area_param and self.out_area is not None:
             raise InvalidQueryError(f"{self.data_type} takes one area; drop out_area.")
         if self.psr_type is not None and not rule.psr_type_allowed:
             raise InvalidQueryError(f"{self.data_type} does not take a psr_type.")
+        if self.psr_type is not None:
+            object.__setattr__(self, "psr_type", parse_psr_type(self.psr_type))
 
     @classmethod
     def build(

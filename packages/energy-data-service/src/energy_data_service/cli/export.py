@@ -10,6 +10,7 @@ parse` prints a document's series). ``--as-of`` exports the values as known at t
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
+from entsoe_client.exceptions import InvalidQueryError
+from entsoe_client.psr_types import parse_psr_type
 from entsoe_client.tabular import COLUMNS
 
 from energy_data_service.cli._app import app
@@ -37,10 +40,12 @@ from energy_data_service.container import Container
 from energy_data_service.domain import (
     DATA_TYPE_BY_DOCUMENT,
     EnergyPoint,
+    UnknownChoiceError,
     resolve_area,
     resolve_data_type,
     step_end,
 )
+from energy_data_service.series_domains import is_directional, series_domains
 
 _DOCUMENT_OF: dict[str, tuple[str, str | None]] = {}
 for (_document_type, _process_type), _data_type in DATA_TYPE_BY_DOCUMENT.items():
@@ -66,6 +71,7 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
     document_type, process_type = _DOCUMENT_OF.get(point.data_type, (None, None))
     is_price = "/" in point.unit
     currency, _, price_unit = point.unit.partition("/")
+    domains = series_domains(point.data_type, point.area_code, point.out_area_code)
     values: dict[str, Any] = {
         "timestamp": point.timestamp,
         "end": point.end or step_end(point.timestamp, point.resolution, zone),
@@ -77,7 +83,10 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
         "document_type": document_type,
         "process_type": process_type,
         "business_type": point.business_type or None,
-        "area": point.area_code,
+        "area": domains.area,
+        "in_domain": domains.in_domain,
+        "out_domain": domains.out_domain,
+        "registered_resource": point.registered_resource or None,
         "resolution": point.resolution,
         "curve_type": point.curve_type,
         "unit": None if is_price else point.unit,
@@ -162,6 +171,46 @@ def parse_as_of(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+TWO_SIDED = frozenset({"net_positions"})
+"""Not asked with two areas, but published with two domains (the zone and a region)."""
+
+_EIC = re.compile(r"[0-9A-Z][0-9A-Z_-]{15}")
+
+
+def export_area(name: str) -> tuple[str, ZoneInfo]:
+    """EIC and market time zone of ``--area``; an EIC the client does not know (the platform's
+    region codes on net positions) is taken as it is, in UTC."""
+    try:
+        area = resolve_area(name)
+    except UnknownChoiceError:
+        if _EIC.fullmatch(name.strip()):
+            return name.strip(), ZoneInfo("UTC")
+        raise
+    return area.eic, area.time_zone
+
+
+def series_filter(data_type: str, out_area: str | None, psr_type: str | None) -> dict[str, str]:
+    """Catalogue filters from ``--out-area``/``--psr-type``; one-line errors for misuse."""
+    identity: dict[str, str] = {}
+    if is_directional(data_type):
+        if out_area is None:
+            raise UsageError(
+                f"{data_type} is directional: give --out-area, the area the energy comes from "
+                "(--area is where it goes), e.g. --area FR --out-area DE_LU"
+            )
+        identity["out_area_code"] = resolve_area(out_area).eic
+    elif out_area is not None and data_type in TWO_SIDED:
+        identity["out_area_code"] = export_area(out_area)[0]
+    elif out_area is not None:
+        raise UsageError(f"{data_type} is not directional: drop --out-area")
+    if psr_type is not None:
+        try:
+            identity["psr_type"] = parse_psr_type(psr_type)
+        except InvalidQueryError as error:
+            raise UsageError(str(error)) from None
+    return identity
+
+
 @app.command()
 def export(
     area: Annotated[str, typer.Option(help="Area short name (DE_LU, FR, …) or EIC.")],
@@ -183,6 +232,18 @@ def export(
             "(stored by then and not yet replaced). Default: the current values.",
         ),
     ] = None,
+    out_area: Annotated[
+        str | None,
+        typer.Option(
+            "--out-area",
+            help="Directional data (flows, exchanges, capacities): the area the energy comes "
+            "from; --area is where it goes.",
+        ),
+    ] = None,
+    psr_type: Annotated[
+        str | None,
+        typer.Option("--psr-type", help="Production type (B16 or solar, …); default: every type."),
+    ] = None,
 ) -> None:
     """Write every stored point of one area × data type overlapping [--start, --end)."""
 
@@ -191,8 +252,9 @@ def export(
         first, last = parse_range(start, end)
         assert first is not None
         assert last is not None
-        chosen_area = resolve_area(area)
+        area_code, zone = export_area(area)
         chosen_type = resolve_data_type(data_type)
+        identity = series_filter(chosen_type, out_area, psr_type)
         if format == "parquet" and output is None:
             raise UsageError("--format parquet needs --output FILE")
 
@@ -209,9 +271,15 @@ def export(
                     writer = _CsvWriter(handle)
                 try:
                     async for batch in container.points.iter_range(
-                        chosen_area.eic, chosen_type, first, last, batch_size, as_of=known_at
+                        area_code,
+                        chosen_type,
+                        first,
+                        last,
+                        batch_size,
+                        as_of=known_at,
+                        **identity,
                     ):
-                        writer.write([_row(p, chosen_area.time_zone) for p in batch])
+                        writer.write([_row(p, zone) for p in batch])
                         written += len(batch)
                 finally:
                     writer.close()

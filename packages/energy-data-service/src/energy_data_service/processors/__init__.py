@@ -1,7 +1,9 @@
 """Turning ENTSO-E documents into stored points, one processor per document family.
 
 ``process_documents`` picks the processor by ``documentType``: A65/A70 (load and its
-forecasts, forecast margin) in ``load``, A44 (day-ahead prices) in ``prices``. Every series of
+forecasts, forecast margin) in ``load``, A44 (day-ahead prices) in ``prices``, generation in
+``generation``, transmission and market documents in ``transmission``, balancing documents in
+``balancing``. Every series of
 every document is kept, with its resolution, business type and price sequence, so nothing the
 platform sent is dropped or merged.
 """
@@ -13,29 +15,49 @@ from datetime import datetime
 
 from entsoe_client.models import MarketDocument
 
-from energy_data_service.domain import DATA_TYPE_BY_DOCUMENT, EnergyPoint, cyclic_gc_paused
+from energy_data_service.domain import (
+    DATA_TYPE_BY_DOCUMENT,
+    DATA_TYPE_BY_DOCUMENT_TYPE,
+    EnergyPoint,
+    cyclic_gc_paused,
+)
+from energy_data_service.processors.balancing import BALANCING_DOCUMENTS, process_balancing_document
+from energy_data_service.processors.generation import (
+    GENERATION_DOCUMENTS,
+    process_generation_document,
+)
 from energy_data_service.processors.load import process_load_document
 from energy_data_service.processors.prices import process_price_document
+from energy_data_service.processors.transmission import (
+    TRANSMISSION_DOCUMENTS,
+    NoCatalogueSeriesError,
+    process_transmission_document,
+)
 
 PROCESSORS = {
     "A65": process_load_document,
     "A70": process_load_document,
     "A44": process_price_document,
+    **dict.fromkeys(GENERATION_DOCUMENTS, process_generation_document),
+    **dict.fromkeys(TRANSMISSION_DOCUMENTS, process_transmission_document),
+    **dict.fromkeys(BALANCING_DOCUMENTS, process_balancing_document),
 }
 
 
 class UnsupportedDocumentError(ValueError):
-    """A document this service does not store (generation, flows, …)."""
+    """A document this service does not store (outages, bids, …)."""
 
 
 def data_type_of(document: MarketDocument) -> str:
     """Our data type for a document, from its documentType and processType."""
-    data_type = DATA_TYPE_BY_DOCUMENT.get((document.document_type, document.process_type))
+    data_type = DATA_TYPE_BY_DOCUMENT.get(
+        (document.document_type, document.process_type)
+    ) or DATA_TYPE_BY_DOCUMENT_TYPE.get(document.document_type)
     if data_type is None:
         raise UnsupportedDocumentError(
             f"document {document.mrid!r} has documentType {document.document_type} / "
-            f"processType {document.process_type}: not load, a load forecast, forecast margin "
-            "or day-ahead prices"
+            f"processType {document.process_type}: not a data type of the catalogue "
+            f"({', '.join(sorted(set(DATA_TYPE_BY_DOCUMENT.values())))})"
         )
     return data_type
 
@@ -66,11 +88,14 @@ def _process(
         if processor is None:
             data_type_of(document)  # raises with the reason
             continue
-        points.extend(
-            processor(
-                document,
-                fetched_at,
-                data_type=data_type or data_type_of(document),
-                area_code=area_code,
+        try:
+            points.extend(
+                processor(
+                    document,
+                    fetched_at,
+                    data_type=data_type or data_type_of(document),
+                    area_code=area_code,
+                )
             )
-        )
+        except NoCatalogueSeriesError as error:
+            raise UnsupportedDocumentError(str(error)) from None

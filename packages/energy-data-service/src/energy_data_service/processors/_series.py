@@ -59,17 +59,21 @@ def series_points(
     area_code: str,
     unit: str,
     fetched_at: datetime,
+    out_area: str | None = None,
 ) -> Iterator[EnergyPoint]:
     """Every point of ``series`` (A03 already forward-filled by the parser) as stored rows.
 
-    The per-series fields are prepared once and the rows are zipped at C speed:
-    ``tuple.__new__(EnergyPoint, row)`` builds each ``EnergyPoint`` without a Python frame.
+    ``out_area`` overrides the other area told by the domains (generation processors mark
+    consumption series with it). The per-series fields are prepared once and the rows are
+    zipped at C speed: ``tuple.__new__(EnergyPoint, row)`` builds each ``EnergyPoint`` without
+    a Python frame.
     """
     points = series.points
     resolution = normalise_resolution(series.resolution)
     fixed = resolution in FIXED_STEPS and len(getattr(series, "resolutions", ()) or ()) <= 1
     has_price = bool(points) and hasattr(points[0], "price")
-    in_domain = series.in_domain if series_out_area(series) else None
+    other_area = series_out_area(series) if out_area is None else out_area
+    in_domain = series.in_domain if other_area and out_area is None else None
     area = in_domain or area_code
     rows = zip(
         repeat(area),
@@ -87,7 +91,7 @@ def series_points(
         repeat(fetched_at),
         map(_PRICE, points) if has_price else repeat(None),
         repeat(None) if fixed else map(_END, points),
-        repeat(series_out_area(series)),
+        repeat(other_area),
         repeat(series.psr_type or ""),
         repeat(getattr(series, "registered_resource", None) or ""),
     )
@@ -101,6 +105,7 @@ def document_points(
     data_type: str,
     area_code: str | None,
     unit_of: Callable[[TimeSeries], str],
+    out_area_of: Callable[[TimeSeries], str | None] | None = None,
 ) -> list[EnergyPoint]:
     """Points of every series of a document; a family's processor only says what the unit is.
 
@@ -119,6 +124,7 @@ def document_points(
                 area_code=area,
                 unit=unit_of(series),
                 fetched_at=fetched_at,
+                out_area=None if out_area_of is None else out_area_of(series),
             )
         )
     return points

@@ -181,11 +181,13 @@ class PointRepository:
         batch_size: int = 10_000,
         *,
         as_of: datetime | None = None,
+        **identity: Any,
     ) -> AsyncIterator[list[EnergyPoint]]:
         """The points overlapping ``[start, end)`` in batches, series after series, each in
-        time order (export); ``as_of`` reads them as known at that instant."""
+        time order (export); ``as_of`` reads them as known at that instant; ``identity``
+        narrows the series (``out_area_code=``, ``psr_type=``; ``None`` matches any)."""
         async with self._engine.connect() as connection:
-            catalogue = await find_series(connection, area_code, data_type)
+            catalogue = await find_series(connection, area_code, data_type, **identity)
         for row in catalogue:
             after: datetime | None = None
             while True:

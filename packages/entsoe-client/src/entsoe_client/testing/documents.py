@@ -31,8 +31,13 @@ _DEFAULT_RESOLUTION: dict[tuple[str, str | None], str] = {
     ("A70", "A33"): "P1Y",
     ("A68", "A33"): "P1Y",
 }
-_IN_DOMAIN_TYPES = {"A68", "A69", "A75"}
-_PSR_TYPES = {"A75": ("B16", "B19"), "A69": ("B16", "B19"), "A68": ("B16", "B19")}
+_IN_DOMAIN_TYPES = {"A68", "A69", "A73", "A75"}
+_PSR_TYPES = {
+    "A75": ("B16", "B19"),
+    "A73": ("B16", "B19"),
+    "A69": ("B16", "B19"),
+    "A68": ("B16", "B19"),
+}
 
 
 _GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
