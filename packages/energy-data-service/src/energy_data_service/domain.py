@@ -217,6 +217,16 @@ def resolve_area(name: str) -> Area:
         raise _choice_error("area", name, [a.name for a in Area]) from None
 
 
+def resolve_border(pair: str) -> tuple[Area, Area]:
+    """``DE_LU>FR`` → (from, to) areas: energy flows out of the first into the second."""
+    if pair.count(">") != 1:
+        raise UnknownChoiceError(
+            f"border {pair!r} is not FROM>TO (e.g. DE_LU>FR: energy from DE_LU into FR)"
+        )
+    source, target = pair.split(">")
+    return resolve_area(source), resolve_area(target)
+
+
 def area_time_zone(area_code: str) -> ZoneInfo:
     """Local zone of an area (by EIC or name); UTC when the area is unknown to the client."""
     from entsoe_client.areas import Area

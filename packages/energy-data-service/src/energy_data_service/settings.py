@@ -167,8 +167,11 @@ class CollectionSettings(BaseModel):
     """Areas collected at the same time (the client's pacing still bounds requests)."""
     lookback_days: int = Field(default=7, ge=1, le=3660)
     """Width of the window (ending now) in which every hole is found and filled."""
+    borders: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Directional pairs for flows, exchanges and capacities, ``FROM>TO`` (``DE_LU>FR``: energy
+    from DE_LU into FR); directional data types are collected for these instead of ``areas``."""
 
-    @field_validator("areas", "data_types", mode="before")
+    @field_validator("areas", "data_types", "borders", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split_commas(value)
@@ -179,6 +182,13 @@ class CollectionSettings(BaseModel):
         from energy_data_service.domain import resolve_area
 
         return [resolve_area(name).name for name in names]
+
+    @field_validator("borders")
+    @classmethod
+    def _known_borders(cls, pairs: list[str]) -> list[str]:
+        from energy_data_service.domain import resolve_border
+
+        return [f"{a.name}>{b.name}" for a, b in map(resolve_border, pairs)]
 
     @field_validator("data_types")
     @classmethod

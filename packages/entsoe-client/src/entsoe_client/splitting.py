@@ -106,11 +106,14 @@ def series_identity(document: MarketDocument, series: TimeSeries) -> SeriesKey:
     """What makes two series from different answers "the same" series.
 
     ``mRID`` is only the series' index inside one document, so it is not part of it; the
-    resolution is, because a zone can publish a PT60M and a PT15M series for the same day.
+    resolution is, because a zone can publish a PT60M and a PT15M series for the same day. The
+    unit (generation per unit), the direction (balancing up/down) and the contract type keep
+    series apart that share everything else.
     """
     return (
         document.document_type,
         document.process_type,
+        document.domain,
         series.business_type,
         series.in_domain,
         series.out_domain,
@@ -119,6 +122,9 @@ def series_identity(document: MarketDocument, series: TimeSeries) -> SeriesKey:
         series.classification_sequence,
         series.object_aggregation,
         series.resolution,
+        series.registered_resource,
+        series.flow_direction,
+        series.contract_type,
     )
 
 

@@ -20,6 +20,8 @@ from energy_data_service.cli._common import (
     with_container,
 )
 from energy_data_service.container import Container
+from energy_data_service.domain import resolve_area
+from energy_data_service.series_domains import is_directional
 from energy_data_service.services.entsoe_data_service import CollectionResult
 
 
@@ -45,6 +47,14 @@ def collect(
     end: Annotated[
         str | None, typer.Option(help=f"Range end (exclusive), default now. {DATE_HELP}.")
     ] = None,
+    out_area: Annotated[
+        str | None,
+        typer.Option(
+            "--out-area",
+            help="Directional data (flows, exchanges, capacities): the area the energy comes "
+            "from; --area is where it goes. Default: COLLECTION__BORDERS.",
+        ),
+    ] = None,
 ) -> None:
     """Fetch [--start, --end) and store it; without --start, fill every hole in the window.
 
@@ -60,19 +70,42 @@ def collect(
         async def body(container: Container) -> list[CollectionResult]:
             areas = parse_areas(area, container.settings.collection.areas)
             types = parse_data_types(data_type, container.settings.collection.data_types)
+            source = resolve_area(out_area) if out_area is not None else None
+            directional = [t for t in types if is_directional(t)]
+            if source is not None and not directional:
+                raise UsageError("--out-area is only for directional data types (flows, …)")
             service = await container.data_service()
-            if first is None:
+            if first is None and source is None:
                 return await service.fill_all(areas, types, run_kind="collect")
+            if first is None:
+                return [
+                    await service.fill_gaps(
+                        a, t, run_kind="collect", out_area=source if t in directional else None
+                    )
+                    for a in areas
+                    for t in types
+                ]
+            if directional and source is None:
+                raise UsageError(
+                    f"{directional[0]} is directional: give --out-area, the area the energy "
+                    "comes from (--area is where it goes), e.g. --area FR --out-area DE_LU"
+                )
             stop = last or datetime.now(UTC)
             if first >= stop:
                 raise UsageError(f"--start {first.isoformat()} is in the future")
-            return [await service.collect_range(a, t, first, stop) for a in areas for t in types]
+            return [
+                await service.collect_range(
+                    a, t, first, stop, out_area=source if t in directional else None
+                )
+                for a in areas
+                for t in types
+            ]
 
         return await with_container(body)
 
     results = run(main)
     table = Table(title="Collection")
-    for column in ("area", "data type", "ranges", "points", "result"):
+    for column in ("area", "from", "data type", "ranges", "points", "result"):
         table.add_column(column, justify="right" if column == "points" else "left")
     for result in results:
         ranges = (
@@ -80,8 +113,9 @@ def collect(
             or "complete"
         )
         outcome = "[green]ok[/]" if result.success else f"[red]failed: {result.error}[/]"
+        source = result.out_area.short_name if result.out_area else ""
         table.add_row(
-            result.area.short_name, result.data_type, ranges, f"{result.points:,}", outcome
+            result.area.short_name, source, result.data_type, ranges, f"{result.points:,}", outcome
         )
     console.print(table)
     if not all(r.success for r in results):

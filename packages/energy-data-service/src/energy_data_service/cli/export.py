@@ -45,7 +45,11 @@ from energy_data_service.domain import (
     resolve_data_type,
     step_end,
 )
-from energy_data_service.series_domains import is_directional, series_domains
+from energy_data_service.series_domains import (
+    is_directional,
+    resource_and_direction,
+    series_domains,
+)
 
 _DOCUMENT_OF: dict[str, tuple[str, str | None]] = {}
 for (_document_type, _process_type), _data_type in DATA_TYPE_BY_DOCUMENT.items():
@@ -72,6 +76,7 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
     is_price = "/" in point.unit
     currency, _, price_unit = point.unit.partition("/")
     domains = series_domains(point.data_type, point.area_code, point.out_area_code)
+    resource, direction = resource_and_direction(point.registered_resource)
     values: dict[str, Any] = {
         "timestamp": point.timestamp,
         "end": point.end or step_end(point.timestamp, point.resolution, zone),
@@ -86,7 +91,8 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
         "area": domains.area,
         "in_domain": domains.in_domain,
         "out_domain": domains.out_domain,
-        "registered_resource": point.registered_resource or None,
+        "registered_resource": resource,
+        "flow_direction": direction,
         "resolution": point.resolution,
         "curve_type": point.curve_type,
         "unit": None if is_price else point.unit,

@@ -22,9 +22,17 @@ class EntsoeCollector:
         self._client = client
 
     async def chunks(
-        self, area: Area, data_type: str, start: datetime, end: datetime
+        self,
+        area: Area,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        *,
+        out_area: Area | None = None,
     ) -> AsyncGenerator[ChunkResult, None]:
-        """Each chunk as soon as it is complete, so callers can store it before the next."""
-        query = Query.build(data_type, area, start, end)
+        """Each chunk as soon as it is complete, so callers can store it before the next.
+
+        ``out_area`` is where the energy comes from, for directional data types."""
+        query = Query.build(data_type, area, start, end, out_area=out_area)
         async for chunk in self._client.iter_chunks(query):
             yield chunk

@@ -308,12 +308,13 @@ class PointRepository:
         ]
 
     async def present_intervals(
-        self, area_code: str, data_type: str, start: datetime, end: datetime
+        self, area_code: str, data_type: str, start: datetime, end: datetime, **identity: Any
     ) -> list[tuple[datetime, str]]:
-        """Distinct (interval start, resolution) of points overlapping ``[start, end)``."""
+        """Distinct (interval start, resolution) of points overlapping ``[start, end)``;
+        ``identity`` narrows the series (``out_area_code=`` for one border)."""
         found: set[tuple[datetime, str]] = set()
         async with self._engine.connect() as connection:
-            for row in await find_series(connection, area_code, data_type):
+            for row in await find_series(connection, area_code, data_type, **identity):
                 query = point_rows(
                     ("timestamp",),
                     lambda c, row=row: overlapping(c, row.id, row.resolution, start, end),

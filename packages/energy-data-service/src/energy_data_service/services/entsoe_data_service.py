@@ -31,10 +31,11 @@ from entsoe_client.exceptions import AuthenticationError
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, holes, merge_ranges
-from energy_data_service.domain import FORECAST_HORIZON, FORECAST_TYPES
+from energy_data_service.domain import FORECAST_HORIZON, FORECAST_TYPES, resolve_border
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import CollectionRun, RunRepository
+from energy_data_service.series_domains import is_directional
 from energy_data_service.settings import CollectionSettings
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,8 @@ class CollectionResult:
     processing_ms: float = 0.0
     window: Interval | None = None
     chunks: int = 0
+    out_area: Area | None = None
+    """Where the energy comes from, for directional data types (``area`` is where it goes)."""
 
     @property
     def success(self) -> bool:
@@ -103,9 +106,12 @@ class EntsoEDataService:
         end: datetime,
         *,
         run_kind: str = "collect",
+        out_area: Area | None = None,
     ) -> CollectionResult:
         """Fetch and store ``[start, end)``; the result fails if any chunk failed."""
-        result = CollectionResult(area, data_type, [(start, end)], window=(start, end))
+        result = CollectionResult(
+            area, data_type, [(start, end)], window=(start, end), out_area=out_area
+        )
         await self._fetch_ranges(result, run_kind)
         return result
 
@@ -121,23 +127,31 @@ class EntsoEDataService:
             return start, _local_day_start(now + FORECAST_HORIZON[data_type], area, 1)
         return start, now
 
-    async def ranges_to_fetch(self, area: Area, data_type: str, now: datetime) -> list[Interval]:
+    async def ranges_to_fetch(
+        self, area: Area, data_type: str, now: datetime, out_area: Area | None = None
+    ) -> list[Interval]:
         """Holes in the window, plus the forecast horizon (forecasts get revised)."""
         start, end = self.window(area, data_type, now)
-        present = await self._points.present_intervals(area.eic, data_type, start, end)
+        identity = {} if out_area is None else {"out_area_code": out_area.eic}
+        present = await self._points.present_intervals(area.eic, data_type, start, end, **identity)
         wanted = holes(present, start, end, area.time_zone)
         if data_type in FORECAST_TYPES:
             wanted.append((_local_day_start(now, area), end))
         return merge_ranges(wanted, join_within=timedelta(hours=6))
 
     async def fill_gaps(
-        self, area: Area, data_type: str, *, run_kind: str = "gap_fill"
+        self,
+        area: Area,
+        data_type: str,
+        *,
+        run_kind: str = "gap_fill",
+        out_area: Area | None = None,
     ) -> CollectionResult:
         """Find and fetch every hole of one area × data type in the configured window."""
         now = self._clock()
         window = self.window(area, data_type, now)
-        ranges = await self.ranges_to_fetch(area, data_type, now)
-        result = CollectionResult(area, data_type, ranges, window=window)
+        ranges = await self.ranges_to_fetch(area, data_type, now, out_area)
+        result = CollectionResult(area, data_type, ranges, window=window, out_area=out_area)
         await self._fetch_ranges(result, run_kind)
         return result
 
@@ -157,16 +171,29 @@ class EntsoEDataService:
         chosen_types = list(data_types) if data_types is not None else self._collection.data_types
         gate = asyncio.Semaphore(self._collection.max_concurrency)
 
+        one_area_types = [t for t in chosen_types if not is_directional(t)]
+        border_types = [t for t in chosen_types if is_directional(t)]
+        borders = [resolve_border(pair) for pair in self._collection.borders]
+
         async def one_area(area: Area) -> list[CollectionResult]:
             async with gate:
                 return [
                     await self.fill_gaps(area, data_type, run_kind=run_kind)
-                    for data_type in chosen_types
+                    for data_type in one_area_types
+                ]
+
+        async def one_border(source: Area, target: Area) -> list[CollectionResult]:
+            async with gate:
+                return [
+                    await self.fill_gaps(target, data_type, run_kind=run_kind, out_area=source)
+                    for data_type in border_types
                 ]
 
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(one_area(area)) for area in chosen_areas]
+                if border_types:
+                    tasks += [group.create_task(one_border(*pair)) for pair in borders]
         except ExceptionGroup as failed:
             # a rejected token stops every area; callers expect the error itself, not a group
             rejected = failed.subgroup(AuthenticationError)
@@ -181,7 +208,7 @@ class EntsoEDataService:
         try:
             for start, end in result.ranges:
                 async for chunk in self._collector.chunks(
-                    result.area, result.data_type, start, end
+                    result.area, result.data_type, start, end, out_area=result.out_area
                 ):
                     began = time.perf_counter()
                     points = process_documents(

@@ -162,6 +162,13 @@ def generate_document(
     process_type = params.get("processType")
     start = parse_period(params["periodStart"])
     end = parse_period(params["periodEnd"])
+    from entsoe_client.testing.catalogue_documents import catalogue_document, shape_for
+
+    shape = shape_for(params)
+    if shape is not None:  # generation, transmission and balancing in their real shapes
+        return catalogue_document(
+            params, shape, start=start, end=end, resolution=resolution, revision=revision, mrid=mrid
+        )
     resolution = default_resolution(document_type, process_type) or resolution
     daily = (document_type, process_type) in _DAILY_SERIES and resolution in _STEPS
     daily = daily and _STEPS[resolution] < timedelta(days=1)

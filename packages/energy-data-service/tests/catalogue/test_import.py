@@ -19,20 +19,10 @@ from entsoe_client.parser import parse_response
 from entsoe_client.tabular import iter_rows
 from typer.testing import CliRunner
 
-SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples"
+from .rows import key_of
+
+SAMPLES = Path(__file__).resolve().parents[4] / "testdata" / "entsoe-samples"
 OLD_TYPES = {"A44", "A65", "A70"}
-COMPARED = (
-    "timestamp",
-    "end",
-    "value",
-    "business_type",
-    "area",
-    "in_domain",
-    "out_domain",
-    "resolution",
-    "psr_type",
-    "registered_resource",
-)
 runner = CliRunner()
 
 
@@ -66,10 +56,6 @@ def _reference(path: Path) -> list[dict[str, str]]:
             }
         )
     return list(csv.DictReader(io.StringIO(text.getvalue())))
-
-
-def _key(row: dict[str, str]) -> tuple[str, ...]:
-    return tuple(repr(float(row[c])) if c == "value" else row[c] for c in COMPARED)
 
 
 def test_the_recorded_samples_cover_every_family() -> None:
@@ -107,5 +93,5 @@ def test_imported_document_exports_as_entsoe_parse_reads_it(name: str, tmp_path:
         lines = [line for line in result.stdout.splitlines() if "points exported" not in line]
         exported.extend(csv.DictReader(io.StringIO("\n".join(lines))))
 
-    assert Counter(map(_key, exported)) == Counter(map(_key, reference))
+    assert Counter(map(key_of, exported)) == Counter(map(key_of, reference))
     assert {r["psr_type"] for r in exported} == {r["psr_type"] for r in reference}

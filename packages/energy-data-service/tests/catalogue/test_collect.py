@@ -1,0 +1,84 @@
+"""`energy-data collect` of every catalogue type from the stand-in stores exactly what it served,
+across the autumn DST switch (27 October 2024: a 25-hour day in Brussels).
+
+The reference is what the stand-in sent: each answered request's document generated again
+(values are a pure function of time) and read by the client's parser, independent of the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+from energy_data_service.cli import app
+from energy_data_service.domain import DATA_TYPES
+from entsoe_client.parser import parse_response
+from entsoe_client.queries import PLATFORM_TABLE, DataType
+from entsoe_client.tabular import iter_rows
+from entsoe_client.testing import FakePlatform
+from entsoe_client.testing.documents import generate_document
+from typer.testing import CliRunner
+
+from .rows import key_of
+
+runner = CliRunner()
+START, END = "2024-10-26T00:00+02:00", "2024-10-28T00:00+01:00"
+NEW_TYPES = DATA_TYPES[7:]
+COARSE = ("installed_capacity", "installed_capacity_per_unit", "water_reservoirs")
+"""Yearly and weekly points: collected over the whole local year 2024 (both DST switches)."""
+YEAR = ("2024-01-01T00:00+01:00", "2025-01-01T00:00+01:00")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat() if isoformat else value)
+
+
+def _served(platform: FakePlatform, data_type: str) -> list[dict[str, str]]:
+    rule = PLATFORM_TABLE[DataType(data_type)]
+    rows: dict[tuple[str, ...], dict[str, str]] = {}
+    for request in platform.requests:
+        params = request.params
+        if request.status != 200 or params.get("documentType") != rule.document_type:
+            continue
+        if params.get("processType") != rule.process_type:
+            continue
+        body = generate_document(params, resolution=platform.resolution)
+        for row in iter_rows(parse_response(body)):
+            text = {k: _cell(v) for k, v in row.items()}
+            rows[key_of(text)] = text
+    return list(rows.values())
+
+
+def test_every_catalogue_type_is_collected_as_served(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    fake_platform.resolution = "PT15M"
+    fine = [arg for t in NEW_TYPES if t not in COARSE for arg in ("--data-type", t)]
+    coarse = [arg for t in COARSE for arg in ("--data-type", t)]
+    border = ["--out-area", "DE_LU"]
+    for types, extra, (first, last) in ((fine, border, (START, END)), (coarse, [], YEAR)):
+        args = ["collect", "--area", "FR", *types, *extra, "--start", first]
+        result = runner.invoke(app, [*args, "--end", last], env=cli_env)
+        assert result.exit_code == 0, result.output
+
+    for data_type in NEW_TYPES:
+        served = _served(fake_platform, data_type)
+        assert served, data_type
+        first = min(r["timestamp"] for r in served)
+        last = max(r["end"] for r in served)
+        export = ["export", "--data-type", data_type, "--area", "FR", "--start", first]
+        export += ["--end", last]
+        if PLATFORM_TABLE[DataType(data_type)].out_area_param:
+            export += ["--out-area", "DE_LU"]
+        result = runner.invoke(app, export, env=cli_env)
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.stdout.splitlines() if "points exported" not in line]
+        exported = list(csv.DictReader(io.StringIO("\n".join(lines))))
+        assert Counter(map(key_of, exported)) == Counter(map(key_of, served)), data_type
+        if data_type == "generation_per_type":  # generation and consumption of B10 kept apart
+            b10 = {(r["in_domain"], r["out_domain"]) for r in exported if r["psr_type"] == "B10"}
+            assert b10 == {("10YFR-RTE------C", ""), ("", "10YFR-RTE------C")}
