@@ -53,6 +53,9 @@ class CancellationView:
         self._positions: dict[TopicPartition, int] = {}
         self._progress = asyncio.Condition()
         self._consumer: AIOKafkaConsumer | None = None
+        # End offsets are asked on a connection of their own: on the reader's, the request
+        # waits behind the fetch in flight (a long poll, 0.5 s when nothing new comes).
+        self._offsets: AIOKafkaConsumer | None = None
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> CancellationView:
@@ -75,6 +78,9 @@ class CancellationView:
         )
         await consumer.start()
         self._consumer = consumer
+        offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap_servers)
+        await offsets.start()
+        self._offsets = offsets
         consumer.subscribe([self._topic])  # no group: every partition, from the beginning
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _ASSIGNMENT_WAIT_S
@@ -92,9 +98,10 @@ class CancellationView:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, KafkaError):
                 await self._reader
-        if self._consumer is not None:
-            with contextlib.suppress(KafkaError):
-                await self._consumer.stop()
+        for client in (self._consumer, self._offsets):
+            if client is not None:
+                with contextlib.suppress(KafkaError):
+                    await client.stop()
 
     async def catch_up(self, timeout_s: float = 10.0) -> None:
         """Return once every cancellation on the topic at this moment has been read.
@@ -102,11 +109,11 @@ class CancellationView:
         Raises `KafkaError` when the topic cannot be read that far in `timeout_s` (the caller
         then must not deliver: it reconnects and tries again).
         """
-        consumer = self._consumer
-        if consumer is None:
+        consumer, offsets = self._consumer, self._offsets
+        if consumer is None or offsets is None:
             raise KafkaError("the cancellation view is not started")
         partitions = list(consumer.assignment())
-        ends = await consumer.end_offsets(partitions)
+        ends = await offsets.end_offsets(partitions)
 
         def caught_up() -> bool:
             return all(self._positions.get(tp, -1) >= end for tp, end in ends.items())

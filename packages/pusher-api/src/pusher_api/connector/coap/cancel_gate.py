@@ -57,6 +57,8 @@ class CancelGate:
         """Those of ``commands`` that are not cancelled, once every cancellation on the topic at
         this moment is known; cancelled ones are withdrawn. Raises KafkaError when the cancel
         topic cannot be read: then nothing may be handed over."""
+        if not commands:
+            return []  # nothing would be handed over: no cancellation to wait for
         if self._view is None:
             raise KafkaError("the cancellation view is not started")
         await self._view.catch_up()
