@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import statistics
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
@@ -22,6 +24,7 @@ import pytest
 from aiocoap import Code
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pusher_api.cli import app as cli
+from pusher_api.connector.cancellations import CancellationView
 from pusher_api.connector.settings import CoapConnectorSettings
 from pusher_api.dev_broker import DevBroker
 from pusher_api.messages import CommandCancellation, CommandStatus, DeviceCommand
@@ -513,3 +516,20 @@ async def test_the_api_cancels_a_waiting_command_and_schedules_another(
     assert [c["request_id"] for c in handed] == [scheduled["request_id"]]
     assert datetime.now(UTC) >= due_at
     assert final["delivered_at"] >= final["not_before"]
+
+
+async def test_catching_up_with_the_cancel_topic_does_not_wait_for_the_long_poll(
+    dev_broker: DevBroker,
+) -> None:
+    """Every hand-over waits for `catch_up`: it must cost a round trip, not the reader's idle
+    fetch (500 ms), which a request on the reader's own connection waits behind."""
+    topic = f"cancel-{uuid.uuid4().hex[:8]}"
+    async with CancellationView(dev_broker.bootstrap_servers, topic) as view:
+        await asyncio.sleep(0.3)  # the reader is idle in a long poll now
+        costs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            await view.catch_up()
+            costs.append(time.perf_counter() - started)
+            await asyncio.sleep(0.1)
+    assert statistics.median(costs) < 0.25, costs
