@@ -147,6 +147,10 @@ class ApiSettings(BaseModel):
     """Hard cap on ``limit``: above it the request is refused with 400."""
     max_buckets: int = Field(default=10_000, ge=1)
     """Hard cap on buckets of one aggregation request."""
+    metrics_public: bool = False
+    """With keys set, ``/metrics`` needs one too unless this is true (for a Prometheus scraper)."""
+    docs_public: bool = False
+    """With keys set, ``/docs`` and ``/openapi.json`` need one too unless this is true."""
     latest_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     """How long ``/latest`` answers are reused (hot polling route); 0 always reads the database."""
 
@@ -244,6 +248,9 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     backfill: BackfillSettings = Field(default_factory=BackfillSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+
+    allow_insecure: bool = False
+    """``ALLOW_INSECURE=true``: `serve` may listen beyond loopback without API keys."""
 
     entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
     """Plain ``ENTSOE_API_TOKEN`` (the name most tools use); ``ENTSOE__API_TOKEN`` wins."""

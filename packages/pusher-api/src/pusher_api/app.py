@@ -16,18 +16,21 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import SQLAlchemyError
 
 from pusher_api.body_limit import BodySizeLimit
 from pusher_api.cancellation import CancelUnavailable
+from pusher_api.cross_site import CrossSiteGuard
 from pusher_api.dispatcher import BrokerUnavailable, CommandDispatcher, IdempotencyConflict
 from pusher_api.expiry import expire_overdue_forever
 from pusher_api.metrics import Metrics
 from pusher_api.rate_limit import RateLimiter
 from pusher_api.repair import Repairer
 from pusher_api.routes import commands, events, health
+from pusher_api.routes.docs import protected_docs
 from pusher_api.scheduler import publish_when_due_forever
 from pusher_api.settings import Settings
 from pusher_api.status_consumer import StatusConsumer
@@ -79,7 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await dispatcher.publisher.stop()
             await store.close()
 
+    docs_behind_keys = bool(settings.api_keys) and not settings.docs_public
     app = FastAPI(
+        docs_url=None if docs_behind_keys else "/docs",
+        redoc_url=None if docs_behind_keys else "/redoc",
+        openapi_url=None if docs_behind_keys else "/openapi.json",
         title="Pusher API",
         summary="Device commands over HTTP into Kafka, with a per-command status lifecycle",
         version="0.1.0",
@@ -90,6 +97,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     )
+    app.add_middleware(CrossSiteGuard, allowed_origins=settings.cors_origins)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials="*" not in settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key", "Content-Type", "Idempotency-Key", "X-Client-Id"],
+        )
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_command_bytes,
@@ -98,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(commands.router)
     app.include_router(events.router)
     app.include_router(health.router)
+    if docs_behind_keys:
+        app.include_router(protected_docs(app))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated; when set, X-API-Key is required"
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated browser origins allowed to call the API (`*`: any); "
+        "other sites' browser requests to state-changing routes are refused (403)",
+    )
+    metrics_public: bool = Field(
+        default=False, description="with API_KEYS set, serve /metrics without a key"
+    )
+    docs_public: bool = Field(
+        default=False, description="with API_KEYS set, serve /docs and /openapi.json without a key"
+    )
+    allow_insecure: bool = Field(
+        default=False,
+        description="serve beyond loopback without API_KEYS (refused otherwise)",
+    )
     rate_limit_per_minute: int = Field(
         default=0, ge=0, description="requests per minute per API key (or client); 0 = unlimited"
     )
@@ -88,7 +103,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -81,3 +81,14 @@ async def require_api_key(
 
 
 ApiKeyDep = Depends(require_api_key)
+
+
+async def require_metrics_access(
+    request: Request, key: Annotated[str | None, Security(_api_key_header)]
+) -> None:
+    """``/metrics`` names every series: behind the key unless ``API__METRICS_PUBLIC=true``."""
+    if not request.app.state.container.settings.api.metrics_public:
+        await require_api_key(request, key)
+
+
+MetricsAccessDep = Depends(require_metrics_access)

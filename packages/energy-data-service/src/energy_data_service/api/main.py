@@ -18,11 +18,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.cross_site import CrossSiteGuard
 from energy_data_service.api.errors import register_error_handlers
 from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.api.metrics import MetricsMiddleware
 from energy_data_service.api.recovery import recover_backfills
 from energy_data_service.api.routes import routers
+from energy_data_service.api.routes.docs import protected_docs
 from energy_data_service.container import Container
 from energy_data_service.dashboard import router as dashboard_router
 
@@ -51,7 +53,12 @@ def create_app(container: Container) -> FastAPI:
                     await campaign
             await background.shutdown()
 
+    api = container.settings.api
+    docs_behind_keys = bool(api.keys) and not api.docs_public
     app = FastAPI(
+        docs_url=None if docs_behind_keys else "/docs",
+        redoc_url=None if docs_behind_keys else "/redoc",
+        openapi_url=None if docs_behind_keys else "/openapi.json",
         title="Energy data service",
         version=version("energy-data-service"),
         summary="ENTSO-E load, forecasts and day-ahead prices, collected on a schedule and served",
@@ -61,6 +68,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.background = background
     origins = container.settings.api.cors_origins
+    app.add_middleware(CrossSiteGuard, allowed_origins=origins)
     if origins:
         app.add_middleware(
             CORSMiddleware,
@@ -73,5 +81,7 @@ def create_app(container: Container) -> FastAPI:
     register_error_handlers(app)
     for router in routers:
         app.include_router(router)
+    if docs_behind_keys:
+        app.include_router(protected_docs(app))
     app.include_router(dashboard_router)
     return app

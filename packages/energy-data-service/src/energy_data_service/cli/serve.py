@@ -18,6 +18,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from energy_data_service.binding import exposure_refusal
 from energy_data_service.cli._app import app
 from energy_data_service.settings import Settings, SettingsError, load_settings
 
@@ -88,6 +89,13 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
 def serve(
     host: Annotated[str | None, typer.Option(help="Overrides HTTP__HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Overrides HTTP__PORT")] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Allow listening beyond loopback without API__KEYS (ALLOW_INSECURE=true)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API and run the collection schedule (API on HTTP__HOST:HTTP__PORT)."""
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
@@ -96,8 +104,17 @@ def serve(
         if overrides:
             settings = load_settings(http={**settings.http.model_dump(), **overrides})
     except SettingsError as error:
-        _errors.print(f"[red]{error}[/red]")
+        _errors.print(f"[red]{error}[/red]", markup=False)
         raise typer.Exit(2) from None
+    refusal = exposure_refusal(
+        settings.http.host,
+        keys_variable="API__KEYS",
+        has_keys=bool(settings.api.keys),
+        insecure=insecure or settings.allow_insecure,
+    )
+    if refusal is not None:
+        _errors.print(f"energy-data serve: {refusal}", markup=False, style="red")
+        raise typer.Exit(2)
     try:
         code = _run(_serve(settings))
     except SystemExit as exit_:  # uvicorn exits 1 when it cannot bind the port

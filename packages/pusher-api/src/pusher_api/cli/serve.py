@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from pusher_api.app import create_app
+from pusher_api.binding import exposure_refusal
 from pusher_api.cli._app import app
 from pusher_api.dev_broker import DevBroker, DevBrokerError
 from pusher_api.logging import configure_logging
@@ -32,6 +33,12 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option(help="bind address (env API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (env API_PORT)")] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="allow listening beyond loopback without API_KEYS (ALLOW_INSECURE)"
+        ),
+    ] = False,
 ) -> None:
     """Serve the Pusher API: commands over HTTP into Kafka, with their status lifecycle."""
     try:
@@ -42,6 +49,15 @@ def serve(
     overrides = {"api_host": host, "api_port": port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     configure_logging(settings.log_format, settings.log_level)
+    refusal = exposure_refusal(
+        settings.api_host,
+        keys_variable="API_KEYS",
+        has_keys=bool(settings.api_keys),
+        insecure=insecure or settings.allow_insecure,
+    )
+    if refusal is not None:
+        _err.print(f"[red]pusher-api serve:[/red] {refusal}")
+        raise typer.Exit(2)
 
     broker: DevBroker | None = None
     if dev_broker:

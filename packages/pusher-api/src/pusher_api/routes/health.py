@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from pusher_api.deps import Caller, StoreDep
+from pusher_api.deps import Caller, StoreDep, authorize
 
 router = APIRouter(tags=["health"])
 
@@ -59,7 +59,9 @@ async def metrics_json(request: Request, caller: Caller) -> dict[str, Any]:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics_prometheus(request: Request) -> Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition; behind the API key unless `METRICS_PUBLIC=true`."""
+    if not request.app.state.settings.metrics_public:
+        authorize(request)
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )

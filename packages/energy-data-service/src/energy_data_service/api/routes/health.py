@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from energy_data_service.api.deps import ContainerDep
+from energy_data_service.api.deps import ApiKeyDep, ContainerDep
 from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.domain import area_label
 
@@ -20,6 +20,7 @@ async def liveness() -> dict[str, str]:
     "/api/v1/health",
     summary="Database, scheduler and freshness of every series; 503 while the database is down",
     responses={503: {"description": "The database does not answer"}},
+    dependencies=[ApiKeyDep],
 )
 async def health(container: ContainerDep) -> OrjsonResponse:
     reason = container.collection_off_reason
