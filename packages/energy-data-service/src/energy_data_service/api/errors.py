@@ -12,47 +12,19 @@ hides behind "retry later".
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
-import asyncpg
 import orjson
 import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import SQLAlchemyError
 
 from energy_data_service.api.formats import OrjsonResponse
+from energy_data_service.db.outage import is_database_outage
 from energy_data_service.domain import UnknownChoiceError
 
 log = structlog.get_logger(__name__)
-
-_OUTAGE_CAUSES = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.InterfaceError,
-)
-
-
-def is_database_outage(error: BaseException) -> bool:
-    """True when ``error`` (or what caused it) means the database cannot be reached right now."""
-    seen: BaseException | None = error
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
-        if isinstance(seen, PoolTimeoutError):  # every pooled connection is stuck
-            return True
-        if isinstance(seen, _OUTAGE_CAUSES):
-            return True
-        if isinstance(seen, sqlite3.OperationalError) and "locked" in str(seen):
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return False
 
 
 def _problem(error: Any) -> dict[str, Any]:

@@ -16,8 +16,10 @@ import typer
 from entsoe_client.areas import Area
 from entsoe_client.exceptions import AuthenticationError, InvalidQueryError
 from rich.console import Console
+from rich.markup import escape
 
 from energy_data_service.container import Container, MissingTokenError
+from energy_data_service.db.outage import is_database_outage
 from energy_data_service.domain import UnknownChoiceError, resolve_area, resolve_data_type, utc
 from energy_data_service.settings import SettingsError, load_settings
 
@@ -35,8 +37,12 @@ class UsageError(Exception):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``message`` as an error and return the exit to raise."""
-    errors.print(f"[bold red]Error:[/] {message}")
+    """Print ``message`` as an error and return the exit to raise.
+
+    The message is escaped: it may quote the platform or a file, and a ``[/x]`` in it must be
+    shown, not read as markup.
+    """
+    errors.print(f"[bold red]Error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -87,6 +93,16 @@ def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         raise fail("interrupted", code=130) from None
+    except Exception as error:
+        if is_database_outage(error):
+            raise fail(
+                f"the database is unreachable ({type(error).__name__}: {error}); check "
+                "DATABASE__URL and that the database server is running",
+                code=1,
+            ) from None
+        if isinstance(error, OSError) and error.filename is not None:
+            raise fail(f"cannot use {error.filename}: {error.strerror}", code=1) from None
+        raise
 
 
 def open_container() -> AbstractAsyncContextManager[Container]:
