@@ -24,6 +24,7 @@ from energy_data_service.container import Container
 from energy_data_service.domain import area_label
 from energy_data_service.processors import UnsupportedDocumentError, process_documents
 from energy_data_service.repositories.runs import CollectionRun
+from energy_data_service.validation import DishonestDocumentError, refuse_dishonest
 
 
 @app.command("import")
@@ -48,7 +49,13 @@ def import_files(
                     if not documents:
                         raise UnsupportedDocumentError("no market document (an acknowledgement?)")
                     points = process_documents(documents, started)
-                except (OSError, EntsoeError, UnsupportedDocumentError) as error:
+                    refuse_dishonest(documents, points)
+                except (
+                    OSError,
+                    EntsoeError,
+                    UnsupportedDocumentError,
+                    DishonestDocumentError,
+                ) as error:
                     problems.append(f"{path}: {error}")
                     continue
                 await container.points.upsert(points)
