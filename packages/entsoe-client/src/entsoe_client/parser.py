@@ -70,6 +70,7 @@ from entsoe_client._time import Resolution, market_zone, parse_resolution, parse
 from entsoe_client.areas import Area
 from entsoe_client.exceptions import ParseError
 from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
+from entsoe_client.redaction import redact
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -155,22 +156,29 @@ _DOCUMENT_DOMAINS: Final = frozenset(
 
 MAX_ZIP_MEMBER_BYTES: Final = 512 * 1024 * 1024
 """A ZIP member larger than this once unpacked is refused (protection against ZIP bombs)."""
+MAX_ZIP_TOTAL_BYTES: Final = 1024 * 1024 * 1024
+"""An archive whose members unpack to more than this in total is refused before any is read:
+the sizes come from the archive's directory (what ``zipfile`` reads at most per member), so the
+refusal costs no memory however large the archive claims to be."""
 
 
 # --------------------------------------------------------------------------------------------
 # Public API
 
 
-def parse_response(data: bytes | str) -> list[MarketDocument | Acknowledgement]:
+def parse_response(
+    data: bytes | str, *, max_zip_bytes: int = MAX_ZIP_TOTAL_BYTES
+) -> list[MarketDocument | Acknowledgement]:
     """Every document in a platform answer: one XML document, several concatenated ones, or a
     ZIP archive whose members are documents (outage and some balancing answers).
 
-    Raises ``ParseError`` on malformed XML, an unsupported root, or a ZIP holding no document.
+    Raises ``ParseError`` on malformed XML, an unsupported root, a ZIP holding no document, or
+    one unpacking to more than ``max_zip_bytes`` in total.
     """
     raw = _as_bytes(data)
     with _cyclic_gc_paused():
         if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-            return _parse_zip(raw)
+            return _parse_zip(raw, max_zip_bytes)
         return [parse_document(part) for part in split_documents(raw)]
 
 
@@ -294,8 +302,10 @@ def _as_bytes(data: bytes | str) -> bytes:
 
 
 def _preview(raw: bytes) -> str:
-    text = raw[:80].decode("utf-8", errors="replace")
-    return repr(" ".join(text.split()))
+    """The answer's first characters for an error message, with any token masked (an upstream
+    may echo the request, token included, in a body that is not XML)."""
+    text = raw[:200].decode("utf-8", errors="replace")
+    return repr(redact(" ".join(text.split()))[:80])
 
 
 def _local(tag: object) -> str | None:
@@ -901,11 +911,18 @@ def _new_points(
 # ZIP answers
 
 
-def _parse_zip(raw: bytes) -> list[MarketDocument | Acknowledgement]:
+def _parse_zip(raw: bytes, max_total: int) -> list[MarketDocument | Acknowledgement]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
         raise ParseError(f"corrupt ZIP answer: {exc}") from exc
+    total = sum(info.file_size for info in archive.infolist())
+    if total > max_total:
+        archive.close()
+        raise ParseError(
+            f"ZIP answer unpacks to {total} bytes in {len(archive.infolist())} member(s), "
+            f"more than the {max_total} allowed"
+        )
     documents: list[MarketDocument | Acknowledgement] = []
     names: list[str] = []
     with archive:

@@ -92,7 +92,7 @@ async def _run(
     query: Query, token: str, base_url: str, requests_per_minute: float
 ) -> list[MarketDocument]:
     async with EntsoeClient(
-        token, base_url=base_url, requests_per_minute=requests_per_minute
+        token, base_url=base_url, requests_per_minute=requests_per_minute or None
     ) as client:
         return await _download(client, query)
 
@@ -134,7 +134,8 @@ def fetch(
         str, typer.Option(envvar="ENTSOE__BASE_URL", help="API endpoint.")
     ] = DEFAULT_BASE_URL,
     requests_per_minute: Annotated[
-        float, typer.Option(help="Client-side pacing; the platform bans above 400.")
+        float,
+        typer.Option(min=0, help="Client-side pacing; the platform bans above 400. 0: no pacing."),
     ] = 400,
 ) -> None:
     """Fetch one data type for one area and range, split into requests the platform accepts."""
