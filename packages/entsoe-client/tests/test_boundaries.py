@@ -74,7 +74,7 @@ async def test_chunked_fetch_equals_one_unsplit_answer(
     assert len({r.period for r in platform.requests if r.status == 200}) > 8
 
 
-async def test_prices_over_a_year_in_100_day_chunks_keep_every_hour_once(
+async def test_prices_over_a_year_in_99_day_chunks_keep_every_hour_once(
     platform: FakePlatform, make_client: ClientFactory
 ) -> None:
     start, end = berlin(2024, 1, 1), berlin(2025, 1, 1)
@@ -84,10 +84,10 @@ async def test_prices_over_a_year_in_100_day_chunks_keep_every_hour_once(
     assert [p.start for p in points] == grid(start, end, HOUR)
     assert len(points) == 8784
     assert all(p.value == value_at(p.start) for p in points)
-    # four chunks; the three full ones (100 daily series) ask for a second page, which is empty
+    # four chunks of at most 99 daily series: no page is full, so none asks for a second one
     assert len(platform.requests_for(offset="0")) == 4
-    assert len(platform.requests_for(offset="100")) == 3
-    assert len(platform.requests) == 7
+    assert len(platform.requests_for(offset="100")) == 0
+    assert len(platform.requests) == 4
 
 
 async def test_price_chunks_that_start_mid_day_do_not_double_the_day(

@@ -226,13 +226,15 @@ async def test_paging_stops_when_the_platform_ignores_offset(
 ) -> None:
     """A platform that answers every offset with the same full page must not loop 49 times."""
     amsterdam = Area.NL.time_zone
-    start, end = datetime(2024, 1, 1, tzinfo=amsterdam), datetime(2024, 4, 10, tzinfo=amsterdam)
-    query = Query.build("day_ahead_prices", "NL", start, end)  # 100 days: one full chunk
+    start, end = datetime(2024, 1, 1, tzinfo=amsterdam), datetime(2024, 4, 9, tzinfo=amsterdam)
+    query = Query.build("day_ahead_prices", "NL", start, end)  # 99 days: one chunk
     first = await make_client().fetch(query)
     platform.clear()
-    platform.add_response({"documentType": "A44"}, Reply.xml(first_page(platform, query)))
+    # a full page of 100 daily series, sent again for every offset
+    hundred_days = Query.build("day_ahead_prices", "NL", start, end + timedelta(days=1))
+    platform.add_response({"documentType": "A44"}, Reply.xml(first_page(platform, hundred_days)))
     documents = await make_client().fetch(query)
-    assert len(all_points(documents)) == 100 * 24 - 1  # 31 March has 23 hours
+    assert len(all_points(documents)) == 99 * 24 - 1  # 31 March has 23 hours
     assert [r.params["offset"] for r in platform.requests] == ["0", "100"]
     assert all_points(documents) == all_points(first)
 

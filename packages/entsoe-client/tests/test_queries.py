@@ -130,13 +130,13 @@ def test_limits_come_from_the_table() -> None:
     assert PLATFORM_TABLE[DataType.actual_load].max_span == Span(months=1)
     assert PLATFORM_TABLE[DataType.year_ahead_forecast].max_span == Span(months=12)
     assert PLATFORM_TABLE[DataType.forecast_margin].max_span == Span(months=12)
-    assert PLATFORM_TABLE[DataType.day_ahead_prices].max_span == Span(days=100)
+    assert PLATFORM_TABLE[DataType.day_ahead_prices].max_span == Span(days=99)
     year = Query.build("day_ahead_prices", "DE_LU", JAN_1, JAN_1.replace(year=2025))
     chunks = year.chunks()
     assert len(chunks) == 4
     assert chunks[0][0] == JAN_1
     assert chunks[-1][1] == JAN_1.replace(year=2025)
-    # every chunk covers at most 100 German days, also across the DST change
+    # every chunk covers at most 99 German days (a page of 100 never full), also across DST
     for start, end in chunks:
-        assert end - start <= timedelta(days=100)
+        assert end - start <= timedelta(days=99, hours=1)
         assert end.astimezone(BERLIN).hour == 0

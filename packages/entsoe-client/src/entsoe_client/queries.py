@@ -71,7 +71,10 @@ _BALANCING_AREAS = frozenset(
 _ONE_DAY = Span(days=1)
 _ONE_MONTH = Span(months=1)
 _ONE_YEAR = Span(months=12)
-_HUNDRED_DAYS = Span(days=100)
+_PAGE_OF_DAYS = Span(days=99)
+"""Daily documents are paged 100 to an answer: 99 days leave a page never exactly full, so the
+client needs no extra request to learn that nothing follows (measured: 4 instead of 7
+requests for a year of day-ahead prices, ``bench/requests_per_year.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +189,7 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
     DataType.water_reservoirs: _gl("A72", "A16", _ONE_YEAR, "P7D", psr=False),
     # Transmission: one year per request. Scheduled exchanges ask for the total (A05) and
     # transfer capacities for the day-ahead forecast (A01); offered capacity for the implicit
-    # day-ahead auction (one document a day, so 100 days per request).
+    # day-ahead auction (one document a day, 100 to a page).
     DataType.physical_flows: _border("A11", _ONE_YEAR),
     DataType.scheduled_exchanges: _border(
         "A09", _ONE_YEAR, ("contract_MarketAgreement.Type", "A05")
@@ -196,7 +199,7 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
     ),
     DataType.offered_capacity: _border(
         "A31",
-        _HUNDRED_DAYS,
+        _PAGE_OF_DAYS,
         ("auction.Type", "A01"),
         ("contract_MarketAgreement.Type", "A01"),
         paged=True,
@@ -208,7 +211,7 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
         None,
         ("in_Domain", "out_Domain"),
         _ZONES,
-        _HUNDRED_DAYS,
+        _PAGE_OF_DAYS,
         extra_params=(("contract_MarketAgreement.type", "A01"),),
         paged=True,
         resolution="PT15M",
@@ -231,7 +234,7 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
     DataType.contracted_reserves: _balancing(
         "A81",
         None,
-        _HUNDRED_DAYS,
+        _PAGE_OF_DAYS,
         ("businessType", "B95"),
         ("type_MarketAgreement.Type", "A01"),
         paged=True,
@@ -240,7 +243,7 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
     DataType.contracted_reserve_prices: _balancing(
         "A89",
         None,
-        _HUNDRED_DAYS,
+        _PAGE_OF_DAYS,
         ("type_MarketAgreement.Type", "A01"),
         paged=True,
         resolution="PT60M",
