@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from entsoe_client import EntsoeClient
-from entsoe_client.queries import PLATFORM_TABLE, DataType, Query
 from entsoe_client.parser import parse_document
+from entsoe_client.queries import PLATFORM_TABLE, DataType, Query
 from entsoe_client.testing import FakePlatform
 from entsoe_client.testing.documents import generate_document
 

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
+from entsoe_client.exceptions import InvalidQueryError
+from entsoe_client.psr_types import parse_psr_type
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -17,6 +19,7 @@ from energy_data_service.api.deps import ApiKeyDep, SeriesReadsDep, SettingsDep
 from energy_data_service.api.formats import OrjsonResponse, csv_chunks, parquet_chunks
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
 from energy_data_service.repositories.series_reads import SeriesKey, SeriesReadRepository
+from energy_data_service.series_domains import is_directional
 
 router = APIRouter(prefix="/api/v1/energy-data", tags=["energy data"], dependencies=[ApiKeyDep])
 
@@ -39,6 +42,17 @@ ResolutionParam = Annotated[
 ]
 SequenceParam = Annotated[
     int | None, Query(description="Pick one price sequence (DE_LU publishes 1 and 2)", ge=0, le=99)
+]
+PsrTypeParam = Annotated[
+    str | None,
+    Query(description="Production type (B16 or solar, …) of generation data; default: the first"),
+]
+OutAreaParam = Annotated[
+    str | None,
+    Query(
+        description="Directional data (flows, exchanges, capacities): the area the energy "
+        "comes from; area_code is where it goes"
+    ),
 ]
 AsOfParam = Annotated[
     str | None,
@@ -88,6 +102,8 @@ class SeriesInfo(BaseModel):
     resolution: str
     classification_sequence: int
     unit: str
+    psr_type: str = ""
+    out_area_code: str = ""
 
 
 class SeriesPage(BaseModel):
@@ -197,6 +213,8 @@ def _info(series: SeriesKey) -> SeriesInfo:
         resolution=series.resolution,
         classification_sequence=series.classification_sequence,
         unit=series.unit,
+        psr_type=series.psr_type,
+        out_area_code=series.out_area_code,
     )
 
 
@@ -236,6 +254,23 @@ def _decode_cursor(cursor: str) -> tuple[str, str, int, datetime]:
         ) from None
 
 
+def _identity_filters(
+    kind: str, psr_type: str | None, out_area: str | None
+) -> tuple[str | None, str | None]:
+    """(out area EIC, production type code) from the query, or a 400 that says what to fix."""
+    if is_directional(kind) and out_area is None:
+        raise _bad_request(
+            f"{kind} is directional: give out_area, the area the energy comes from "
+            "(area_code is where it goes), e.g. area_code=FR&out_area=DE_LU"
+        )
+    try:
+        source = resolve_area(out_area).eic if out_area is not None else None
+        production = parse_psr_type(psr_type) if psr_type is not None else None
+    except (ValueError, InvalidQueryError) as error:
+        raise _bad_request(str(error)) from None
+    return source, production
+
+
 async def _select_series(
     reads: SeriesReadRepository,
     eic: str,
@@ -245,8 +280,15 @@ async def _select_series(
     resolution: str | None,
     sequence: int | None,
     as_of: datetime | None = None,
+    psr_type: str | None = None,
+    out_area: str | None = None,
 ) -> tuple[SeriesKey | None, list[SeriesKey]]:
     candidates = await reads.series_in_range(eic, kind, start, end, as_of)
+    source, production = _identity_filters(kind, psr_type, out_area)
+    if source is not None:
+        candidates = [c for c in candidates if c.out_area_code == source]
+    if production is not None:
+        candidates = [c for c in candidates if c.psr_type == production]
     chosen = _choose(candidates, resolution, sequence)
     return chosen, [c for c in candidates if c != chosen]
 
@@ -270,6 +312,8 @@ async def get_energy_data(
     resolution: ResolutionParam = None,
     classification_sequence: SequenceParam = None,
     as_of: AsOfParam = None,
+    psr_type: PsrTypeParam = None,
+    out_area: OutAreaParam = None,
 ) -> object:
     """JSON answers one page (``limit``, default ``API__DEFAULT_LIMIT``) and a ``next_cursor``
     while more points follow; a ``limit`` above ``API__MAX_LIMIT`` is refused with 400. CSV and
@@ -283,7 +327,16 @@ async def get_energy_data(
         business, cursor_resolution, sequence, after = _decode_cursor(cursor)
         resolution, classification_sequence = cursor_resolution, sequence
     chosen, others = await _select_series(
-        reads, eic, kind, start, end, resolution, classification_sequence, known_at
+        reads,
+        eic,
+        kind,
+        start,
+        end,
+        resolution,
+        classification_sequence,
+        known_at,
+        psr_type=psr_type,
+        out_area=out_area,
     )
     if cursor is not None and chosen is not None and chosen.business_type != business:
         chosen = None
