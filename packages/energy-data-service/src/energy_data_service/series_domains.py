@@ -55,6 +55,11 @@ def series_domains(data_type: str, area_code: str, out_area_code: str = "") -> D
     return Domains(area_code, area_code, area_code)
 
 
+def is_consumption(data_type: str, area_code: str, out_area_code: str) -> bool:
+    """A generation document's consumption series (pumped storage pumping, …)."""
+    return _document_type(data_type) in _GENERATION_DOCUMENTS and out_area_code == area_code
+
+
 def is_directional(data_type: str) -> bool:
     """True for data that flows from one area into another (asked with ``out_area``)."""
     try:

@@ -1,4 +1,9 @@
-"""`energy-data status`: what is stored, per area × data type, and how complete it is."""
+"""`energy-data status`: what is stored, per series, and how complete it is.
+
+A line is one area × data type × other area (directional data: where the energy comes from)
+× production type, so a generation mix shows each production type and a border each direction;
+resolutions, business types and units of one production type share a line.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from energy_data_service.cli._common import console, run, with_container
 from energy_data_service.container import Container
 from energy_data_service.coverage import fraction_covered, holes
 from energy_data_service.domain import area_label, area_time_zone, step_end
+from energy_data_service.series_domains import is_consumption
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,8 @@ class SeriesStatus:
 
     area: str
     data_type: str
+    out_area: str
+    psr_type: str
     resolutions: str
     first: datetime
     last: datetime
@@ -31,24 +39,29 @@ class SeriesStatus:
 
 
 async def collect_status(container: Container) -> list[SeriesStatus]:
-    """First/last point, completeness and holes between them, per area × data type."""
-    grouped: dict[tuple[str, str], list[tuple[datetime, datetime, str, int]]] = {}
+    """First/last point, completeness and holes between them, per series."""
+    grouped: dict[tuple[str, str, str, str], list[tuple[datetime, datetime, str, int]]] = {}
     for bounds in await container.points.series_bounds():
-        grouped.setdefault((bounds.area_code, bounds.data_type), []).append(
+        identity = (bounds.area_code, bounds.data_type, bounds.out_area_code, bounds.psr_type)
+        grouped.setdefault(identity, []).append(
             (bounds.first, bounds.last, bounds.resolution, bounds.points)
         )
     lines = []
-    for (area_code, data_type), series in sorted(grouped.items()):
+    for (area_code, data_type, out_area, psr_type), series in sorted(grouped.items()):
         zone = area_time_zone(area_code)
         first = min(s[0] for s in series)
         last = max(s[1] for s in series)
         end = max(step_end(s[1], s[2], zone) for s in series if s[1] == last)
-        present = await container.points.present_intervals(area_code, data_type, first, end)
+        present = await container.points.present_intervals(
+            area_code, data_type, first, end, out_area_code=out_area, psr_type=psr_type
+        )
         found = holes(present, first, end, zone)
         lines.append(
             SeriesStatus(
                 area=area_label(area_code),
                 data_type=data_type,
+                out_area=_other_side(data_type, area_code, out_area),
+                psr_type=psr_type,
                 resolutions=", ".join(sorted({s[2] for s in series})),
                 first=first,
                 last=last,
@@ -58,6 +71,12 @@ async def collect_status(container: Container) -> list[SeriesStatus]:
             )
         )
     return lines
+
+
+def _other_side(data_type: str, area_code: str, out_area: str) -> str:
+    if is_consumption(data_type, area_code, out_area):
+        return "consumption"
+    return area_label(out_area) if out_area else ""
 
 
 @app.command()
@@ -93,6 +112,8 @@ def status(
         for column in (
             "area",
             "data type",
+            "from / kind",
+            "production type",
             "resolution",
             "first (UTC)",
             "last (UTC)",
@@ -107,6 +128,8 @@ def status(
             table.add_row(
                 line.area,
                 line.data_type,
+                line.out_area,
+                line.psr_type,
                 line.resolutions,
                 f"{line.first:%Y-%m-%d %H:%M}",
                 f"{line.last:%Y-%m-%d %H:%M}",

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from energy_data_service.domain import FORECAST_TYPES, step_end
+from energy_data_service.quality.value_rules import catalogue_value_rule
 
 MAD_TO_SIGMA = 1.4826
 """Scales the median absolute deviation to a standard deviation for normally spread data."""
@@ -46,20 +47,29 @@ def missing_intervals(
 
 
 def invalid_values(
-    values: Sequence[float], data_type: str, price_min: float, price_max: float
+    values: Sequence[float],
+    data_type: str,
+    price_min: float,
+    price_max: float,
+    *,
+    consumption: bool = False,
 ) -> int:
     """Values that cannot be right for the data type.
 
     Load (actual and forecast) must be positive; day-ahead prices must lie within the market's
     harmonised clearing-price limits; nothing may be NaN or infinite. A forecast margin may be
-    negative (capacity short of load), so only finiteness is checked for it.
+    negative (capacity short of load), so only finiteness is checked for it. The rest of the
+    catalogue follows ``value_rules`` (no negative generation except consumption series, …).
     """
     bad = 0
+    rule = catalogue_value_rule(data_type)
     for value in values:
         if not math.isfinite(value):
             bad += 1
         elif data_type == "day_ahead_prices":
             bad += not (price_min <= value <= price_max)
+        elif rule is not None:
+            bad += not rule(value, consumption)
         elif data_type != "forecast_margin":
             bad += value <= 0
     return bad

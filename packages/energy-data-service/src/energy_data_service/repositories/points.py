@@ -105,6 +105,9 @@ class SeriesBounds:
     first: datetime
     last: datetime
     points: int
+    out_area_code: str = ""
+    psr_type: str = ""
+    registered_resource: str = ""
 
 
 class GridCount(NamedTuple):
@@ -302,6 +305,9 @@ class PointRepository:
                 first=stats[row.id][0],
                 last=stats[row.id][1],
                 points=stats[row.id][2],
+                out_area_code=row.out_area_code,
+                psr_type=row.psr_type,
+                registered_resource=row.registered_resource,
             )
             for row in catalogue
             if row.id in stats
