@@ -87,6 +87,7 @@ class Container:
             on_deposed=self.scheduler.stop,
             poll_seconds=schedule.leader_poll_seconds,
         )
+        self.scheduler.fencing_token = lambda: self.leader.fencing_token
         self._exit_stack = AsyncExitStack()
         self._client: EntsoeClient | None = None
 

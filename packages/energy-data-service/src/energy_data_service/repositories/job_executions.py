@@ -46,8 +46,10 @@ class JobExecutionRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def start(self, job_id: str, *, attempt: int, trigger: str) -> int:
-        """Record that an attempt started; returns its id."""
+    async def start(
+        self, job_id: str, *, attempt: int, trigger: str, fencing_token: str | None = None
+    ) -> int:
+        """Record that an attempt started (under the leader's ``fencing_token``); returns its id."""
         async with self._engine.begin() as connection:
             result = await connection.execute(
                 job_executions.insert()
@@ -58,6 +60,7 @@ class JobExecutionRepository:
                     instance=INSTANCE,
                     started_at=datetime.now(UTC),
                     outcome="running",
+                    fencing_token=fencing_token,
                 )
                 .returning(job_executions.c.id)
             )

@@ -3,8 +3,15 @@
 The lock is held on one dedicated connection for as long as this process leads. PostgreSQL
 releases it the moment that session ends, so when the leader dies (even by SIGKILL) or loses its
 connection, a follower's next ``pg_try_advisory_lock`` succeeds and it takes over — no lease
-table, no clock skew, no heartbeat writes. The leader checks its connection every poll and steps
-down when the check fails (the database may have handed the lock to someone else).
+table, no clock skew, no heartbeat writes. Each poll the leader asks ``pg_locks`` whether its
+session still holds the lock, and steps down when the answer is no or does not come in time
+(the statement timeout, the engine's command timeout): after a partition the database may have
+ended the session — its short TCP keepalives notice a vanished peer in about 25 s — and handed
+the lock to someone else.
+
+Each election is a term: a row of ``leader_terms`` whose number only grows. The fencing token
+``term:backend pid`` is recorded with every job execution the leader starts, so the history
+shows which term ran what, and overlapping terms would be visible.
 
 SQLite is single-instance by construction: the process is the leader at once.
 """
@@ -14,16 +21,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.engine import is_sqlite
+from energy_data_service.db.tables import leader_terms
+from energy_data_service.repositories.job_executions import INSTANCE
 
 log = structlog.get_logger(__name__)
 
 SCHEDULER_LOCK_KEY = 0x656E_6572_6779  # "energy" in ASCII: one fixed key for the whole cluster
+_HOLDS_LOCK = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1)"
+)
+
+
+class LeadershipLostError(RuntimeError):
+    """The session no longer holds the scheduler lock."""
+
+
 Callback = Callable[[], Awaitable[None]]
 
 
@@ -43,6 +63,8 @@ class LeaderElection:
         self._poll = poll_seconds
         self._connection: AsyncConnection | None = None
         self.is_leader = False
+        self.fencing_token: str | None = None
+        """``term:backend pid`` of the current term while leading, else None."""
 
     async def run(self) -> None:
         """Campaign until cancelled; on cancel, step down and release the lock."""
@@ -72,17 +94,34 @@ class LeaderElection:
     async def _try_lock(self) -> None:
         if self._connection is None:
             self._connection = await self._engine.connect()
+            timeout_ms = int(max(self._poll, 1) * 1000)
+            await self._connection.execute(text(f"SET statement_timeout = {timeout_ms}"))
         acquired = await self._connection.scalar(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}
         )
         await self._connection.commit()
         if acquired:
+            self.fencing_token = await self._new_term(self._connection)
             await self._become_leader()
 
+    async def _new_term(self, connection: AsyncConnection) -> str:
+        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+        term = await connection.scalar(
+            leader_terms.insert()
+            .values(instance=INSTANCE, backend_pid=pid, elected_at=datetime.now(UTC))
+            .returning(leader_terms.c.term)
+        )
+        await connection.commit()
+        return f"{term}:{pid}"
+
     async def _check_connection(self) -> None:
+        """Raise unless this session still holds the lock (``pg_locks``)."""
         assert self._connection is not None
-        await self._connection.scalar(text("SELECT 1"))
+        key = {"high": SCHEDULER_LOCK_KEY >> 32, "low": SCHEDULER_LOCK_KEY & 0xFFFF_FFFF}
+        held = await self._connection.scalar(_HOLDS_LOCK, key)
         await self._connection.commit()
+        if not held:
+            raise LeadershipLostError("the scheduler lock is no longer held by this session")
 
     async def _become_leader(self) -> None:
         self.is_leader = True
@@ -91,6 +130,7 @@ class LeaderElection:
 
     async def _step_down(self, reason: str) -> None:
         was_leader, self.is_leader = self.is_leader, False
+        self.fencing_token = None
         if was_leader:
             log.info("leader.stepping_down", reason=reason)
             await self._on_deposed()

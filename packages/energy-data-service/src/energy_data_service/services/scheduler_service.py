@@ -135,6 +135,9 @@ class SchedulerService:
         self._grace = shutdown_grace_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
+        self.fencing_token: Callable[[], str | None] = lambda: None
+        """The leader's current fencing token, recorded with each execution (set by the
+        composition root)."""
 
     @property
     def is_running(self) -> bool:
@@ -242,7 +245,9 @@ class SchedulerService:
         for attempt in range(1, self._retry.max_attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self._retry.delay_before(attempt))
-            execution_id = await self._executions.start(job.id, attempt=attempt, trigger=trigger)
+            execution_id = await self._executions.start(
+                job.id, attempt=attempt, trigger=trigger, fencing_token=self.fencing_token()
+            )
             try:
                 points = await job.run()
             except asyncio.CancelledError:
