@@ -58,7 +58,7 @@ function fillSelect(select, options, selected) {
 
 async function detectFeatures() {
   try {
-    const schema = await (await fetch("/openapi.json", { mode: "same-origin" })).json();
+    const schema = await getJson("/openapi.json"); // behind the key too when API__KEYS is set
     const read = schema.paths?.["/api/v1/energy-data"]?.get;
     dashboard.features.asOf = Boolean(read?.parameters?.some((p) => p.name === "as_of"));
     dashboard.features.versions = Boolean(schema.paths?.["/api/v1/energy-data/versions"]);
