@@ -47,3 +47,17 @@ async def test_directional_data_needs_out_area(live_api: LiveApi) -> None:
     flows = await live_api.http.get("/api/v1/energy-data", params={**params, "out_area": "DE_LU"})
     assert flows.status_code == 200, flows.text
     assert flows.json()["series"]["out_area_code"] == "10Y1001A1001A82H"
+
+
+async def test_coverage_lists_every_production_type_and_consumption_apart(
+    live_api: LiveApi,
+) -> None:
+    await _store(live_api, GENERATION)
+    params = {"area_code": "DE_LU", "data_type": "generation_per_type", **WINDOW}
+    answer = await live_api.http.get("/api/v1/coverage", params=params)
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["series"]
+    identities = {(r["psr_type"], r["out_area_code"]) for r in rows}
+    assert ("B16", "") in identities  # solar generation
+    assert ("B16", "10Y1001A1001A82H") in identities  # solar consumption, apart
+    assert all(r["percent_complete"] == 100.0 for r in rows), rows

@@ -23,11 +23,17 @@ class Gap(BaseModel):
 
 
 class SeriesCoverage(BaseModel):
+    """One stored series (each border direction and production type on its own)."""
+
     area_code: str
     area: str
     data_type: str
     percent_complete: float
     gaps: list[Gap]
+    out_area_code: str = ""
+    """Directional data: the area the energy comes from; generation: the area itself marks a
+    consumption series."""
+    psr_type: str = ""
 
 
 class Coverage(BaseModel):
@@ -78,15 +84,22 @@ async def get_coverage(
     for area in areas:
         zone = ZoneInfo(area.tz_name)
         for kind in kinds:
-            present = await container.points.present_intervals(area.eic, kind, start, end)
-            found = holes(present, start, end, zone)
-            result.append(
-                SeriesCoverage(
-                    area_code=area.eic,
-                    area=str(area.short_name),
-                    data_type=kind,
-                    percent_complete=round(100 * fraction_covered(found, start, end), 3),
-                    gaps=[Gap(start=a, end=b) for a, b in found],
+            stored = await container.points.series_bounds(area.eic, kind)
+            identities = sorted({(b.out_area_code, b.psr_type) for b in stored}) or [("", "")]
+            for out_area, psr_type in identities:  # each border and production type apart
+                present = await container.points.present_intervals(
+                    area.eic, kind, start, end, out_area_code=out_area, psr_type=psr_type
                 )
-            )
+                found = holes(present, start, end, zone)
+                result.append(
+                    SeriesCoverage(
+                        area_code=area.eic,
+                        area=str(area.short_name),
+                        data_type=kind,
+                        out_area_code=out_area,
+                        psr_type=psr_type,
+                        percent_complete=round(100 * fraction_covered(found, start, end), 3),
+                        gaps=[Gap(start=a, end=b) for a, b in found],
+                    )
+                )
     return Coverage(start_time=start, end_time=end, series=result)
