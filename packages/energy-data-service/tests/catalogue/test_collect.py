@@ -16,7 +16,7 @@ from energy_data_service.domain import DATA_TYPES
 from entsoe_client.parser import parse_response
 from entsoe_client.queries import PLATFORM_TABLE, DataType
 from entsoe_client.tabular import iter_rows
-from entsoe_client.testing import FakePlatform
+from entsoe_client.testing import FakePlatform, Reply
 from entsoe_client.testing.documents import generate_document
 from typer.testing import CliRunner
 
@@ -82,3 +82,32 @@ def test_every_catalogue_type_is_collected_as_served(
         if data_type == "generation_per_type":  # generation and consumption of B10 kept apart
             b10 = {(r["in_domain"], r["out_domain"]) for r in exported if r["psr_type"] == "B10"}
             assert b10 == {("10YFR-RTE------C", ""), ("", "10YFR-RTE------C")}
+
+
+def test_a_refused_type_area_combination_is_one_line_and_stores_nothing(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    text = (
+        "The combination of [in_Domain=10YPL-AREA-----S, out_Domain=10YFR-RTE------C] is not "
+        "valid: the areas are not neighbours."
+    )
+    fake_platform.enqueue(Reply.acknowledgement(text, code="999", status=400), times=10)
+    args = ["collect", "--area", "PL", "--data-type", "physical_flows", "--out-area", "FR"]
+    result = runner.invoke(app, [*args, "--start", START, "--end", END], env=cli_env)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "not neighbours" in result.output
+    export = ["export", "--data-type", "physical_flows", "--area", "PL", "--out-area", "FR"]
+    exported = runner.invoke(app, [*export, "--start", START, "--end", END], env=cli_env)
+    assert exported.exit_code == 0
+    assert "0 points exported" in exported.output
+
+
+def test_a_directional_type_without_out_area_says_so(cli_env: dict[str, str]) -> None:
+    args = ["collect", "--area", "FR", "--data-type", "physical_flows", "--start", START]
+    result = runner.invoke(app, [*args, "--end", END], env=cli_env)
+    assert result.exit_code == 2
+    assert "directional: give --out-area" in result.output
+    unknown = runner.invoke(app, ["collect", "--data-type", "generation_per_typ"], env=cli_env)
+    assert unknown.exit_code == 2
+    assert "generation_per_type" in unknown.output
