@@ -202,7 +202,10 @@ async def test_command_whose_device_never_checks_in_expires_and_is_never_handed_
 
     assert await device.check_in(port, device_id) == []
     assert statuses.of(soon.request_id) == [CommandStatus.expired]
-    assert report.detail == "expires_at passed before the command reached the device"
+    assert report.detail in (  # queued then swept, or (on a slow machine) expired on arrival
+        "expires_at passed before the command reached the device",
+        f"expired at {soon.expires_at.isoformat()} before it reached the connector",
+    )
     assert stale_report.detail is not None
     assert "before it reached the connector" in stale_report.detail
 
@@ -341,7 +344,9 @@ def test_queued_commands_survive_a_connector_restart(dev_broker: DevBroker, tmp_
         with coap_connector_in_thread(settings):
             sent = asyncio.run(_send_and_wait_until_committed(settings, device_id))
             # Held back past the restart: pushed by the next connector once due.
-            due_at = datetime.now(UTC) + timedelta(seconds=3)
+            # Due after the first connector stopped, before the second serves (its group
+            # join alone takes longer), so the second one pushes it.
+            due_at = datetime.now(UTC) + timedelta(seconds=6)
             held = asyncio.run(
                 _send_and_wait_until_committed(
                     settings,
