@@ -8,6 +8,7 @@
 - `start_api(settings=None, **overrides)`: context manager running the app under uvicorn on a
   free port (its own thread); yields a `RunningApi` (base_url, settings).
 - `api` + `client`: the default service and an `httpx.AsyncClient` for it.
+- `postgres_url`: a PostgreSQL database of the test's own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from pusher_api.app import create_app
@@ -93,6 +95,22 @@ def api(start_api: Callable[..., AbstractContextManager[RunningApi]]) -> Iterato
 async def client(api: RunningApi) -> AsyncIterator[httpx.AsyncClient]:
     async with api.client() as http:
         yield http
+
+
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A throwaway PostgreSQL database of its own (dropped after the test)."""
+    name = f"pusher_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 def command(**fields: Any) -> dict[str, Any]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import asyncpg
@@ -15,19 +14,6 @@ from .test_lifecycle import report, wait_for_status
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 
 StartApi = Callable[..., AbstractContextManager[RunningApi]]
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    name = f"pusher_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(f"{SERVER}/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_lifecycle_and_idempotency_on_postgresql(

@@ -36,6 +36,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 import structlog
+from aiokafka.errors import KafkaError
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -184,8 +185,69 @@ class CommandDispatcher:
             del self._inflight[key]
 
     async def _repeat_answer(self, record: CommandRecord) -> Answer:
-        """The first answer again, rebuilt from the stored row (or from an acknowledgement
-        whose write is still being retried, or from the topic)."""
+        """The first answer again (see `_repeat_answers`); 503 while it is not known."""
+        [answer] = await self._repeat_answers([record])
+        if isinstance(answer, BrokerUnavailable):
+            raise answer
+        return answer
+
+    async def _repeat_answers(
+        self, records: Sequence[CommandRecord]
+    ) -> list[Answer | BrokerUnavailable]:
+        """The first answers again, rebuilt from the stored rows; for a command whose outcome
+        is not recorded, from an acknowledgement this replica still holds, from the row once
+        the replica publishing it right now records it (waited for up to KAFKA_TIMEOUT_MS), or
+        from the topic. What is nowhere yet is a `BrokerUnavailable` (503): retry later."""
+        answers: list[Answer | BrokerUnavailable | None] = [None] * len(records)
+        open_: dict[int, CommandRecord] = {}
+        for position, record in enumerate(records):
+            answer = self._known_answer(record)
+            if answer is None:
+                open_[position] = record
+            answers[position] = answer
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.kafka_timeout_ms / 1000
+        while open_ and any(_young(r, self._settings) for r in open_.values()):
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+            fresh = await self._store.get_many([r.request_id for r in open_.values()])
+            for position, record in list(open_.items()):
+                current = fresh.get(record.request_id, record)
+                answer = self._known_answer(current)
+                if answer is not None or current.status is not CommandStatus.queued:
+                    answers[position] = answer
+                    del open_[position]
+                else:
+                    open_[position] = current
+        if open_ and self.repairer is not None:
+            try:
+                found = await self.repairer.look_up(list(open_.values()))
+            except KafkaError as error:
+                log.warning("looking commands up on the topic failed", error=repr(error))
+                found = {}
+            on_topic = [
+                (r.request_id, found[r.request_id]) for r in open_.values() if r.request_id in found
+            ]
+            await self._record_sent(
+                on_topic, [r.device_id for r in open_.values() if r.request_id in found]
+            )
+            for position, record in list(open_.items()):
+                published = found.get(record.request_id)
+                if published is not None:
+                    answers[position] = _accepted(
+                        record.request_id, record.queued_at, published.partition, published.offset
+                    )
+                    del open_[position]
+        for position, record in open_.items():
+            answers[position] = BrokerUnavailable(
+                "the first request with this Idempotency-Key is not yet confirmed by Kafka "
+                "(broker unavailable); retry later with the same key",
+                record.request_id,
+            )
+        return [a if a is not None else _unknown(r) for a, r in zip(answers, records, strict=True)]
+
+    def _known_answer(self, record: CommandRecord) -> Answer | None:
         if record.not_before is not None and record.not_before > record.queued_at:
             return _scheduled(record.request_id, record.queued_at)  # it was not due then
         if record.kafka_offset is not None:
@@ -195,21 +257,7 @@ class CommandDispatcher:
         held = self.unrecorded.get(record.request_id)
         if held is not None:
             return _accepted(record.request_id, record.queued_at, held[0].partition, held[0].offset)
-        if record.status is CommandStatus.queued and self.repairer is not None:
-            found = await self.repairer.look_up([record])
-            published = found.get(record.request_id)
-            if published is not None:
-                await self._store.mark_sent(
-                    [(record.request_id, published)], datetime.now(UTC), [record.device_id]
-                )
-                return _accepted(
-                    record.request_id, record.queued_at, published.partition, published.offset
-                )
-        raise BrokerUnavailable(
-            "the first request with this Idempotency-Key is not yet confirmed by Kafka "
-            "(broker unavailable); retry later with the same key",
-            record.request_id,
-        )
+        return None
 
     repairer: Any = None
     """The `Repairer` that looks a command up on the topic (set by the app)."""
@@ -262,10 +310,15 @@ class CommandDispatcher:
             ]
             if conflicts:
                 raise IdempotencyConflict(conflicts[0])
-            for index, item_key in enumerate(item_keys):
-                if item_key in earlier:
-                    self._metrics.duplicate.inc()
-                    results[index] = await self._batch_repeat(index, earlier[item_key])
+            repeated = [i for i, item_key in enumerate(item_keys) if item_key in earlier]
+            self._metrics.duplicate.inc(len(repeated))
+            again = await self._repeat_answers([earlier[item_keys[i]] for i in repeated])
+            for index, answer in zip(repeated, again, strict=True):
+                results[index] = (
+                    _batch_result(index, False, answer.request_id, answer.message)
+                    if isinstance(answer, BrokerUnavailable)
+                    else {"index": index, **answer, "errors": None}
+                )
             positions = [index for index in positions if results[index] is None]
         commands = self._validate_batch(items, positions, results, body_bytes)
         positions = [index for index in positions if results[index] is None]
@@ -306,12 +359,6 @@ class CommandDispatcher:
             "failed": len(items) - successful,
             "results": done,
         }
-
-    async def _batch_repeat(self, index: int, record: CommandRecord) -> Answer:
-        try:
-            return {"index": index, **await self._repeat_answer(record), "errors": None}
-        except BrokerUnavailable as error:
-            return _batch_result(index, False, record.request_id, error.message)
 
     def _validate_batch(
         self,
@@ -491,6 +538,22 @@ class CommandDispatcher:
         task = asyncio.ensure_future(write)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _young(record: CommandRecord, settings: Settings) -> bool:
+    """Whether a queued command may still be in a live replica's publish (so its outcome is
+    about to be recorded)."""
+    age = (datetime.now(UTC) - record.queued_at).total_seconds()
+    return age < settings.kafka_timeout_ms / 1000
+
+
+def _unknown(record: CommandRecord) -> BrokerUnavailable:
+    """A command that failed without reaching Kafka: the key was freed, a retry publishes."""
+    return BrokerUnavailable(
+        f"the first request with this Idempotency-Key was not published ({record.status.value}"
+        f": {record.detail}); retry with the same key",
+        record.request_id,
+    )
 
 
 def _single_answer(accepted: AcceptedCommand, outcome: Outcome) -> Answer:

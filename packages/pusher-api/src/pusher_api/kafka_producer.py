@@ -234,6 +234,13 @@ class CommandPublisher:
             self._record_failure(self._unavailable)
         return result
 
+    async def partitions(self) -> list[int]:
+        """The command topic's partitions in id order (raises `KafkaError` when not
+        connected)."""
+        if self._producer is None:
+            raise KafkaError("not connected to Kafka")
+        return await self._partitions(self._producer)
+
     async def _partitions(self, producer: AIOKafkaProducer) -> list[int]:
         """The command topic's partitions in id order (as the producer's partitioner sees them);
         the key → partition cache is dropped when they change."""

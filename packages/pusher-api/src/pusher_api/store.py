@@ -1135,6 +1135,16 @@ class CommandStore:
             ).first()
         return CommandRecord.from_row(row) if row else None
 
+    async def get_many(self, request_ids: Sequence[str]) -> dict[str, CommandRecord]:
+        """Commands by request id (those that exist)."""
+        if not request_ids:
+            return {}
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(commands).where(commands.c.request_id.in_(list(request_ids)))
+            )
+            return {row.request_id: CommandRecord.from_row(row) for row in rows}
+
     async def get_by_idempotency_key(self, key: str) -> CommandRecord | None:
         """The command first published under this (client-scoped) idempotency key."""
         async with self.engine.connect() as connection:
