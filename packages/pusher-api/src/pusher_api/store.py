@@ -199,12 +199,17 @@ _EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
 _FINAL_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
 
 _WEBHOOK_TRIGGER_WHEN = (
-    "NEW.callback_url IS NOT NULL AND (COALESCE(NEW.callback_events, 'all') = 'all' "
+    "NEW.callback_url IS NOT NULL AND NEW.status <> 'queued' "
+    "AND (COALESCE(NEW.callback_events, 'all') = 'all' "
     f"OR NEW.status IN ({', '.join(repr(v) for v in _FINAL_VALUES)}))"
 )
+"""Which changes are POSTed: every one but `queued` (it lasts until the broker answers), or
+only the final ones with `callback_events` = `final`."""
 
 _SQLITE_TRIGGERS = (
-    f"""CREATE TRIGGER IF NOT EXISTS commands_webhook_on_insert AFTER INSERT ON commands
+    "DROP TRIGGER IF EXISTS commands_webhook_on_insert",
+    "DROP TRIGGER IF EXISTS commands_webhook_on_update",
+    f"""CREATE TRIGGER commands_webhook_on_insert AFTER INSERT ON commands
     WHEN {_WEBHOOK_TRIGGER_WHEN}
     BEGIN
         INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
@@ -212,7 +217,7 @@ _SQLITE_TRIGGERS = (
         VALUES (NEW.request_id, NEW.status, NEW.callback_url,
                 strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS commands_webhook_on_update AFTER UPDATE OF status ON commands
+    f"""CREATE TRIGGER commands_webhook_on_update AFTER UPDATE OF status ON commands
     WHEN NEW.status <> OLD.status AND {_WEBHOOK_TRIGGER_WHEN}
     BEGIN
         INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,

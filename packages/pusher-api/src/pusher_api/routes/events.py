@@ -3,7 +3,8 @@
 `GET /api/v1/commands/{request_id}/events`: the command's current status first, then one event
 per change, and the stream ends after a final state (at once when the command is final
 already). `GET /api/v1/devices/{device_id}/events`: one event per change of any of the device's
-commands, from the moment of connecting, until the client leaves. Each event is
+commands, from the moment of connecting, until the client leaves (`queued`, which lasts until
+the broker answers, is left out: `sent` or `failed` follows). Each event is
 
     event: status
     id: <request_id>:<status>
@@ -26,7 +27,7 @@ from fastapi.responses import StreamingResponse
 
 from pusher_api.changes import RESYNC, Change
 from pusher_api.deps import Caller, StoreDep
-from pusher_api.messages import DEVICE_ID_PATTERN
+from pusher_api.messages import DEVICE_ID_PATTERN, CommandStatus
 from pusher_api.routes.commands import not_found
 from pusher_api.schemas import CommandStatusView
 from pusher_api.views import status_view
@@ -108,7 +109,9 @@ async def device_events(
                 if change is RESYNC:
                     continue
                 view = await status_view(store, change.request_id)
-                if view is None or shown.get(view.request_id) == view.status.value:
+                if view is None or view.status is CommandStatus.queued:
+                    continue  # queued lasts until the broker answers: sent or failed follows
+                if shown.get(view.request_id) == view.status.value:
                     continue
                 if len(shown) > 10_000:
                     shown.clear()
