@@ -126,6 +126,29 @@ async def test_a_device_stream_shows_every_change_of_its_commands(start_api: Sta
     ]
 
 
+@pytest.mark.postgres
+async def test_a_stream_on_one_replica_follows_a_command_sent_through_another(
+    start_api: StartApi, postgres_url: str
+) -> None:
+    status_topic = unique_topic("status")
+    settings = {"kafka_status_topic": status_topic, "database_url": postgres_url}
+    with start_api(**settings) as one, start_api(**settings) as two:
+        bootstrap = one.settings.kafka_bootstrap_servers
+        async with (
+            one.client() as watching,
+            two.client() as sending,
+            event_stream(watching, "/api/v1/devices/sensor-001/events") as events,
+        ):
+            await asyncio.sleep(0.3)  # the stream is open before the command is sent
+            posted = (await sending.post("/api/v1/commands", json=command())).json()
+            await report(bootstrap, status_topic, posted["request_id"], "delivered")
+            seen = [await events.next() for _ in range(2)]
+    assert [(e["data"]["request_id"], e["data"]["status"]) for e in seen if e] == [
+        (posted["request_id"], "sent"),
+        (posted["request_id"], "delivered"),
+    ]
+
+
 @dataclass
 class Receiver:
     """A webhook receiver that answers 500 to the first POST of each delivery id."""

@@ -1002,23 +1002,19 @@ class CommandStore:
                             topic=topic, partition=partition, next_offset=offset
                         )
                     )
+            # one statement per status, in lifecycle order (delivered before the final ones)
+            by_status: dict[CommandStatus, list[StatusReport]] = {}
             for report in reports:
-                status = report.status
-                column = "delivered_at" if status is CommandStatus.delivered else "finished_at"
-                values: dict[str, Any] = {"status": status.value, column: report.timestamp}
-                if report.detail is not None or status.is_final:
-                    values["detail"] = report.detail
-                result = await connection.execute(
-                    update(commands)
-                    .where(commands.c.request_id == report.request_id)
-                    .where(commands.c.device_id == report.device_id)
-                    .where(commands.c.status.in_(_EARLIER_STATES[status]))
-                    .values(**values)
-                )
-                if result.rowcount:
-                    changed.append(Change(report.request_id, report.device_id, status.value))
-                else:
-                    unmatched.append(report)
+                by_status.setdefault(report.status, []).append(report)
+            for status in sorted(by_status, key=list(CommandStatus).index):
+                group = by_status[status]
+                applied = await self._apply_status(connection, status, group)
+                for report in group:
+                    if report.request_id in applied:
+                        changed.append(Change(report.request_id, report.device_id, status.value))
+                        applied.discard(report.request_id)  # a repeat changes nothing
+                    else:
+                        unmatched.append(report)
             refused: list[tuple[StatusReport, str]] = []
             if unmatched:
                 devices = {
@@ -1037,6 +1033,70 @@ class CommandStore:
                 ]
         self._announce(changed)
         return ReportsApplied(len(changed), refused)
+
+    async def _apply_status(
+        self, connection: Any, status: CommandStatus, reports: list[StatusReport]
+    ) -> set[str]:
+        """Move the reports' commands to `status` (those that name the right device and are in
+        an earlier state) in one statement; returns the request ids that moved."""
+        column = "delivered_at" if status is CommandStatus.delivered else "finished_at"
+        sources = ", ".join(f"'{source}'" for source in _EARLIER_STATES[status])
+        keep_detail = "FALSE" if status.is_final else "TRUE"
+        if self._unnest:
+            sql = (
+                f"UPDATE commands SET status = '{status.value}', {column} = r.t, "
+                f"detail = CASE WHEN r.d IS NULL AND {keep_detail} THEN commands.detail "
+                "ELSE r.d END "
+                "FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::text[]) "
+                "AS r(id, dev, t, d) WHERE commands.request_id = r.id "
+                f"AND commands.device_id = r.dev AND commands.status IN ({sources}) "
+                "RETURNING commands.request_id"
+            )
+            params: Any = (
+                [r.request_id for r in reports],
+                [r.device_id for r in reports],
+                [r.timestamp for r in reports],
+                [r.detail for r in reports],
+            )
+            result = await connection.exec_driver_sql(sql, params)
+            return {row[0] for row in result}
+        if self.engine.dialect.name == "sqlite" and _MULTI_ROW:
+            moved: set[str] = set()
+            per_statement = _SQLITE_MAX_VARIABLES // 4
+            for start in range(0, len(reports), per_statement):
+                chunk = reports[start : start + per_statement]
+                rows = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                sql = (
+                    f"UPDATE commands SET status = '{status.value}', {column} = r.column3, "
+                    f"detail = CASE WHEN r.column4 IS NULL AND {keep_detail} "
+                    "THEN commands.detail ELSE r.column4 END "
+                    f"FROM (VALUES {rows}) AS r WHERE commands.request_id = r.column1 "
+                    f"AND commands.device_id = r.column2 AND commands.status IN ({sources}) "
+                    "RETURNING commands.request_id"
+                )
+                flat = [
+                    value
+                    for r in chunk
+                    for value in (r.request_id, r.device_id, _sqlite_time(r.timestamp), r.detail)
+                ]
+                result = await connection.exec_driver_sql(sql, tuple(flat))
+                moved.update(row[0] for row in result)
+            return moved
+        moved = set()
+        for report in reports:  # other databases: one statement per report
+            values: dict[str, Any] = {"status": status.value, column: report.timestamp}
+            if report.detail is not None or status.is_final:
+                values["detail"] = report.detail
+            result = await connection.execute(
+                update(commands)
+                .where(commands.c.request_id == report.request_id)
+                .where(commands.c.device_id == report.device_id)
+                .where(commands.c.status.in_(_EARLIER_STATES[status]))
+                .values(**values)
+            )
+            if result.rowcount:
+                moved.add(report.request_id)
+        return moved
 
     async def expire_due(self, now: datetime) -> int:
         """Commands past `expires_at` that are not final become expired; returns how many."""

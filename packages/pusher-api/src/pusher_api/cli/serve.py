@@ -61,7 +61,13 @@ def serve(
 
     broker: DevBroker | None = None
     if dev_broker:
-        broker = DevBroker(topics=(settings.kafka_command_topic, settings.kafka_status_topic))
+        broker = DevBroker(
+            topics=(
+                settings.kafka_command_topic,
+                settings.kafka_status_topic,
+                settings.kafka_cancel_topic,
+            )
+        )
         try:
             bootstrap = broker.start()
         except DevBrokerError as error:

@@ -50,6 +50,7 @@ _RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
 _POLL_TIMEOUT_MS = 200
 _MAX_RECORDS_PER_POLL = 500
 _TRACES_KEPT = 10_000
+_REPLIES_IN_FLIGHT = 500
 
 
 class MqttConnector:
@@ -309,6 +310,10 @@ class MqttConnector:
         return future
 
     async def _forward_replies(self, mqtt: aiomqtt.Client, producer: AIOKafkaProducer) -> None:
+        # Status records of replies are not awaited one by one (the MQTT client acknowledged
+        # the reply on receipt already, so waiting adds no guarantee, only a broker round trip
+        # per reply); at most `_REPLIES_IN_FLIGHT` wait, and a failure ends the loop.
+        in_flight: set[asyncio.Future[Any]] = set()
         async for message in mqtt.messages:
             topic = message.topic.value
             properties = message.properties
@@ -334,7 +339,15 @@ class MqttConnector:
                 reply.detail,
                 user_property(properties, "traceparent") or self._traces.get(reply.request_id),
             )
-            await acknowledgement
+            in_flight.add(acknowledgement)
+            if len(in_flight) >= _REPLIES_IN_FLIGHT:
+                await asyncio.gather(*in_flight)
+                in_flight.clear()
+            else:
+                done = {future for future in in_flight if future.done()}
+                for future in done:
+                    future.result()  # re-raises a failed status record
+                in_flight -= done
 
 
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
