@@ -23,9 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from pusher_api.messages import StatusReport
 from pusher_api.metrics import Metrics
 from pusher_api.settings import Settings
-from pusher_api.store import CommandStore
+from pusher_api.store import CommandStore, ReportsApplied
 
 log = structlog.get_logger(__name__)
+
+_APPLY_ATTEMPTS = 5
 
 
 class StatusConsumer:
@@ -76,6 +78,21 @@ class StatusConsumer:
             if partition.partition in stored:
                 consumer.seek(partition, stored[partition.partition])
 
+    async def _apply(
+        self, reports: list[StatusReport], next_offsets: dict[int, int]
+    ) -> ReportsApplied:
+        """Apply, retrying a few times when the database gives up on the transaction (another
+        replica's concurrent update of the same rows) before giving up on the connection."""
+        for attempt in range(_APPLY_ATTEMPTS):
+            try:
+                return await self._store.apply_reports(reports, self._topic, next_offsets)
+            except SQLAlchemyError as error:
+                if attempt == _APPLY_ATTEMPTS - 1:
+                    raise
+                log.info("applying reports failed; trying again", error=repr(error))
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=1000)
@@ -96,7 +113,7 @@ class StatusConsumer:
                             offset=record.offset,
                             error=str(error).splitlines()[0],
                         )
-            applied = await self._store.apply_reports(reports, self._topic, next_offsets)
+            applied = await self._apply(reports, next_offsets)
             for report in reports:
                 self._metrics.status_reports.labels(report.status.value).inc()
             for report, device_id in applied.refused:

@@ -989,7 +989,9 @@ class CommandStore:
         changed: list[Change] = []
         unmatched: list[StatusReport] = []
         async with self._writer(), self.engine.begin() as connection:
-            for partition, offset in (next_offsets or {}).items():
+            # Offsets first and in partition order: replicas applying the same reports take
+            # the partitions' rows in one order, so they queue instead of deadlocking.
+            for partition, offset in sorted((next_offsets or {}).items()):
                 moved = await connection.execute(
                     update(status_offsets)
                     .where(status_offsets.c.topic == topic)
