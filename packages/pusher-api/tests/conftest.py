@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -80,9 +82,22 @@ def start_api(
     def start(settings: Settings | None = None, **overrides: Any) -> Iterator[RunningApi]:
         settings = settings or make_settings(**overrides)
         with serve_in_thread(create_app(settings)) as base_url:
+            _wait_for_kafka(base_url)
             yield RunningApi(base_url, settings)
 
     return start
+
+
+def _wait_for_kafka(base_url: str, wait_s: float = 5.0) -> None:
+    """Give the producer (which connects in the background) a moment, so a test's first
+    command does not race it on a busy machine; a test of a broker that is away goes on
+    after `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            if httpx.get(f"{base_url}/health", timeout=1).json().get("kafka_connected"):
+                return
+        time.sleep(0.05)
 
 
 @pytest.fixture

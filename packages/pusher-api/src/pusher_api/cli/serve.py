@@ -79,7 +79,7 @@ def serve(
             f"connectors: KAFKA_BOOTSTRAP_SERVERS={bootstrap}"
         )
     app_to_serve = create_app(settings)
-    _tune_interpreter()
+    tune_interpreter()
     try:
         uvicorn.run(
             app_to_serve,
@@ -93,7 +93,7 @@ def serve(
             broker.stop()
 
 
-def _tune_interpreter() -> None:
+def tune_interpreter() -> None:
     """Settings of the Python process for a service that allocates per request and has one
     writer thread next to its event loop (measured with bench/pusher.py).
 

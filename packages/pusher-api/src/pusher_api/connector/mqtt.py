@@ -50,6 +50,7 @@ _RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
 _POLL_TIMEOUT_MS = 200
 _MAX_RECORDS_PER_POLL = 500
 _TRACES_KEPT = 10_000
+_JOIN_ATTEMPTS = 5
 _REPLIES_IN_FLIGHT = 500
 
 
@@ -67,14 +68,6 @@ class MqttConnector:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; the batch in hand is finished and committed first."""
         settings = self._settings
-        consumer = AIOKafkaConsumer(
-            settings.kafka_command_topic,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            group_id=settings.kafka_connector_group,
-            enable_auto_commit=False,
-            # A new group starts at the oldest command: nothing queued before it is skipped.
-            auto_offset_reset="earliest",
-        )
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             acks="all",
@@ -83,11 +76,10 @@ class MqttConnector:
         async with contextlib.AsyncExitStack() as cleanup:
             # stop() also releases what a failed (or never reached) start() left open.
             cleanup.push_async_callback(producer.stop)
-            cleanup.push_async_callback(consumer.stop)
             cleanup.push_async_callback(self._cancellations.stop)
             await producer.start()
             await self._cancellations.start()
-            await consumer.start()
+            consumer = await self._join_group(cleanup)
             log.info(
                 "connector.started",
                 commands=settings.kafka_command_topic,
@@ -96,6 +88,33 @@ class MqttConnector:
             )
             await self._serve_until_stopped(consumer, producer, stop)
         log.info("connector.stopped", reason="stop requested; last batch committed")
+
+    async def _join_group(self, cleanup: contextlib.AsyncExitStack) -> AIOKafkaConsumer:
+        """Start the command consumer in the connectors' group, trying again a few times: a
+        member joining while the group rebalances can be refused (the librdkafka mock answers
+        SyncGroup with InvalidRequestError then)."""
+        settings = self._settings
+        for attempt in range(_JOIN_ATTEMPTS):
+            consumer = AIOKafkaConsumer(
+                settings.kafka_command_topic,
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                group_id=settings.kafka_connector_group,
+                enable_auto_commit=False,
+                # A new group starts at the oldest command: nothing queued before it is skipped.
+                auto_offset_reset="earliest",
+            )
+            try:
+                await consumer.start()
+            except KafkaError as error:
+                await consumer.stop()
+                if attempt == _JOIN_ATTEMPTS - 1:
+                    raise
+                log.warning("connector.group_join_failed", error=repr(error), retry_in_s=1.0)
+                await asyncio.sleep(1.0)
+                continue
+            cleanup.push_async_callback(consumer.stop)
+            return consumer
+        raise AssertionError("unreachable")
 
     async def _serve_until_stopped(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event

@@ -30,12 +30,18 @@ async def read_topic(
         partitions = sorted(consumer.assignment())
         await consumer.seek_to_beginning(*partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
+        # End offsets are asked only when the reader has caught up with the last ones: the
+        # request waits behind the consumer's long-polling fetch (up to half a second).
+        ends = await consumer.end_offsets(partitions)
         while time.monotonic() < deadline:
-            ends = await consumer.end_offsets(partitions)
             positions = {tp: await consumer.position(tp) for tp in partitions}
-            caught_up = all(positions[tp] >= ends[tp] for tp in partitions)
-            if caught_up and (expect is None or len(records) >= expect):
-                break
+            if all(positions[tp] >= ends[tp] for tp in partitions):
+                if expect is None or len(records) >= expect:
+                    break
+                ends = await consumer.end_offsets(partitions)  # more may be arriving
+                if all(positions[tp] >= ends[tp] for tp in partitions):
+                    await asyncio.sleep(0.05)
+                    continue
             batches = await consumer.getmany(timeout_ms=200)
             for batch in batches.values():
                 records.extend(batch)
