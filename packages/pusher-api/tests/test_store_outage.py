@@ -21,7 +21,6 @@ from pusher_api.testing.tcp_faults import FaultyTcpProxy
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .conftest import RunningApi, command
-from .test_postgres import postgres_url  # noqa: F401  (fixture)
 
 StartApi = Callable[..., AbstractContextManager[RunningApi]]
 BOUND_SECONDS = 5.0
@@ -50,7 +49,7 @@ async def _timed(call: asyncio.Future[httpx.Response] | object) -> tuple[int, fl
 @pytest.mark.parametrize("fault", ["refuse", "blackhole"])
 async def test_a_store_outage_is_a_fast_503_and_recovers(
     start_api: StartApi,
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
     fault: str,
 ) -> None:
     with FaultyTcpProxy("127.0.0.1", 5432) as proxy:
