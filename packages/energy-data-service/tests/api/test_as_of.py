@@ -203,3 +203,50 @@ def test_bad_as_of_on_export_is_one_line(cli_env: dict[str, str]) -> None:
     assert result.exit_code == 2
     assert "no UTC offset" in result.output
     assert "Traceback" not in result.output
+
+
+OLDER = (
+    "inceptive-tech__ENTSOEDataRetrieval/src__test__resources__tech__inceptive__ai4czc__"
+    "entsoedataretrieval__csv__transformers__LoadExample2.xml"
+)  # CZ actual load 2023-03-03…06, revision 1, created 2023-06-05: whole megawatts
+NEWER = "EuropeanPowerSystems__ENTSOE.jl/test__cassettes__load61_a_actual_total_load.yml.xml"
+# the same hours, revision 1 again, created 2026-05-07: corrected in place to two decimals
+SAMPLES = Path(__file__).resolve().parents[4] / "testdata" / "entsoe-samples"
+CZ_WINDOW = ("--start", "2023-03-03T00:00Z", "--end", "2023-03-06T00:00Z")
+
+
+def cz_export(env: dict[str, str], target: Path, *extra: str) -> dict[str, float]:
+    cli(
+        env,
+        "export",
+        "--area",
+        "CZ",
+        "--data-type",
+        "actual_load",
+        *CZ_WINDOW,
+        "--output",
+        str(target),
+        *extra,
+    )
+    return {
+        row["timestamp"]: float(row["value"])
+        for row in csv.DictReader(io.StringIO(target.read_text()))
+    }
+
+
+def test_a_real_in_place_correction_is_kept_as_a_version(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    cli(cli_env, "import", str(SAMPLES / OLDER))
+    between = between_fetches()
+    cli(cli_env, "import", str(SAMPLES / NEWER))
+    then = cz_export(cli_env, tmp_path / "then.csv", "--as-of", between.isoformat())
+    now = cz_export(cli_env, tmp_path / "now.csv")
+    assert len(then) == len(now) == 72
+    assert then["2023-03-03T00:00:00+00:00"] == 7146.0
+    assert now["2023-03-03T00:00:00+00:00"] == 7146.17
+    assert sum(then[ts] != now[ts] for ts in now) == 71
+
+    # Imported again in the other order, the older document (created 2023) never wins.
+    cli(cli_env, "import", str(SAMPLES / OLDER))
+    assert cz_export(cli_env, tmp_path / "again.csv") == now

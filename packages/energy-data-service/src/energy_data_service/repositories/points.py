@@ -12,7 +12,7 @@ new fetch time and the trigger of ``db/history.py`` keeps the old row in ``point
 An unchanged value keeps its ``known_from`` (only its ``fetch_id`` moves to the newer
 document): no history row.
 
-Bulk ingest: the batch is transposed into columns once; each distinct series and document
+Bulk ingest: the batch becomes rows in ``point_batch``; each distinct series and document
 costs one statement (``series`` and ``fetches``), the points one ``executemany`` (SQLite) or
 one COPY into a session temp table and one ``INSERT … SELECT … ON CONFLICT`` (PostgreSQL).
 Both take an optional connection so a caller can store points and record progress atomically.
@@ -20,11 +20,10 @@ Both take an optional connection so a caller can store points and record progres
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import groupby, repeat
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -33,13 +32,18 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.tables import SERIES_IDENTITY, fetches, points, series
-from energy_data_service.domain import FIXED_STEPS, EnergyPoint, cyclic_gc_paused
+from energy_data_service.domain import FIXED_STEPS, EnergyPoint
 from energy_data_service.repositories.catalogue import SeriesRow, find_series, register_statement
+from energy_data_service.repositories.point_batch import (
+    PreparedBatch,
+    Provenance,
+    SeriesIdentity,
+    prepare,
+    rows,
+)
 from energy_data_service.repositories.point_sql import overlapping, point_rows
 
 _FIELD = {name: index for index, name in enumerate(EnergyPoint._fields)}
-_IDENTITY = itemgetter(*(_FIELD[name] for name in SERIES_IDENTITY))
-_PROVENANCE = ("document_mrid", "revision_number", "document_created_at", "fetched_at")
 _POINT_COLUMNS: tuple[str, ...] = ("series_id", "timestamp", "value", "price", "interval_end")
 _POINT_COLUMNS += ("fetch_id", "known_from")
 _COLUMN_LIST = ", ".join(f'"{c}"' for c in _POINT_COLUMNS)
@@ -136,26 +140,21 @@ class PointRepository:
         async with self._engine.begin() as own:
             return await self._write(own, rows)
 
-    async def _write(self, connection: AsyncConnection, rows: list[EnergyPoint]) -> int:
-        with cyclic_gc_paused():
-            columns: list[Any] = list(zip(*rows, strict=True))
-            keys = list(map(_IDENTITY, rows))
-        series_ids = await _register_series(connection, keys, columns)
-        fetch_ids, known_from = await _register_fetches(connection, columns)
-        with cyclic_gc_paused():
-            table = _point_columns(columns, series_ids, fetch_ids, known_from)
+    async def _write(self, connection: AsyncConnection, points: list[EnergyPoint]) -> int:
+        batch = prepare(points)
+        series_ids = await _register_series(connection, batch)
+        fetch_ids = await _register_fetches(connection, batch.documents)
+        table = rows(batch, series_ids, fetch_ids)
         if connection.dialect.name == "postgresql":
             await connection.exec_driver_sql(_PG_CREATE_STAGING)
             await connection.exec_driver_sql(f"TRUNCATE {_PG_STAGING}")
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            await driver.copy_records_to_table(
-                _PG_STAGING, records=list(zip(*table, strict=True)), columns=_POINT_COLUMNS
-            )
+            await driver.copy_records_to_table(_PG_STAGING, records=table, columns=_POINT_COLUMNS)
             await _merge_staging(connection)
         else:
-            await connection.exec_driver_sql(_SQLITE_UPSERT, list(zip(*table, strict=True)))
-        return len(rows)
+            await connection.exec_driver_sql(_SQLITE_UPSERT, table)
+        return len(table)
 
     async def range(
         self,
@@ -394,108 +393,56 @@ def _off_grid(dialect: str, start: datetime, step: Any) -> str:
 
 
 async def _register_series(
-    connection: AsyncConnection, keys: list[tuple[Any, ...]], columns: list[Any]
-) -> list[int]:
-    """Insert or widen every series of the batch; the id of each point's series."""
-    timestamps = columns[_FIELD["timestamp"]]
-    fetched = columns[_FIELD["fetched_at"]]
-    spans: dict[tuple[Any, ...], list[Any]] = {}
-    index = 0
-    for key, run in groupby(keys):
-        length = sum(1 for _ in run)
-        stop = index + length
-        first, last = min(timestamps[index:stop]), max(timestamps[index:stop])
-        early, late = min(fetched[index:stop]), max(fetched[index:stop])
-        span = spans.get(key)
-        if span is None:
-            spans[key] = [first, last, early, late, index]
-        else:
-            span[0], span[1] = min(span[0], first), max(span[1], last)
-            span[2], span[3] = min(span[2], early), max(span[3], late)
-        index = stop
+    connection: AsyncConnection, batch: PreparedBatch
+) -> dict[SeriesIdentity, int]:
+    """Insert or widen every series of the batch (one statement each); their ids."""
     statement = register_statement(connection.dialect.name)
-    ids: dict[tuple[Any, ...], int] = {}
-    for key, (first, last, early, late, at) in spans.items():
+    ids: dict[SeriesIdentity, int] = {}
+    for key, span in batch.series.items():
         values = dict(zip(SERIES_IDENTITY, key, strict=True))
         values.update(
-            unit=columns[_FIELD["unit"]][at],
-            curve_type=columns[_FIELD["curve_type"]][at],
-            first_timestamp=first,
-            last_timestamp=last,
-            first_fetched_at=early,
-            last_fetched_at=late,
+            unit=span.unit,
+            curve_type=span.curve_type,
+            first_timestamp=span.first,
+            last_timestamp=span.last,
+            first_fetched_at=span.first_fetched,
+            last_fetched_at=span.last_fetched,
         )
         ids[key] = int((await connection.execute(statement, values)).scalar_one())
-    return list(map(ids.__getitem__, keys))
+    return ids
 
 
 async def _register_fetches(
-    connection: AsyncConnection, columns: list[Any]
-) -> tuple[list[int], list[int]]:
-    """One ``fetches`` row per distinct document × fetch of the batch (reused when stored
-    already); each point's fetch id and ``known_from`` (its fetch time, whole seconds up)."""
-    provenance = list(zip(*(columns[_FIELD[name]] for name in _PROVENANCE), strict=True))
-    ids: dict[tuple[Any, ...], tuple[int, int]] = {}
+    connection: AsyncConnection, documents: list[Provenance]
+) -> dict[Provenance, int]:
+    """One ``fetches`` row per distinct document × fetch (reused when stored already)."""
+    ids: dict[Provenance, int] = {}
     f = fetches.c
-    for mrid, revision, created, fetched in dict.fromkeys(provenance):
+    for document in documents:
+        mrid, revision, created, fetched = document
+        same_created = (
+            f.document_created_at.is_(None) if created is None else f.document_created_at == created
+        )
         existing = await connection.scalar(
             select(f.id)
             .where(
                 f.document_mrid == mrid,
                 f.fetched_at == fetched,
                 f.revision_number == revision,
-                f.document_created_at.is_(None)
-                if created is None
-                else f.document_created_at == created,
+                same_created,
             )
             .limit(1)
         )
         if existing is None:
-            existing = (
-                await connection.execute(
-                    fetches.insert()
-                    .values(
-                        document_mrid=mrid,
-                        revision_number=revision,
-                        document_created_at=created,
-                        fetched_at=fetched,
-                    )
-                    .returning(f.id)
-                )
-            ).scalar_one()
-        ids[(mrid, revision, created, fetched)] = (int(existing), _seconds_up(fetched))
-    pairs = list(map(ids.__getitem__, provenance))
-    return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-
-
-def _seconds_up(moment: datetime) -> int:
-    """Epoch seconds rounded up: a value never counts as known before it was fetched."""
-    return math.ceil(moment.timestamp()) if moment.microsecond else int(moment.timestamp())
-
-
-_TIMESTAMP = datetime.timestamp
-
-
-def _point_columns(
-    columns: list[Any],
-    series_ids: list[int],
-    fetch_ids: list[int],
-    known_from: list[int],
-) -> list[Any]:
-    """The seven ``points`` columns of the batch; times as epoch seconds."""
-    starts = list(map(int, map(_TIMESTAMP, columns[_FIELD["timestamp"]])))
-    ends = columns[_FIELD["end"]]
-    if any(ends):
-        ends = [None if e is None else int(e.timestamp()) for e in ends]
-    return [
-        series_ids,
-        starts,
-        columns[_FIELD["value"]],
-        columns[_FIELD["price"]],
-        ends,
-        fetch_ids,
-        known_from,
-    ]
+            inserted = fetches.insert().values(
+                document_mrid=mrid,
+                revision_number=revision,
+                document_created_at=created,
+                fetched_at=fetched,
+            )
+            existing = (await connection.execute(inserted.returning(f.id))).scalar_one()
+        ids[document] = int(existing)
+    return ids
 
 
 async def _merge_staging(connection: AsyncConnection) -> None:
