@@ -40,6 +40,8 @@ async def test_json_pages_chain_through_the_cursor_without_loss(live_api: LiveAp
             "resolution": "PT15M",
             "classification_sequence": 0,
             "unit": "MAW",
+            "out_area_code": "",
+            "psr_type": "",
         }
         seen += [point["timestamp"] for point in body["points"]]
         pages += 1
