@@ -3,7 +3,8 @@
 The fake platform answers like the real one: prices and day-ahead data in whole market days
 even when a request starts or ends mid-day, other data on the resolution's grid including the
 interval that straddles the requested start. A client that concatenates chunk answers doubles
-or loses points here; the client must return exactly the points whose start is in the range.
+or loses points here; the client must return exactly the points whose interval overlaps the
+range.
 """
 
 from collections import Counter
@@ -44,14 +45,21 @@ async def test_monthly_split_of_a03_quarter_hours_loses_and_doubles_nothing(
     platform.resolution, platform.curve_type = "PT15M", "A03"
     start, end = berlin(2024, 1, 1), berlin(2024, 4, 1)  # includes the March DST change
     query = Query.build("actual_load", "DE_LU", start, end)
-    assert len(query.chunks()) == 3
+    # months from each chunk's UTC start, as the platform counts them: 12-31T23 -> 01-31T23 ->
+    # 02-29T23 -> 03-29T23 -> 03-31T22 (the Berlin March ends at 22:00Z)
+    assert [chunk_end for _, chunk_end in query.chunks()] == [
+        datetime(2024, 1, 31, 23, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, tzinfo=UTC),
+        datetime(2024, 3, 29, 23, tzinfo=UTC),
+        datetime(2024, 3, 31, 22, tzinfo=UTC),
+    ]
     documents = await make_client().fetch(query)
     ((_, points),) = points_by_series(documents).items()
     expected = grid(start, end, QUARTER)
     assert len(expected) == (31 + 29 + 31) * 96 - 4
     assert [p.start for p in points] == expected
     assert all(p.value == a03_value_at(p.start, QUARTER) for p in points)
-    assert len(platform.requests) == 3
+    assert len(platform.requests) == 4
 
 
 async def test_chunked_fetch_equals_one_unsplit_answer(
@@ -124,10 +132,11 @@ async def test_dst_day_as_its_own_chunk_holds_100_quarter_hours(
         assert [p.start for p in points] == grid(start, end, QUARTER)
 
 
-async def test_range_edges_inside_an_interval_follow_the_half_open_rule(
+async def test_range_edges_inside_an_interval_follow_the_overlap_rule(
     platform: FakePlatform, make_client: ClientFactory
 ) -> None:
-    """A point belongs to the range that holds its start, so 10:07-12:53 holds 11:00 and 12:00.
+    """A point belongs to a range its interval overlaps, so 10:07-12:53 holds the hours from
+    10:00, 11:00 and 12:00 (the 13:00 hour lies after it).
 
     The end has seconds: the request still asks up to 12:54 so the 12:00 point is in.
     """
@@ -136,7 +145,7 @@ async def test_range_edges_inside_an_interval_follow_the_half_open_rule(
     query = Query.build("actual_load", "DE_LU", start, end)
     documents = await make_client().fetch(query)
     ((_, points),) = points_by_series(documents).items()
-    assert [p.start.hour for p in points] == [11, 12]
+    assert [p.start.hour for p in points] == [10, 11, 12]
     assert platform.requests[0].params["periodEnd"] == "202403011254"
 
 

@@ -1,9 +1,11 @@
 """``EntsoeClient``: ask for a data type, area and range; get every point exactly once.
 
-A query is split into chunks the platform accepts (``PLATFORM_TABLE``), chunks are fetched a
-few at a time under the shared request pacing, refused chunks are halved and retried, paged
-document types are read page by page, and answers are clipped and merged so no point is lost
-or doubled at a chunk edge.
+A query is split into chunks the platform accepts (``PLATFORM_TABLE``; a month counted from
+the chunk's UTC start, as the platform counts it), chunks are fetched a few at a time under the
+shared request pacing, refused chunks are re-planned with the period the refusal names (or
+halved when it names none) and retried, paged document types are read page by page, and
+answers are clipped to the points that overlap the chunk and merged, so no point is lost or
+doubled at a chunk edge.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import asyncio
 import logging
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -32,11 +34,14 @@ from entsoe_client.parser import parse_response
 from entsoe_client.queries import DataType, Query
 from entsoe_client.redaction import redact
 from entsoe_client.splitting import (
+    Span,
     clip_documents,
     halve,
     merge_documents,
     page_offsets,
     series_identity,
+    span_of_period,
+    split_range,
 )
 from entsoe_client.transport import PlatformResponse, PlatformTransport, RequestPacer
 
@@ -44,12 +49,20 @@ logger = logging.getLogger("entsoe_client")
 
 DEFAULT_BASE_URL = "https://web-api.tp.entsoe.eu/api"
 PAGE_SIZE = 100
-_TOO_LARGE = re.compile(r"exceeds\s+(the\s+)?allowed\s+(limit|maximum)", re.IGNORECASE)
+_TOO_LARGE = re.compile(
+    r"exceeds\s+(the\s+)?allowed\s+(limit|maximum)"
+    r"|larger\s+than\s+(the\s+)?maximum\s+allowed\s+period"
+    r"|number\s+of\s+instances\b.*\bexceeds",
+    re.IGNORECASE | re.DOTALL,
+)
+"""Every wording the platform has used to refuse a range as too large (2019-2026)."""
+_ALLOWED_PERIOD = re.compile(r"maximum\s+allowed\s+period\s+'?(P\d+[DWMY])'?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
-    """The documents of one chunk ``[start, end)``: every point starts inside it.
+    """The documents of one chunk ``[start, end)``: every point overlaps it (``overlaps``), so
+    a day, week or year point straddling a chunk edge is in both chunks' results.
 
     ``response_ms`` is the time spent in the platform's answers for this chunk (all pages and
     adaptive sub-requests), for monitoring.
@@ -90,10 +103,12 @@ def documents_from_answer(response: PlatformResponse) -> list[MarketDocument]:
 def _refusal(ack: Acknowledgement, status_code: int) -> AcknowledgementError | RequestTooLargeError:
     text = redact(ack.reason_text)
     if _TOO_LARGE.search(text):
+        named = _ALLOWED_PERIOD.search(text)
         return RequestTooLargeError(
             f"The platform refused the range as too large: {text}",
             status_code=status_code,
             reason_code=ack.reason_code,
+            allowed_period=named.group(1).upper() if named else None,
         )
     return AcknowledgementError(
         f"The platform refused the request: {text}",
@@ -140,6 +155,7 @@ class EntsoeClient:
         self.requests_per_minute = requests_per_minute
         self._concurrency = concurrency
         self._min_split = min_split
+        self._learned_spans: dict[DataType, Span] = {}
         self._transport = PlatformTransport(
             api_token.strip(),
             base_url,
@@ -214,12 +230,34 @@ class EntsoeClient:
     async def _fetch_range(
         self, query: Query, start: datetime, end: datetime
     ) -> tuple[list[MarketDocument], float]:
-        """One chunk, halved and re-asked as long as the platform says it is too large."""
+        """One chunk, re-planned and re-asked as long as the platform says it is too large.
+
+        A refusal that names the longest period (``'P1M'``) re-plans the chunk with it (and the
+        client remembers it for the data type's later chunks); one that names none halves it.
+        """
         try:
             documents, elapsed_ms = await self.request(
                 query.to_params(start, end), paged=query.rule.paged
             )
         except RequestTooLargeError as exc:
+            span = span_of_period(exc.allowed_period) if exc.allowed_period else None
+            pieces = split_range(start, end, span, UTC) if span is not None else []
+            if span is not None and len(pieces) > 1:
+                self._learned_spans[query.data_type] = span
+                logger.info(
+                    "platform refused %s..%s as larger than %s; re-planned into %d requests",
+                    start,
+                    end,
+                    exc.allowed_period,
+                    len(pieces),
+                )
+                found: list[MarketDocument] = []
+                total_ms = 0.0
+                for piece_start, piece_end in pieces:
+                    part, part_ms = await self._fetch_range(query, piece_start, piece_end)
+                    found.extend(part)
+                    total_ms += part_ms
+                return found, total_ms
             if end - start <= self._min_split:
                 raise RequestTooLargeError(
                     f"{exc} Even {start.isoformat()}..{end.isoformat()} is too large; narrow the "
@@ -245,7 +283,7 @@ class EntsoeClient:
 
         Up to ``concurrency`` chunks are fetched ahead; leaving the loop early cancels them.
         """
-        chunks = iter(query.chunks())
+        chunks = self._plan(query)
         pending: deque[asyncio.Task[ChunkResult]] = deque()
         try:
             for start, end in chunks:
@@ -262,6 +300,18 @@ class EntsoeClient:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    def _plan(self, query: Query) -> Iterator[tuple[datetime, datetime]]:
+        """The query's chunks, planned lazily: once a refusal has named a shorter allowed
+        period for the data type, the chunks not yet sent are planned with it."""
+        cursor = query.start
+        while cursor < query.end:
+            learned = self._learned_spans.get(query.data_type)
+            span = learned if learned is not None else query.rule.max_span
+            tz = UTC if span.months else query.area.time_zone
+            ((chunk_start, chunk_end), *_) = split_range(cursor, query.end, span, tz)
+            yield chunk_start, chunk_end
+            cursor = chunk_end
 
     async def fetch(
         self, query: Query, *, on_progress: Callable[[ChunkResult], None] | None = None

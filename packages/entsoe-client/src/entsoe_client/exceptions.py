@@ -83,7 +83,22 @@ class RateLimitError(PlatformError):
 
 
 class RequestTooLargeError(PlatformError):
-    """The requested range exceeds what the platform answers in one request."""
+    """The requested range exceeds what the platform answers in one request.
+
+    ``allowed_period`` is the longest range the refusal names (``"P1M"`` in "... is larger than
+    maximum allowed period 'P1M' ..."), or None when it names none.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        reason_code: str | None = None,
+        allowed_period: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, reason_code=reason_code)
+        self.allowed_period = allowed_period
 
 
 class ServerError(PlatformError):

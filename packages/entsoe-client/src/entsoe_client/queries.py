@@ -350,8 +350,11 @@ class Query:
         )
 
     def chunks(self) -> list[tuple[datetime, datetime]]:
-        """The half-open sub-ranges this query is sent as, each within the platform's limit."""
-        return split_range(self.start, self.end, self.rule.max_span, self.area.time_zone)
+        """The half-open sub-ranges this query is sent as, each within the platform's limit:
+        months counted from each chunk's UTC start (as the platform counts them), days on the
+        area's local calendar."""
+        span = self.rule.max_span
+        return split_range(self.start, self.end, span, UTC if span.months else self.area.time_zone)
 
     def to_params(self, start: datetime, end: datetime) -> dict[str, str]:
         """The query string for the sub-range ``[start, end)`` of this query (no token)."""

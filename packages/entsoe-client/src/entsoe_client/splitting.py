@@ -1,19 +1,22 @@
 """Cutting a time range into requests the platform answers, and merging the answers back.
 
 The platform refuses requests that cover too much (one month of load, 100 daily price series, ...),
-so a long range becomes consecutive half-open chunks ``[start, end)``. Chunk edges are computed on
-the area's local calendar (a "month" of German load is a German month, a "day" a German day), so a
-chunk never straddles one more daily price series than allowed, also on DST days.
+so a long range becomes consecutive half-open chunks ``[start, end)``. Month limits are counted
+as the platform counts them: from the chunk's UTC start by calendar month (2025-04-30T22:00Z may
+end at 2025-05-30T22:00Z, so a Brussels May takes two requests); day limits on the area's local
+calendar, so a chunk never straddles one more daily price series than allowed, also on DST days.
 
 Merging is where other clients lose or double points: the platform answers whole days or whole
 Periods, so the answer to one chunk can hold points of its neighbours. The rule here is simple and
-exact: a point belongs to the chunk that contains its start, and across answers the same point
-(same series identity and start) is kept once, from the highest revision.
+exact: a point belongs to every chunk its interval overlaps (``entsoe_client.ranges``), and
+across answers the same point (same series identity and start) is kept once, from the highest
+revision.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -60,6 +63,17 @@ def _advance(start_utc: datetime, span: Span, tz: tzinfo) -> datetime:
     local = start_utc.astimezone(tz).replace(tzinfo=None)
     moved = _add_months(local, span.months) + timedelta(days=span.days)
     return moved.replace(tzinfo=tz).astimezone(UTC)
+
+
+def span_of_period(text: str) -> Span | None:
+    """The ``Span`` of a period the platform names (``P1M``, ``P1Y``, ``P7D``), or None."""
+    match = re.fullmatch(r"P(\d+)([DWMY])", text.strip().upper())
+    if match is None or int(match.group(1)) == 0:
+        return None
+    amount, unit = int(match.group(1)), match.group(2)
+    if unit in ("D", "W"):
+        return Span(days=amount * (7 if unit == "W" else 1))
+    return Span(months=amount * (12 if unit == "Y" else 1))
 
 
 def split_range(
@@ -131,11 +145,17 @@ def series_identity(document: MarketDocument, series: TimeSeries) -> SeriesKey:
 def clip_documents(
     documents: Iterable[MarketDocument], start: datetime, end: datetime
 ) -> list[MarketDocument]:
-    """Keep only the points whose start lies in ``[start, end)``; drop series left empty."""
+    """Keep only the points whose interval overlaps ``[start, end)``; drop series left empty.
+
+    A P1Y point for 2024 stays in the answer to March 2024; a PT15M point ending where the
+    range starts does not.
+    """
     clipped: list[MarketDocument] = []
     for document in documents:
         series = [
-            dataclasses.replace(ts, points=[p for p in ts.points if start <= p.start < end])
+            dataclasses.replace(
+                ts, points=[p for p in ts.points if p.start < end and p.end > start]
+            )
             for ts in document.series
         ]
         series = [ts for ts in series if ts.points]

@@ -4,6 +4,7 @@ but real HTTP), and the generator of valid documents it answers with."""
 from entsoe_client.testing.documents import (
     a03_value_at,
     acknowledgement,
+    calendar_value_at,
     generate_document,
     parse_period,
     value_at,
@@ -16,6 +17,7 @@ __all__ = [
     "Reply",
     "a03_value_at",
     "acknowledgement",
+    "calendar_value_at",
     "generate_document",
     "parse_period",
     "value_at",

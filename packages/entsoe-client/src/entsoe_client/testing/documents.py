@@ -1,15 +1,24 @@
 """Valid platform documents for any area, data type and range, generated on demand.
 
-Values are a pure function of the point's start (``value_at``), so a test can check any point
-of any answer without keeping the answer. The layout follows the real platform: prices and
-day-ahead forecasts come as one series per market day (whole days, even when the request starts
-mid-day), other data as one series over the requested range on the resolution's grid.
+Values are a pure function of the point's start (``value_at``; ``calendar_value_at`` for the
+minimum/maximum forecasts), so a test can check any point of any answer without keeping the
+answer. The layout follows the real platform: prices and day-ahead forecasts come as one series
+per market day (whole days, even when the request starts mid-day), other data as one series over
+the requested range on the resolution's grid. The coarse forecasts have the shapes recorded
+answers show (``CALENDAR_SHAPES``), in whole local days, weeks and years for any range that
+overlaps them (Brussels time):
+
+* week-ahead load forecast (A65/A31): P1D, a minimum (A60) and a maximum (A61) series per
+  Monday week;
+* month- and year-ahead load forecasts (A65/A32, A65/A33): P7D Monday weeks, minimum and
+  maximum, one Period over the weeks the range overlaps;
+* year-ahead forecast margin (A70/A33): P1Y (business type A91), one Period per local year.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -27,10 +36,19 @@ _STEPS = {
 }
 _DAILY_SERIES = {("A44", None), ("A65", "A01"), ("A69", "A01")}
 _DEFAULT_RESOLUTION: dict[tuple[str, str | None], str] = {
-    ("A65", "A33"): "P7D",
-    ("A70", "A33"): "P1Y",
     ("A68", "A33"): "P1Y",
 }
+CALENDAR_SHAPES: dict[tuple[str, str | None], tuple[str, tuple[str, ...], str]] = {
+    ("A65", "A31"): ("P1D", ("A60", "A61"), "week"),
+    ("A65", "A32"): ("P7D", ("A60", "A61"), "weeks"),
+    ("A65", "A33"): ("P7D", ("A60", "A61"), "weeks"),
+    ("A70", "A33"): ("P1Y", ("A91",), "year"),
+}
+"""(documentType, processType) -> (resolution, business types, Period layout) of the coarse
+forecasts: "week" one Period per Monday week, "weeks" one Period over all Monday weeks the range
+overlaps, "year" one Period per local year."""
+MAXIMUM_OFFSET = 500.0
+"""How much a maximum (A61) point exceeds the minimum (A60) of the same interval."""
 _IN_DOMAIN_TYPES = {"A68", "A69", "A73", "A75"}
 _PSR_TYPES = {
     "A75": ("B16", "B19"),
@@ -69,9 +87,71 @@ def a03_value_at(start: datetime, step: timedelta) -> float:
     return value_at(_GRID_ORIGIN + step * (index - index % 2))
 
 
+def calendar_value_at(start: datetime, business_type: str) -> float:
+    """The value of a generated coarse-forecast point: ``value_at``, plus ``MAXIMUM_OFFSET``
+    for a maximum (A61) series."""
+    return value_at(start) + (MAXIMUM_OFFSET if business_type == "A61" else 0.0)
+
+
 def default_resolution(document_type: str, process_type: str | None) -> str | None:
-    """The resolution the real platform uses for year-ahead data (``None``: caller's choice)."""
+    """The resolution the real platform uses for coarse data (``None``: caller's choice)."""
+    shape = CALENDAR_SHAPES.get((document_type, process_type))
+    if shape is not None:
+        return shape[0]
     return _DEFAULT_RESOLUTION.get((document_type, process_type))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=MARKET_TIME_ZONE).astimezone(UTC)
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(MARKET_TIME_ZONE).date()
+
+
+def _calendar_periods(start: datetime, end: datetime, layout: str) -> list[list[datetime]]:
+    """Each Period as its list of point boundaries (local midnights), covering every local
+    day, Monday week or year that ``[start, end)`` overlaps."""
+    if layout == "year":
+        years = range(
+            _local_date(start).year, _local_date(end - timedelta(microseconds=1)).year + 1
+        )
+        return [[_midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1))] for year in years]
+    first = _local_date(start)
+    monday = first - timedelta(days=first.weekday())
+    weeks: list[date] = [monday]
+    while _midnight(weeks[-1] + timedelta(days=7)) < end:
+        weeks.append(weeks[-1] + timedelta(days=7))
+    if layout == "weeks":
+        return [[_midnight(day) for day in [*weeks, weeks[-1] + timedelta(days=7)]]]
+    return [[_midnight(week + timedelta(days=k)) for k in range(8)] for week in weeks]
+
+
+def _calendar_series(
+    params: Mapping[str, str], area: str, start: datetime, end: datetime
+) -> list[str]:
+    shape = CALENDAR_SHAPES[(params.get("documentType", ""), params.get("processType"))]
+    resolution, business_types, layout = shape
+    series: list[str] = []
+    for bounds in _calendar_periods(start, end, layout):
+        for business_type in business_types:
+            points = "".join(
+                _point_xml(k, calendar_value_at(point_start, business_type), "quantity")
+                for k, point_start in enumerate(bounds[:-1], start=1)
+            )
+            period = (
+                f"<Period><timeInterval><start>{_iso(bounds[0])}</start><end>{_iso(bounds[-1])}"
+                f"</end></timeInterval><resolution>{resolution}</resolution>{points}</Period>"
+            )
+            series.append(
+                f"<TimeSeries><mRID>{len(series) + 1}</mRID><businessType>{business_type}"
+                "</businessType><objectAggregation>A01</objectAggregation>"
+                f'<outBiddingZone_Domain.mRID codingScheme="A01">{area}'
+                "</outBiddingZone_Domain.mRID>"
+                "<quantity_Measure_Unit.name>MAW</quantity_Measure_Unit.name>"
+                f"<curveType>A01</curveType>{period}</TimeSeries>"
+            )
+    return series
 
 
 def _local_midnight(moment: datetime) -> datetime:
@@ -183,9 +263,16 @@ def generate_document(
     psr_types: Sequence[str | None] = (
         (params["psrType"],) if "psrType" in params else _PSR_TYPES.get(document_type, (None,))
     )
-    periods = _periods(start, end, resolution, daily)
+    calendar = (document_type, process_type) in CALENDAR_SHAPES
+    periods = [] if calendar else _periods(start, end, resolution, daily)
     series_xml: list[str] = []
-    for psr_type in psr_types:
+    if calendar:
+        series_xml = _calendar_series(params, area, start, end)
+        first_last = _calendar_periods(
+            start, end, CALENDAR_SHAPES[(document_type, process_type)][2]
+        )
+        periods = [(first_last[0][0], first_last[-1][-1])]
+    for psr_type in psr_types if not calendar else ():
         for period_start, period_end in periods:
             series_xml.append(
                 _series_xml(

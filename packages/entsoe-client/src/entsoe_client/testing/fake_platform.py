@@ -6,6 +6,12 @@ query parameters, and scripted faults (429 with ``Retry-After``, bans, 5xx burst
 401 for a wrong token, size refusals, "No matching data", malformed XML, offset paging). Every
 request is logged, token included, for assertions.
 
+Like the platform since 2026, it refuses a load or forecast request whose end lies more than
+one calendar month after its UTC start (a year for the year-ahead data), with the platform's
+text: "Provided time interval (2025-04-30T22:00:00Z - 2025-05-31T22:00:00Z) is larger than
+maximum allowed period 'P1M' for 'ACTUAL_TOTAL_LOAD_R3:XML' export." (``platform_limits=False``
+switches that off).
+
     with FakePlatform(token="secret") as platform:
         platform.enqueue(Reply.server_error(503), times=2)
         ...  # EntsoeClient("secret", base_url=platform.url)
@@ -20,6 +26,7 @@ import io
 import threading
 import time
 import zipfile
+from calendar import monthrange
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +46,25 @@ from entsoe_client.testing.documents import (
 XML_CONTENT_TYPE = "text/xml;charset=UTF-8"
 ZIP_CONTENT_TYPE = "application/zip"
 RATE_LIMIT_TEXT = "Max allowed requests per minute from each unique IP is max up to 400 only"
+
+PLATFORM_LIMITS: dict[tuple[str, str | None], tuple[int, str]] = {
+    ("A65", "A16"): (1, "ACTUAL_TOTAL_LOAD_R3"),
+    ("A65", "A01"): (1, "DAY_AHEAD_TOTAL_LOAD_FORECAST_R3"),
+    ("A65", "A31"): (1, "WEEK_AHEAD_TOTAL_LOAD_FORECAST_R3"),
+    ("A65", "A32"): (1, "MONTH_AHEAD_TOTAL_LOAD_FORECAST_R3"),
+    ("A65", "A33"): (12, "YEAR_AHEAD_TOTAL_LOAD_FORECAST_R3"),
+    ("A70", "A33"): (12, "YEAR_AHEAD_FORECAST_MARGIN_R3"),
+    ("A75", "A16"): (1, "AGGREGATED_GENERATION_PER_TYPE_R3"),
+}
+"""(documentType, processType) -> (longest range in calendar months from the UTC start, the
+export's name in the refusal)."""
+
+
+def months_later(moment: datetime, months: int) -> datetime:
+    """``moment`` plus calendar months in UTC, the day clamped (04-30 + 1 month = 05-30)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -145,6 +171,8 @@ class FakePlatform:
     """The platform on ``127.0.0.1:<free port>``; see the module docstring.
 
     ``max_span`` refuses (400, "exceeds the allowed maximum") any request covering more;
+    ``limits`` (a copy of ``PLATFORM_LIMITS``, on unless ``platform_limits=False``) refuses as
+    the platform does, in calendar months from the UTC start;
     ``latency`` delays every answer; ``resolution``, ``curve_type`` and ``revision`` shape the
     generated documents and may be changed between requests.
     """
@@ -160,6 +188,7 @@ class FakePlatform:
         latency: float = 0.0,
         page_size: int = 100,
         port: int = 0,
+        platform_limits: bool = True,
     ) -> None:
         self.token = token
         self.port = port
@@ -169,6 +198,8 @@ class FakePlatform:
         self.max_span = max_span
         self.latency = latency
         self.page_size = page_size
+        self.platform_limits = platform_limits
+        self.limits = dict(PLATFORM_LIMITS)
         self.requests: list[RecordedRequest] = []
         self._scripts: list[_Script] = []
         self._paged: list[tuple[Mapping[str, str], int]] = []
@@ -302,6 +333,21 @@ class FakePlatform:
             return Reply.acknowledgement("periodStart must be before periodEnd.", code="999")
         if self.max_span is not None and end - start > self.max_span:
             return Reply(delay=delay, **_as_fields(self._too_large(params, start, end)))
+        limit = self.limits.get((params.get("documentType", ""), params.get("processType")))
+        if self.platform_limits and limit is not None and end > months_later(start, limit[0]):
+            months, export = limit
+            period = f"P{months // 12}Y" if months % 12 == 0 else f"P{months}M"
+            stamp = "%Y-%m-%dT%H:%M:%SZ"
+            return Reply(
+                delay=delay,
+                **_as_fields(
+                    Reply.too_large(
+                        f"Provided time interval ({start.strftime(stamp)} - {end.strftime(stamp)})"
+                        f" is larger than maximum allowed period '{period}' for '{export}:XML'"
+                        " export."
+                    )
+                ),
+            )
         paged = self._paged_reply(params)
         if paged is not None:
             return Reply(delay=delay, **_as_fields(paged))
