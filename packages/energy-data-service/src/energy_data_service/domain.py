@@ -178,6 +178,18 @@ FORECAST_HORIZON: dict[str, timedelta] = {
     "forecast_margin": timedelta(days=366),
 }
 """How far ahead each forecast is published; the gap filler re-fetches it up to there."""
+FORECAST_REFRESH: dict[str, timedelta] = {
+    "day_ahead_forecast": timedelta(0),
+    "week_ahead_forecast": timedelta(hours=6),
+    "month_ahead_forecast": timedelta(hours=12),
+    "year_ahead_forecast": timedelta(days=1),
+    "forecast_margin": timedelta(days=1),
+}
+"""How long after a successful run a forecast's horizon is asked for again (revisions).
+
+The day-ahead forecast is revised up to the day itself, so it is asked for on every run; the
+coarse ones change at most a few times a week, and asking for them again on every run would
+spend the platform's request budget on answers already stored."""
 
 
 class UnknownChoiceError(ValueError):

@@ -6,8 +6,13 @@ Two entry points:
 - ``fill_gaps`` looks for holes *anywhere* in the configured window (``COLLECTION__
   LOOKBACK_DAYS`` back from now), not only after the latest point, at each series' own
   resolution; it merges adjacent holes into ranges and fetches them, re-fetches forecasts over
-  their publication horizon (they are revised), and fetches tomorrow's day-ahead prices once
-  the auction results are out (~13:00 CET, so from 12:00 UTC).
+  their publication horizon (they are revised) once ``FORECAST_REFRESH`` has passed since the
+  last successful run, and fetches tomorrow's day-ahead prices once the auction results are out
+  (~13:00 CET, so from 12:00 UTC).
+
+A stored point covers its window when its interval overlaps it (``entsoe_client.overlaps``):
+the day, week or year point that starts before a window starting mid-day covers the window's
+first hours, so coarse series show no hole at a window edge and are not asked for again.
 
 Each chunk's points are stored as soon as the chunk arrives (revision-aware upserts, so
 re-fetching is harmless). A chunk that fails fails the run: the result says so with the error
@@ -31,7 +36,12 @@ from entsoe_client.exceptions import AuthenticationError
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, holes, merge_ranges
-from energy_data_service.domain import FORECAST_HORIZON, FORECAST_TYPES, resolve_border
+from energy_data_service.domain import (
+    FORECAST_HORIZON,
+    FORECAST_REFRESH,
+    FORECAST_TYPES,
+    resolve_border,
+)
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import CollectionRun, RunRepository
@@ -135,9 +145,24 @@ class EntsoEDataService:
         identity = {} if out_area is None else {"out_area_code": out_area.eic}
         present = await self._points.present_intervals(area.eic, data_type, start, end, **identity)
         wanted = holes(present, start, end, area.time_zone)
-        if data_type in FORECAST_TYPES:
+        if data_type in FORECAST_TYPES and await self._horizon_due(area, data_type):
             wanted.append((_local_day_start(now, area), end))
         return merge_ranges(wanted, join_within=timedelta(hours=6))
+
+    async def _horizon_due(self, area: Area, data_type: str) -> bool:
+        """True unless a run stored points of this forecast within ``FORECAST_REFRESH``.
+
+        A run that stored points is taken as having fetched the horizon (a run that only
+        filled an older hole counts too, which at worst delays a refresh); compared with the
+        wall clock, as run rows record it (the service clock may be fixed).
+        """
+        refresh = FORECAST_REFRESH.get(data_type, timedelta(0))
+        if refresh <= timedelta(0):
+            return True
+        for run in await self._runs.recent(20, area_code=area.eic, data_type=data_type):
+            if run.success and run.points > 0 and run.run_kind != "backfill":
+                return datetime.now(UTC) - run.started_at.astimezone(UTC) >= refresh
+        return True
 
     async def fill_gaps(
         self,
