@@ -169,6 +169,9 @@ def fetch(
     else:
         with output.open("w", encoding="utf-8", newline="") as out:
             _write(documents, output_format, out)
+    for document in documents:
+        for warning in dict.fromkeys(document.warnings):
+            errors.print(f"warning: {document.mrid}: {warning}", soft_wrap=True, markup=False)
     series = sum(len(d.series) for d in documents)
     points = sum(len(ts.points) for d in documents for ts in d.series)
     target = f" to {output}" if output else ""
