@@ -23,7 +23,7 @@ test: install services
 
 # The fault-injection tests alone (they also run in `make test`); each prints its figure.
 chaos: install services
-	@$(or $(UV),python3 -m uv) run pytest -m chaos -s -p no:randomly
+	@$(or $(UV),python3 -m uv) run pytest -m chaos -s
 
 check: install
 	@$(or $(UV),python3 -m uv) run ruff check .

@@ -112,6 +112,7 @@ async def _snapshot(container: Container) -> list[tuple[object, ...]]:
     ]
 
 
+@pytest.mark.chaos
 @pytest.mark.slow
 async def test_resume_after_sigkill_matches_an_uninterrupted_run(
     container: Container,

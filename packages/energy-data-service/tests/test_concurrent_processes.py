@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
 from energy_data_service.db.tables import backfill_progress
@@ -68,6 +69,7 @@ def _together(url: str, mode: str) -> list[subprocess.CompletedProcess[str]]:
     return finished
 
 
+@pytest.mark.chaos
 def test_processes_started_together_on_a_fresh_database_all_migrate(database_url: str) -> None:
     results = _together(database_url, "migrate")
     failures = [r.stderr[-1500:] for r in results if r.returncode != 0]
@@ -75,6 +77,7 @@ def test_processes_started_together_on_a_fresh_database_all_migrate(database_url
     assert failures == []
 
 
+@pytest.mark.chaos
 async def test_processes_planning_the_same_chunks_all_succeed(database_url: str) -> None:
     engine = create_engine(database_url)
     await upgrade(engine)

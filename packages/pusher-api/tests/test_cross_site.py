@@ -20,6 +20,7 @@ PUSHER = Path(sys.executable).with_name("pusher-api")
 RESET = orjson.dumps(command(device_id="victim-1", command_type="factory_reset"))
 
 
+@pytest.mark.chaos
 async def test_a_text_plain_command_is_refused(api: RunningApi) -> None:
     async with api.client() as http:
         answer = await http.post(
@@ -28,6 +29,7 @@ async def test_a_text_plain_command_is_refused(api: RunningApi) -> None:
     assert answer.status_code == 415, answer.text
 
 
+@pytest.mark.chaos
 @pytest.mark.parametrize(
     "headers",
     [

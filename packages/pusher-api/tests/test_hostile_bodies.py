@@ -67,6 +67,7 @@ async def test_a_deep_item_of_a_batch_fails_alone(api: RunningApi) -> None:
     assert body["failed"] == 1, body
 
 
+@pytest.mark.chaos
 async def test_deep_commands_beside_500_others_fail_alone(start_api: StartApi) -> None:
     with start_api(kafka_command_topic=unique_topic()) as api:
         async with api.client() as http:

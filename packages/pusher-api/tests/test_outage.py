@@ -108,6 +108,7 @@ async def test_service_started_while_kafka_is_down_serves_once_it_is_up(
     assert up.status_code == 202
 
 
+@pytest.mark.chaos
 async def test_every_accepted_command_is_on_the_topic_exactly_once(
     start_api: StartApi, proxied_broker: tuple[DevBroker, KafkaProxy]
 ) -> None:
