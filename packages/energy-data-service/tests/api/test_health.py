@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from energy_data_service.repositories.runs import CollectionRun
+from pusher_api.testing.tcp_faults import FaultyTcpProxy
 
 from .conftest import DE_LU, LiveApi, api_settings, serve
+
+POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
 
 
 async def test_health_reports_database_collection_off_and_freshness(live_api: LiveApi) -> None:
@@ -88,32 +88,15 @@ async def test_cors_allows_configured_origins_and_never_wildcard_with_credential
         assert "access-control-allow-credentials" not in answer.headers
 
 
-def _cluster(action: str) -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, "-m", "fast"]
-        if action == "stop"
-        else ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-    )
-
-
-def _wait_for_postgres(timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode == 0:
-            return
-        time.sleep(0.2)
-    raise RuntimeError("PostgreSQL did not come back")
-
-
 @pytest.mark.postgres
 async def test_database_outage_is_503_then_recovers_without_restart(postgres_url: str) -> None:
-    async with serve(api_settings(postgres_url)) as api:
-        assert (await api.http.get("/api/v1/health")).status_code == 200
-        try:
-            await asyncio.to_thread(_cluster, "stop")
+    # The outage is a fault proxy refusing connections, not a stopped cluster: stopping the
+    # shared server would fail every other test running against it at the same time.
+    with FaultyTcpProxy(POSTGRES_HOST, POSTGRES_PORT) as proxy:
+        url = postgres_url.replace(f":{POSTGRES_PORT}/", f":{proxy.port}/")
+        async with serve(api_settings(url)) as api:
+            assert (await api.http.get("/api/v1/health")).status_code == 200
+            proxy.refuse()
             down = await api.http.get("/api/v1/health")
             assert down.status_code == 503
             assert down.json()["database"]["ok"] is False
@@ -122,13 +105,11 @@ async def test_database_outage_is_503_then_recovers_without_restart(postgres_url
             )
             assert data.status_code == 503
             assert data.json() == {"detail": "the database is unavailable; retry shortly"}
-        finally:
-            await asyncio.to_thread(_cluster, "start")
-            await asyncio.to_thread(_wait_for_postgres)
-        for _ in range(50):
-            answer = await api.http.get("/api/v1/health")
-            if answer.status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["database"]["ok"] is True
+            proxy.restore()
+            for _ in range(50):
+                answer = await api.http.get("/api/v1/health")
+                if answer.status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["database"]["ok"] is True
