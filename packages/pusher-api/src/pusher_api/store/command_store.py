@@ -14,14 +14,14 @@ A second trigger, on both, writes a `webhook_deliveries` row for every change of
 a callback, in the transaction of the change.
 
 Schema changes are additive: `open` creates missing tables and adds missing (nullable) columns,
-so a store from an older version keeps working.
+so a store from an older version keeps working (the tables and triggers are in `schema`).
 
 SQLite (default, WAL) and PostgreSQL are supported through SQLAlchemy 2's async engine. The two
 writes every command makes (its row as queued, then its acknowledgement) take whole groups of
 commands at once: the dispatcher hands over a batch, or the single commands that arrived
 together, because one commit per command would cap the service at a few hundred commands per
 second. On SQLite those two writes run on a connection of their own in one thread
-(`_SqliteWriter`); everything else goes through SQLAlchemy.
+(`SqliteWriter`); everything else goes through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -29,154 +29,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import sqlite3
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Dialect,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    event,
-    func,
-    inspect,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import and_, bindparam, event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.types import TypeDecorator
 
 from pusher_api.changes import Change, ChangeFeed
 from pusher_api.kafka_producer import Published
 from pusher_api.messages import FINAL_STATUSES, AcceptedCommand, CommandStatus, StatusReport
+from pusher_api.store.records import CommandRecord, ReportsApplied, ScheduledRecord, WebhookDelivery
+from pusher_api.store.schema import (
+    CHANGES_CHANNEL,
+    POSTGRES_TRIGGERS,
+    SQLITE_TRIGGERS,
+    add_missing_columns,
+    commands,
+    metadata,
+    status_offsets,
+    webhook_deliveries,
+)
+from pusher_api.store.sqlite_writer import SQLITE_PRAGMAS, SqliteWriter
+from pusher_api.store.statements import (
+    MARK_SENT_UNNEST,
+    MULTI_ROW,
+    SQLITE_MAX_VARIABLES,
+    apply_status_unnest_sql,
+    apply_status_values_sql,
+    as_is,
+    insert_queued_sql,
+    insert_queued_unnest_sql,
+    mark_sent_sql,
+    sqlite_time,
+)
 
 log = structlog.get_logger(__name__)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timestamps stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-metadata = MetaData()
-
-commands = Table(
-    "commands",
-    metadata,
-    Column("request_id", String(36), primary_key=True),
-    Column("idempotency_key", String(300), nullable=True),
-    Column("device_id", String(128), nullable=False),
-    Column("command_type", String(128), nullable=False),
-    Column("protocol", String(16), nullable=False),
-    Column("priority", String(16), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("detail", Text, nullable=True),
-    Column("kafka_partition", Integer, nullable=True),
-    Column("kafka_offset", BigInteger, nullable=True),
-    Column("expires_at", UTCDateTime, nullable=True),
-    Column("queued_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime, nullable=True),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Column("finished_at", UTCDateTime, nullable=True),
-    # Added in the second version (nullable: `open` adds them to older stores).
-    Column("not_before", UTCDateTime, nullable=True),
-    Column("command_value", LargeBinary, nullable=True),  # record value, while scheduled
-    Column("traceparent", String(55), nullable=True),
-    Column("callback_url", Text, nullable=True),
-    Column("callback_events", String(8), nullable=True),
-    Column("idempotency_fingerprint", String(64), nullable=True),
-    Column("cancel_requested_at", UTCDateTime, nullable=True),
-    # Partial indexes: most commands have neither key nor expiry, and every index entry costs
-    # time on the hot insert path.
-    Index(
-        "ux_commands_idempotency_key",
-        "idempotency_key",
-        unique=True,
-        sqlite_where=text("idempotency_key IS NOT NULL"),
-        postgresql_where=text("idempotency_key IS NOT NULL"),
-    ),
-    Index(
-        "ix_commands_expires_at",
-        "expires_at",
-        sqlite_where=text("expires_at IS NOT NULL"),
-        postgresql_where=text("expires_at IS NOT NULL"),
-    ),
-    Index(
-        "ix_commands_scheduled",
-        "not_before",
-        sqlite_where=text("status = 'scheduled'"),
-        postgresql_where=text("status = 'scheduled'"),
-    ),
-    Index(
-        "ix_commands_queued",
-        "queued_at",
-        sqlite_where=text("status = 'queued'"),
-        postgresql_where=text("status = 'queued'"),
-    ),
-)
-
-webhook_deliveries = Table(
-    "webhook_deliveries",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("request_id", String(36), nullable=False, index=True),
-    Column("status", String(16), nullable=False),
-    Column("url", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", UTCDateTime, nullable=True),  # NULL once done (delivered or given up)
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Column("response_status", Integer, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Index(
-        "ix_webhook_deliveries_due",
-        "next_attempt_at",
-        sqlite_where=text("next_attempt_at IS NOT NULL"),
-        postgresql_where=text("next_attempt_at IS NOT NULL"),
-    ),
-)
-"""One row per status change to POST to a command's callback: written by a trigger in the
-transaction of the change, claimed and sent by the webhook sender of any replica."""
-
-status_offsets = Table(
-    "status_offsets",
-    metadata,
-    Column("topic", String(255), primary_key=True),
-    Column("partition", Integer, primary_key=True),
-    Column("next_offset", BigInteger, nullable=False),
-)
-"""Where the status consumer resumes, per partition; written in the same transaction as the
-transitions it applied, so a crash neither loses nor double-counts a report."""
 
 _EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
     CommandStatus.queued: (CommandStatus.scheduled,),
@@ -196,374 +90,9 @@ _EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
 }
 """For each state, the states a command may move to it from (never backwards, never final→)."""
 
-_FINAL_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
-
-_WEBHOOK_TRIGGER_WHEN = (
-    "NEW.callback_url IS NOT NULL AND NEW.status <> 'queued' "
-    "AND (COALESCE(NEW.callback_events, 'all') = 'all' "
-    f"OR NEW.status IN ({', '.join(repr(v) for v in _FINAL_VALUES)}))"
-)
-"""Which changes are POSTed: every one but `queued` (it lasts until the broker answers), or
-only the final ones with `callback_events` = `final`."""
-
-_SQLITE_TRIGGERS = (
-    "DROP TRIGGER IF EXISTS commands_webhook_on_insert",
-    "DROP TRIGGER IF EXISTS commands_webhook_on_update",
-    f"""CREATE TRIGGER commands_webhook_on_insert AFTER INSERT ON commands
-    WHEN {_WEBHOOK_TRIGGER_WHEN}
-    BEGIN
-        INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
-                                        next_attempt_at)
-        VALUES (NEW.request_id, NEW.status, NEW.callback_url,
-                strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
-    END""",
-    f"""CREATE TRIGGER commands_webhook_on_update AFTER UPDATE OF status ON commands
-    WHEN NEW.status <> OLD.status AND {_WEBHOOK_TRIGGER_WHEN}
-    BEGIN
-        INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
-                                        next_attempt_at)
-        VALUES (NEW.request_id, NEW.status, NEW.callback_url,
-                strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
-    END""",
-)
-
-CHANGES_CHANNEL = "pusher_changes"
-_NOTIFY_ROWS = 40
-"""Changes per NOTIFY: 40 lines of at most ~180 bytes stay under PostgreSQL's 8,000-byte payload."""
-
-_POSTGRES_TRIGGERS = (
-    f"""CREATE OR REPLACE FUNCTION pusher_webhook_outbox() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
-           AND {_WEBHOOK_TRIGGER_WHEN} THEN
-            INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
-                                            next_attempt_at)
-            VALUES (NEW.request_id, NEW.status, NEW.callback_url, now(), 0, now());
-        END IF;
-        RETURN NULL;
-    END $$""",
-    """CREATE OR REPLACE TRIGGER commands_webhook_on_insert AFTER INSERT ON commands
-    FOR EACH ROW WHEN (NEW.callback_url IS NOT NULL) EXECUTE FUNCTION pusher_webhook_outbox()""",
-    """CREATE OR REPLACE TRIGGER commands_webhook_on_update AFTER UPDATE OF status ON commands
-    FOR EACH ROW WHEN (NEW.callback_url IS NOT NULL) EXECUTE FUNCTION pusher_webhook_outbox()""",
-    f"""CREATE OR REPLACE FUNCTION pusher_notify_changes() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        chunk text;
-    BEGIN
-        FOR chunk IN
-            SELECT string_agg(request_id || ' ' || device_id || ' ' || status, E'\n')
-            FROM (SELECT request_id, device_id, status,
-                         (row_number() OVER ()) / {_NOTIFY_ROWS} AS n FROM changed) AS numbered
-            GROUP BY n
-        LOOP
-            PERFORM pg_notify('{CHANGES_CHANNEL}', chunk);
-        END LOOP;
-        RETURN NULL;
-    END $$""",
-    """CREATE OR REPLACE TRIGGER commands_notify_on_insert AFTER INSERT ON commands
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION pusher_notify_changes()""",
-    """CREATE OR REPLACE TRIGGER commands_notify_on_update AFTER UPDATE ON commands
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION pusher_notify_changes()""",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CommandRecord:
-    """A command's row as the API reports it."""
-
-    request_id: str
-    device_id: str
-    command_type: str
-    protocol: str
-    priority: str
-    status: CommandStatus
-    detail: str | None
-    kafka_partition: int | None
-    kafka_offset: int | None
-    expires_at: datetime | None
-    queued_at: datetime
-    sent_at: datetime | None
-    delivered_at: datetime | None
-    finished_at: datetime | None
-    not_before: datetime | None = None
-    traceparent: str | None = None
-    callback_url: str | None = None
-    callback_events: str | None = None
-    idempotency_fingerprint: str | None = None
-    cancel_requested_at: datetime | None = None
-
-    @classmethod
-    def from_row(cls, row: Any) -> CommandRecord:
-        """Build from a result row of the `commands` table."""
-        values = dict(row._mapping)
-        values.pop("idempotency_key", None)
-        values.pop("command_value", None)
-        values["status"] = CommandStatus(values["status"])
-        return cls(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduledRecord:
-    """A scheduled command the scheduler claimed: what it needs to publish it (the shape
-    `CommandPublisher.publish` takes: key, value and headers)."""
-
-    request_id: str
-    device_id: str
-    value: bytes
-    traceparent: str | None
-
-    def kafka_key(self) -> bytes:
-        """Record key: the device id."""
-        return self.device_id.encode()
-
-    def kafka_value(self) -> bytes:
-        """The record value written when the command was accepted."""
-        return self.value
-
-    def kafka_headers(self) -> list[tuple[str, bytes]]:
-        """`request_id`, and `traceparent` when the request had one (`command_type` is in the
-        value)."""
-        headers = [("request_id", self.request_id.encode())]
-        if self.traceparent is not None:
-            headers.append(("traceparent", self.traceparent.encode()))
-        return headers
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookDelivery:
-    """One POST of a command's status to its callback, as shown in the command's status."""
-
-    id: int
-    request_id: str
-    status: str
-    url: str
-    created_at: datetime
-    attempts: int
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
-    response_status: int | None
-    last_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReportsApplied:
-    """What `apply_reports` did: how many commands moved, and the reports it refused because
-    their device id is not the command's (with the command's device id)."""
-
-    changed: int
-    refused: list[tuple[StatusReport, str]]
-
 
 class DuplicateIdempotencyKey(Exception):
     """Another request (in this process or another replica) already holds the idempotency key."""
-
-
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    # 64 MiB page cache (default 2 MiB): the primary-key index of a busy store outgrows the
-    # default, and every insert or update then reads pages from disk.
-    "PRAGMA cache_size=-65536",
-)
-
-
-class _SqliteWriter:
-    """SQLite's two hot writes (new commands, acknowledgements) on a connection of their own,
-    in one thread, as multi-row statements.
-
-    Through SQLAlchemy's async adapter a transaction is five hand-offs to aiosqlite's thread
-    (begin, statements, commit, reset), each waiting for the GIL while the event loop is busy;
-    and `executemany` releases and retakes the GIL for every row. Measured under load, that
-    made each group commit take tens of milliseconds and the store set the pace of the whole
-    service. Here a transaction is one hand-off, and each statement carries up to
-    `_ROWS_PER_STATEMENT` rows, so SQLite does its B-tree work with the GIL released, on the
-    other core, while the event loop goes on.
-
-    Writes queue in the thread's executor, not behind the store's asyncio lock: the thread goes
-    from one to the next without waiting for the busy event loop to hand it over. SQLAlchemy's
-    writers (reports, expiry; rare) meet it at SQLite's own lock and wait in its busy handler,
-    off the loop. `UPDATE … FROM` needs SQLite 3.33; older libraries get one statement per
-    row. Same pragmas and busy timeout as the engine's.
-    """
-
-    def __init__(self, database: str):
-        self._database = database
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pusher-store")
-        self._connection: sqlite3.Connection | None = None
-
-    async def insert_queued(self, rows: list[tuple[Any, ...]]) -> None:
-        """Insert rows of `_QUEUED_COLUMNS` in one transaction."""
-        await self._run(_INSERT_QUEUED, rows)
-
-    async def mark_sent(self, rows: list[tuple[Any, ...]]) -> None:
-        """Apply (partition, offset, sent_at, request_id) acknowledgements in one transaction."""
-        await self._run(_MARK_SENT, rows)
-
-    async def _run(self, statement: _RowsStatement, rows: list[tuple[Any, ...]]) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._write, statement, rows)
-
-    def _write(self, statement: _RowsStatement, rows: list[tuple[Any, ...]]) -> None:
-        if self._connection is None:
-            connection = sqlite3.connect(self._database, timeout=30, check_same_thread=False)
-            for pragma in SQLITE_PRAGMAS:
-                connection.execute(pragma)
-            self._connection = connection
-        with self._connection:
-            if not _MULTI_ROW:
-                self._connection.executemany(statement.per_row, rows)
-                return
-            per_statement = _SQLITE_MAX_VARIABLES // statement.width
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start : start + per_statement]
-                self._connection.execute(
-                    statement.sql(len(chunk)), list(itertools.chain.from_iterable(chunk))
-                )
-
-    def close(self) -> None:
-        """Close the connection and stop the thread (waits for a running transaction)."""
-
-        def close_connection() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        self._executor.submit(close_connection)
-        self._executor.shutdown(wait=True)
-
-
-_MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33)
-_SQLITE_MAX_VARIABLES = 32_766
-"""SQLite's bind variables per statement: a statement takes as many rows as fit."""
-
-
-@dataclass(frozen=True)
-class _RowsStatement:
-    """An SQLite statement over a `VALUES` list of `width`-column rows, and `per_row`, the same
-    write for one row (what `executemany` runs where `UPDATE … FROM` is missing)."""
-
-    template: str
-    width: int
-    per_row: str
-
-    @functools.lru_cache(maxsize=64)  # noqa: B019 - two module-level instances, never freed
-    def sql(self, rows: int) -> str:
-        """The statement for `rows` rows (its text is also the key of sqlite3's statement
-        cache)."""
-        row = "(" + ", ".join("?" * self.width) + ")"
-        return self.template.format(values=", ".join([row] * rows))
-
-
-_QUEUED_COLUMNS = (
-    "request_id",
-    "idempotency_key",
-    "device_id",
-    "command_type",
-    "protocol",
-    "priority",
-    "status",
-    "expires_at",
-    "queued_at",
-    "not_before",
-    "command_value",
-    "traceparent",
-    "callback_url",
-    "callback_events",
-    "idempotency_fingerprint",
-)
-"""The columns of a new row, in the order they are bound."""
-
-_QUEUED_PG_TYPES = (
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "timestamptz",
-    "timestamptz",
-    "timestamptz",
-    "bytea",
-    "varchar",
-    "text",
-    "varchar",
-    "varchar",
-)
-
-
-def _insert_queued_unnest_sql() -> str:
-    """The insert of a whole group as one statement (asyncpg): one array per column."""
-    arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(_QUEUED_PG_TYPES, start=1))
-    return f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) SELECT * FROM unnest({arrays})"
-
-
-_MARK_SENT_UNNEST = (
-    "UPDATE commands SET kafka_partition = sent.p, kafka_offset = sent.o, sent_at = sent.t, "
-    "status = CASE WHEN commands.status = 'queued' THEN 'sent' ELSE commands.status END "
-    "FROM unnest($1::int[], $2::bigint[], $3::timestamptz[], $4::varchar[]) AS sent(p, o, t, id) "
-    "WHERE commands.request_id = sent.id"
-)
-"""The acknowledgements of a whole group as one statement (asyncpg): one statement, so the
-change trigger fires once for the group, not once per row."""
-
-
-def _insert_queued_sql(paramstyle: str) -> str:
-    """The insert of one new row, with the driver's bind markers."""
-    marks = _placeholders(paramstyle, len(_QUEUED_COLUMNS))
-    return f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) VALUES ({marks})"
-
-
-def _mark_sent_sql(paramstyle: str) -> str:
-    """The acknowledgement of one row: (partition, offset, sent_at, request_id)."""
-    partition, offset, sent_at, request_id = _placeholders(paramstyle, 4).split(", ")
-    return (
-        f"UPDATE commands SET kafka_partition = {partition}, kafka_offset = {offset}, "
-        f"sent_at = {sent_at}, status = CASE WHEN status = 'queued' THEN 'sent' "
-        f"ELSE status END WHERE request_id = {request_id}"
-    )
-
-
-def _placeholders(paramstyle: str, count: int) -> str:
-    """Bind markers in the driver's own style, for statements run with `exec_driver_sql`."""
-    if paramstyle == "qmark":
-        return ", ".join("?" * count)
-    if paramstyle in ("numeric_dollar", "numeric"):
-        sign = "$" if paramstyle == "numeric_dollar" else ":"
-        return ", ".join(f"{sign}{n}" for n in range(1, count + 1))
-    if paramstyle == "format":
-        return ", ".join(["%s"] * count)
-    raise ValueError(f"unsupported database driver paramstyle {paramstyle!r}")
-
-
-_INSERT_QUEUED = _RowsStatement(
-    f"INSERT INTO commands ({', '.join(_QUEUED_COLUMNS)}) VALUES {{values}}",
-    len(_QUEUED_COLUMNS),
-    _insert_queued_sql("qmark"),
-)
-_MARK_SENT = _RowsStatement(
-    "UPDATE commands SET kafka_partition = sent.column1, kafka_offset = sent.column2, "
-    "sent_at = sent.column3, status = CASE WHEN commands.status = 'queued' THEN 'sent' "
-    "ELSE commands.status END FROM (VALUES {values}) AS sent "
-    "WHERE commands.request_id = sent.column4",
-    4,
-    _mark_sent_sql("qmark"),
-)
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A UTC timestamp as SQLAlchemy stores it in SQLite, so both write paths compare equal."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _as_is(value: datetime | None) -> datetime | None:
-    return value
 
 
 class CommandStore:
@@ -573,24 +102,24 @@ class CommandStore:
         self.engine = engine
         dialect = engine.dialect
         self.feed = ChangeFeed()
-        self._db_time = _sqlite_time if dialect.name == "sqlite" else _as_is
+        self._db_time = sqlite_time if dialect.name == "sqlite" else as_is
         # The hot writes on PostgreSQL (and in-memory SQLite): driver-level statements, because
         # SQLAlchemy's per-row parameter processing costs more than the insert itself; with
         # asyncpg, one statement per group (arrays), so the change trigger fires once a group.
         self._unnest = dialect.name == "postgresql" and dialect.driver == "asyncpg"
         self._insert_queued_sql = (
-            _insert_queued_unnest_sql() if self._unnest else _insert_queued_sql(dialect.paramstyle)
+            insert_queued_unnest_sql() if self._unnest else insert_queued_sql(dialect.paramstyle)
         )
         self._mark_sent_sql = (
-            _MARK_SENT_UNNEST if self._unnest else _mark_sent_sql(dialect.paramstyle)
+            MARK_SENT_UNNEST if self._unnest else mark_sent_sql(dialect.paramstyle)
         )
-        self._sqlite_writer = _SqliteWriter(sqlite_file) if sqlite_file else None
+        self._sqlite_writer = SqliteWriter(sqlite_file) if sqlite_file else None
         # PostgreSQL announces changes itself (trigger → NOTIFY → `listen_forever`); on SQLite
         # the code that writes announces them.
         self.announces_itself = dialect.name != "postgresql"
         # SQLite has one writer at a time and makes the others poll for the lock (sleeping in
         # its busy handler); in this process, SQLAlchemy's writers queue here instead and go
-        # one after the other at once (`_SqliteWriter` queues in its own thread). PostgreSQL
+        # one after the other at once (`SqliteWriter` queues in its own thread). PostgreSQL
         # takes concurrent writers as they come.
         self._write_lock = asyncio.Lock() if dialect.name == "sqlite" else None
 
@@ -651,12 +180,12 @@ class CommandStore:
                 # replicas starting together: one creates the schema, the others wait for it
                 await connection.execute(text("SELECT pg_advisory_xact_lock(7215461)"))
             await connection.run_sync(metadata.create_all)
-            await connection.run_sync(_add_missing_columns)
+            await connection.run_sync(add_missing_columns)
             triggers: tuple[str, ...] = ()
             if engine.dialect.name == "postgresql":
-                triggers = _POSTGRES_TRIGGERS
+                triggers = POSTGRES_TRIGGERS
             elif engine.dialect.name == "sqlite":
-                triggers = _SQLITE_TRIGGERS
+                triggers = SQLITE_TRIGGERS
             for statement in triggers:
                 await connection.exec_driver_sql(statement)
         return cls(engine, sqlite_file)
@@ -1041,19 +570,8 @@ class CommandStore:
     ) -> set[str]:
         """Move the reports' commands to `status` (those that name the right device and are in
         an earlier state) in one statement; returns the request ids that moved."""
-        column = "delivered_at" if status is CommandStatus.delivered else "finished_at"
-        sources = ", ".join(f"'{source}'" for source in _EARLIER_STATES[status])
-        keep_detail = "FALSE" if status.is_final else "TRUE"
         if self._unnest:
-            sql = (
-                f"UPDATE commands SET status = '{status.value}', {column} = r.t, "
-                f"detail = CASE WHEN r.d IS NULL AND {keep_detail} THEN commands.detail "
-                "ELSE r.d END "
-                "FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::text[]) "
-                "AS r(id, dev, t, d) WHERE commands.request_id = r.id "
-                f"AND commands.device_id = r.dev AND commands.status IN ({sources}) "
-                "RETURNING commands.request_id"
-            )
+            sql = apply_status_unnest_sql(status, _EARLIER_STATES[status])
             params: Any = (
                 [r.request_id for r in reports],
                 [r.device_id for r in reports],
@@ -1062,29 +580,22 @@ class CommandStore:
             )
             result = await connection.exec_driver_sql(sql, params)
             return {row[0] for row in result}
-        if self.engine.dialect.name == "sqlite" and _MULTI_ROW:
+        if self.engine.dialect.name == "sqlite" and MULTI_ROW:
             moved: set[str] = set()
-            per_statement = _SQLITE_MAX_VARIABLES // 4
+            per_statement = SQLITE_MAX_VARIABLES // 4
             for start in range(0, len(reports), per_statement):
                 chunk = reports[start : start + per_statement]
-                rows = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
-                sql = (
-                    f"UPDATE commands SET status = '{status.value}', {column} = r.column3, "
-                    f"detail = CASE WHEN r.column4 IS NULL AND {keep_detail} "
-                    "THEN commands.detail ELSE r.column4 END "
-                    f"FROM (VALUES {rows}) AS r WHERE commands.request_id = r.column1 "
-                    f"AND commands.device_id = r.column2 AND commands.status IN ({sources}) "
-                    "RETURNING commands.request_id"
-                )
+                sql = apply_status_values_sql(status, _EARLIER_STATES[status], len(chunk))
                 flat = [
                     value
                     for r in chunk
-                    for value in (r.request_id, r.device_id, _sqlite_time(r.timestamp), r.detail)
+                    for value in (r.request_id, r.device_id, sqlite_time(r.timestamp), r.detail)
                 ]
                 result = await connection.exec_driver_sql(sql, tuple(flat))
                 moved.update(row[0] for row in result)
             return moved
         moved = set()
+        column = "delivered_at" if status is CommandStatus.delivered else "finished_at"
         for report in reports:  # other databases: one statement per report
             values: dict[str, Any] = {"status": status.value, column: report.timestamp}
             if report.detail is not None or status.is_final:
@@ -1260,19 +771,3 @@ class CommandStore:
 
 def _set_event(event: asyncio.Event, *_: object) -> None:
     event.set()
-
-
-def _add_missing_columns(connection: Any) -> None:
-    """Add the columns a store from an older version lacks (all nullable), so upgrading needs
-    no migration step."""
-    inspector = inspect(connection)
-    preparer = connection.dialect.identifier_preparer
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.exec_driver_sql(
-                    f"ALTER TABLE {preparer.quote(table.name)} "
-                    f"ADD COLUMN {preparer.quote(column.name)} {kind}"
-                )

@@ -1,0 +1,24 @@
+"""The command status store (SQLite or PostgreSQL): `CommandStore` and what it answers.
+
+- `schema`: the tables and the triggers that announce and outbox their changes;
+- `statements`: the hot writes' SQL, many rows per statement (with a one-row form beside it);
+- `sqlite_writer`: SQLite's hot writes on a connection of their own, in one thread;
+- `records`: the rows the store answers with;
+- `command_store`: `CommandStore`, all SQL about commands.
+"""
+
+from pusher_api.store.command_store import CommandStore, DuplicateIdempotencyKey
+from pusher_api.store.records import CommandRecord, ReportsApplied, ScheduledRecord, WebhookDelivery
+from pusher_api.store.schema import CHANGES_CHANNEL, UTCDateTime, metadata
+
+__all__ = [
+    "CHANGES_CHANNEL",
+    "CommandRecord",
+    "CommandStore",
+    "DuplicateIdempotencyKey",
+    "ReportsApplied",
+    "ScheduledRecord",
+    "UTCDateTime",
+    "WebhookDelivery",
+    "metadata",
+]
