@@ -39,7 +39,7 @@ from energy_data_service.repositories.backfill import BackfillRepository
 from energy_data_service.repositories.point_batch import prepare, rows
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import RunRepository
-from energy_data_service.services.backfill_service import BackfillService
+from energy_data_service.services.backfill import BackfillService
 from energy_data_service.settings import CollectionSettings
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient

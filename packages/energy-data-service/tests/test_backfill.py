@@ -18,7 +18,7 @@ from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.db.tables import backfill_progress
 from energy_data_service.db.tables import points as points_table
-from energy_data_service.services.backfill_service import BackfillService
+from energy_data_service.services.backfill import BackfillService
 from energy_data_service.settings import Settings
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient

@@ -1,4 +1,4 @@
-"""EntsoEDataService against the platform stand-in (real HTTP) on SQLite and PostgreSQL."""
+"""CollectionService against the platform stand-in (real HTTP) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.db.tables import points as points_table
-from energy_data_service.services.entsoe_data_service import EntsoEDataService
+from energy_data_service.services.collection import CollectionService
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient
 from entsoe_client.exceptions import AuthenticationError
@@ -26,12 +26,12 @@ def service_for(
     *,
     token: str = "test-token",
     clock: Callable[[], datetime] = lambda: NOW,
-) -> tuple[EntsoEDataService, EntsoeClient]:
+) -> tuple[CollectionService, EntsoeClient]:
     """The real service over a real client with fast retries (the platform's pacing off)."""
     client = EntsoeClient(
         token, base_url=platform.url, requests_per_minute=None, backoff_base=0.01, max_retries=5
     )
-    service = EntsoEDataService(
+    service = CollectionService(
         collector=EntsoeCollector(client),
         points=container.points,
         runs=container.runs,
@@ -44,7 +44,7 @@ def service_for(
 @pytest.fixture
 async def service(
     container: Container, fake_platform: FakePlatform
-) -> AsyncIterator[EntsoEDataService]:
+) -> AsyncIterator[CollectionService]:
     fake_platform.resolution = "PT15M"
     built, client = service_for(container, fake_platform)
     async with client:
@@ -56,7 +56,7 @@ async def stored(container: Container, start: datetime, end: datetime, kind: str
 
 
 async def test_range_is_stored_exactly_once_across_chunk_boundaries(
-    service: EntsoEDataService, container: Container, fake_platform: FakePlatform
+    service: CollectionService, container: Container, fake_platform: FakePlatform
 ) -> None:
     # 40 days: two monthly chunks, and the platform refuses more than 9 days per request,
     # so the client halves adaptively; no point may be lost or doubled on any edge.
@@ -76,7 +76,7 @@ async def test_range_is_stored_exactly_once_across_chunk_boundaries(
 
 
 async def test_faults_429_and_503_are_survived_with_correct_data(
-    service: EntsoEDataService, container: Container, fake_platform: FakePlatform
+    service: CollectionService, container: Container, fake_platform: FakePlatform
 ) -> None:
     fake_platform.enqueue(Reply.rate_limited(retry_after=0), times=2)
     fake_platform.enqueue(Reply.server_error(503), times=2)
@@ -92,7 +92,7 @@ async def test_faults_429_and_503_are_survived_with_correct_data(
 
 
 async def test_a_failed_chunk_fails_the_run(
-    service: EntsoEDataService, container: Container, fake_platform: FakePlatform
+    service: CollectionService, container: Container, fake_platform: FakePlatform
 ) -> None:
     start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 15, tzinfo=UTC)
     second_chunk = f"{datetime(2024, 2, 1, tzinfo=UTC):%Y%m%d%H%M}"
@@ -129,7 +129,7 @@ async def test_wrong_token_raises_and_stores_no_points(
 
 
 async def test_holes_in_the_middle_are_found_and_only_they_are_fetched(
-    service: EntsoEDataService, container: Container, fake_platform: FakePlatform
+    service: CollectionService, container: Container, fake_platform: FakePlatform
 ) -> None:
     first = await service.fill_gaps(DE_LU, "actual_load")
     assert first.success, first.error
@@ -181,7 +181,7 @@ async def test_prices_for_tomorrow_only_after_publication(
 
 
 async def test_forecasts_are_refetched_over_their_horizon(
-    service: EntsoEDataService, container: Container, fake_platform: FakePlatform
+    service: CollectionService, container: Container, fake_platform: FakePlatform
 ) -> None:
     assert (await service.fill_gaps(DE_LU, "day_ahead_forecast")).success
     fake_platform.clear()
@@ -192,7 +192,7 @@ async def test_forecasts_are_refetched_over_their_horizon(
 
 
 async def test_fill_all_runs_areas_concurrently_and_records_each(
-    service: EntsoEDataService, container: Container
+    service: CollectionService, container: Container
 ) -> None:
     results = await service.fill_all([Area.DE_LU, Area.FR, Area.NL], ["actual_load"])
     assert [r.success for r in results] == [True, True, True]

@@ -29,21 +29,21 @@ from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.quality import QualityRepository
 from energy_data_service.repositories.runs import RunRepository
 from energy_data_service.repositories.series_reads import SeriesReadRepository
-from energy_data_service.services.alert_service import AlertService
+from energy_data_service.services.alerting import AlertService
 from energy_data_service.services.collection_jobs import collection_jobs
-from energy_data_service.services.data_quality_service import DataQualityService
 from energy_data_service.services.leader_election import LeaderElection
 from energy_data_service.services.monitoring_jobs import monitoring_jobs
-from energy_data_service.services.monitoring_service import MonitoringService
-from energy_data_service.services.scheduler_service import RetryPolicy, SchedulerService
+from energy_data_service.services.quality_reports import DataQualityService
+from energy_data_service.services.run_monitoring import MonitoringService
+from energy_data_service.services.scheduler import RetryPolicy, SchedulerService
 from energy_data_service.settings import Settings
 
 if TYPE_CHECKING:
     from entsoe_client.client import EntsoeClient
 
     from energy_data_service.collectors.entsoe_collector import EntsoeCollector
-    from energy_data_service.services.backfill_service import BackfillService
-    from energy_data_service.services.entsoe_data_service import EntsoEDataService
+    from energy_data_service.services.backfill import BackfillService
+    from energy_data_service.services.collection import CollectionService
 
 
 class MissingTokenError(RuntimeError):
@@ -125,7 +125,7 @@ class Container:
             repository=quality,
             settings=settings.quality,
             collection=settings.collection,
-            data_service=self.data_service,
+            collection_service=self.collection_service,
         )
 
     async def aclose(self) -> None:
@@ -160,11 +160,11 @@ class Container:
 
         return EntsoeCollector(await self.client())
 
-    async def data_service(self) -> EntsoEDataService:
+    async def collection_service(self) -> CollectionService:
         """Gap filler and range collector."""
-        from energy_data_service.services.entsoe_data_service import EntsoEDataService
+        from energy_data_service.services.collection import CollectionService
 
-        return EntsoEDataService(
+        return CollectionService(
             collector=await self.collector(),
             points=self.points,
             runs=self.runs,
@@ -173,7 +173,7 @@ class Container:
 
     async def backfill_service(self) -> BackfillService:
         """Chunked, resumable history loader."""
-        from energy_data_service.services.backfill_service import BackfillService
+        from energy_data_service.services.backfill import BackfillService
 
         return BackfillService(
             collector=await self.collector(),

@@ -1,6 +1,6 @@
 """The alert lifecycle end to end, from real collections against the platform stand-in.
 
-503s make real ``EntsoEDataService`` runs fail → the third failure in a row opens one alert →
+503s make real ``CollectionService`` runs fail → the third failure in a row opens one alert →
 webhook (HMAC verified) and email arrive → more failures change nothing (deduplicated) → the
 platform recovers → the alert resolves → recovery notices arrive. A 401 opens the token alert
 at once. Runs on SQLite and PostgreSQL.
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
-from energy_data_service.services.entsoe_data_service import EntsoEDataService
+from energy_data_service.services.collection import CollectionService
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient
 from entsoe_client.exceptions import AuthenticationError
@@ -38,7 +38,7 @@ SCHEDULER_RETRY_PAUSES = (30.0, 60.0)
 @pytest.fixture
 async def collecting(
     monitored: Container, fake_platform: FakePlatform
-) -> AsyncIterator[EntsoEDataService]:
+) -> AsyncIterator[CollectionService]:
     """The real data service over a real client; backoff scaled down by ``SCALE``."""
     client = EntsoeClient(
         TOKEN,
@@ -48,7 +48,7 @@ async def collecting(
         max_retries=5,
     )
     async with client:
-        yield EntsoEDataService(
+        yield CollectionService(
             collector=EntsoeCollector(client),
             points=monitored.points,
             runs=monitored.runs,
@@ -56,7 +56,7 @@ async def collecting(
         )
 
 
-async def collect(service: EntsoEDataService) -> bool:
+async def collect(service: CollectionService) -> bool:
     result = await service.collect_range(Area.DE_LU, "actual_load", DAY_START, DAY_END)
     return result.success
 
@@ -70,7 +70,7 @@ def verified(webhook: WebhookReceiver) -> list[tuple[str, str]]:
 
 async def test_failing_collection_opens_dedups_resolves_and_notifies(
     monitored: Container,
-    collecting: EntsoEDataService,
+    collecting: CollectionService,
     fake_platform: FakePlatform,
     webhook: WebhookReceiver,
     smtp_server: SmtpServer,
@@ -144,7 +144,7 @@ async def test_failing_collection_opens_dedups_resolves_and_notifies(
 
 async def test_invalid_token_alerts_on_the_first_run(
     monitored: Container,
-    collecting: EntsoEDataService,
+    collecting: CollectionService,
     fake_platform: FakePlatform,
     webhook: WebhookReceiver,
 ):
@@ -164,7 +164,7 @@ async def test_invalid_token_alerts_on_the_first_run(
 
 async def test_a_failing_channel_is_recorded_and_never_breaks_collection(
     monitored: Container,
-    collecting: EntsoEDataService,
+    collecting: CollectionService,
     fake_platform: FakePlatform,
     webhook: WebhookReceiver,
     smtp_server: SmtpServer,

@@ -1,5 +1,5 @@
 """DataQualityService on stored data: a real collection of the short DST day, holes punched,
-scored, remediated through EntsoEDataService against the platform stand-in, scored again."""
+scored, remediated through CollectionService against the platform stand-in, scored again."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from energy_data_service.container import Container
 from energy_data_service.db.tables import points as points_table
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.quality import QualityRepository
-from energy_data_service.services.data_quality_service import DataQualityService
-from energy_data_service.services.entsoe_data_service import EntsoEDataService
+from energy_data_service.services.collection import CollectionService
+from energy_data_service.services.quality_reports import DataQualityService
 from entsoe_client.areas import Area
 from entsoe_client.client import EntsoeClient
 from entsoe_client.testing import FakePlatform
@@ -28,14 +28,14 @@ async def test_gaps_are_scored_then_refetched(monitored: Container, fake_platfor
     fake_platform.resolution = "PT15M"
     client = EntsoeClient(TOKEN, base_url=fake_platform.url, requests_per_minute=None)
     async with client:
-        data_service = EntsoEDataService(
+        data_service = CollectionService(
             collector=EntsoeCollector(client),
             points=monitored.points,
             runs=monitored.runs,
             collection=monitored.settings.collection,
         )
 
-        async def provide() -> EntsoEDataService:
+        async def provide() -> CollectionService:
             return data_service
 
         result = await data_service.collect_range(Area.DE_LU, "actual_load", LOCAL_START, LOCAL_END)
@@ -50,7 +50,7 @@ async def test_gaps_are_scored_then_refetched(monitored: Container, fake_platfor
             repository=QualityRepository(monitored.engine),
             settings=monitored.settings.quality,
             collection=monitored.settings.collection,
-            data_service=provide,
+            collection_service=provide,
         )
         report = await quality.report(DAY)
         [series] = report.series

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from energy_data_service.container import Container
-from energy_data_service.services.scheduler_service import RetryPolicy
+from energy_data_service.services.scheduler import RetryPolicy
 from entsoe_client.testing import FakePlatform, Reply
 
 

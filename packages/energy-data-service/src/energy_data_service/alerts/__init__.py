@@ -1,1 +1,1 @@
-"""Alert rules and notification channels used by ``services.alert_service``."""
+"""Alert rules and notification channels used by ``services.alerting``."""

@@ -16,8 +16,12 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
-class BackgroundTasks:
-    """The set of running background tasks of this process."""
+class DetachedTasks:
+    """The tasks of this process that outlive the request that started them.
+
+    Not FastAPI's ``BackgroundTasks``, which run once the response is sent and are awaited
+    with the request; these run on their own and are cancelled at shutdown.
+    """
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()

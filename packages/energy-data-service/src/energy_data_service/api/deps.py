@@ -18,7 +18,7 @@ from fastapi.security import APIKeyHeader
 from energy_data_service.container import Container
 from energy_data_service.repositories.job_executions import JobExecutionRepository
 from energy_data_service.repositories.series_reads import SeriesReadRepository
-from energy_data_service.services.scheduler_service import SchedulerService
+from energy_data_service.services.scheduler import SchedulerService
 from energy_data_service.settings import Settings
 
 

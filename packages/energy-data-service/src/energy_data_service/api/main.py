@@ -17,7 +17,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.background import DetachedTasks
 from energy_data_service.api.cross_site import CrossSiteGuard
 from energy_data_service.api.errors import register_error_handlers
 from energy_data_service.api.formats import OrjsonResponse
@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 def create_app(container: Container) -> FastAPI:
     """The API over ``container``; the scheduler runs while the app's lifespan is active."""
-    background = BackgroundTasks()
+    background = DetachedTasks()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

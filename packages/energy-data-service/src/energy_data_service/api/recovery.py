@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import structlog
 
-from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.background import DetachedTasks
 from energy_data_service.container import Container
 
 log = structlog.get_logger(__name__)
 
 
-async def recover_backfills(container: Container, background: BackgroundTasks) -> list[int]:
+async def recover_backfills(container: Container, background: DetachedTasks) -> list[int]:
     """Resume or mark ``interrupted`` every orphaned backfill; returns the resumed job ids."""
     orphans = await container.backfills.orphaned_jobs()
     if not orphans:

@@ -29,7 +29,7 @@ from energy_data_service.cli._common import (
     with_container,
 )
 from energy_data_service.container import Container
-from energy_data_service.services.backfill_service import BackfillReport, SeriesBackfill
+from energy_data_service.services.backfill import BackfillReport, SeriesBackfill
 
 
 @app.command()

@@ -22,7 +22,7 @@ from energy_data_service.cli._common import (
 from energy_data_service.container import Container
 from energy_data_service.domain import resolve_area
 from energy_data_service.series_domains import is_directional
-from energy_data_service.services.entsoe_data_service import CollectionResult
+from energy_data_service.services.collection import CollectionResult
 
 
 @app.command()
@@ -74,7 +74,7 @@ def collect(
             directional = [t for t in types if is_directional(t)]
             if source is not None and not directional:
                 raise UsageError("--out-area is only for directional data types (flows, …)")
-            service = await container.data_service()
+            service = await container.collection_service()
             if first is None and source is None:
                 return await service.fill_all(areas, types, run_kind="collect")
             if first is None:

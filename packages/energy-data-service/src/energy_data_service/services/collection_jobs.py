@@ -1,6 +1,6 @@
 """The jobs of the collection schedule and when each runs (from ``SCHEDULER__*`` settings).
 
-Every job is a gap fill over a subset of the configured data types (``EntsoEDataService``
+Every job is a gap fill over a subset of the configured data types (``CollectionService``
 knows each type's window: up to now for actuals, over the publication horizon for forecasts,
 tomorrow for prices once published), so a job that missed runs catches up by itself. A run with
 any failed series raises, so the scheduler retries it and records the failure.
@@ -16,12 +16,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from energy_data_service.domain import FORECAST_TYPES
-from energy_data_service.services.scheduler_service import JobRun, ScheduledJob
+from energy_data_service.services.scheduler import JobRun, ScheduledJob
 from energy_data_service.settings import SchedulerSettings
 
 if TYPE_CHECKING:
     from energy_data_service.container import Container
-    from energy_data_service.services.entsoe_data_service import CollectionResult
+    from energy_data_service.services.collection import CollectionResult
 
 
 class CollectionFailedError(RuntimeError):
@@ -50,7 +50,7 @@ def collection_jobs(settings: SchedulerSettings, container: Container) -> list[S
             data_types = [t for t in configured if keep(t)]
             if not data_types:
                 return 0
-            service = await container.data_service()
+            service = await container.collection_service()
             return _points_or_raise(
                 await service.fill_all(data_types=data_types, run_kind="scheduled")
             )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from energy_data_service.services.scheduler_service import ScheduledJob
+from energy_data_service.services.scheduler import ScheduledJob
 
 if TYPE_CHECKING:
     from energy_data_service.container import Container

@@ -40,7 +40,7 @@ class Alert(BaseModel):
     deliveries: list[Delivery]
 
 
-class Acknowledgement(BaseModel):
+class AcknowledgeBody(BaseModel):
     by: str | None = Field(default=None, max_length=128, description="Who takes care of it")
 
 
@@ -70,7 +70,7 @@ async def get_alert(container: ContainerDep, alert_id: AlertId) -> Alert:
 
 @router.post("/{alert_id}/acknowledge", response_model=Alert, summary="Take ownership of an alert")
 async def acknowledge(
-    container: ContainerDep, alert_id: AlertId, body: Acknowledgement | None = None
+    container: ContainerDep, alert_id: AlertId, body: AcknowledgeBody | None = None
 ) -> Alert:
     try:
         if not is_row_id(alert_id):

@@ -9,14 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Request, status
 from pydantic import BaseModel, Field, field_validator
 
-from energy_data_service.api.background import BackgroundTasks
+from energy_data_service.api.background import DetachedTasks
 from energy_data_service.api.bounds import bounded_time, is_row_id
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
 from energy_data_service.api.formats import Timestamp
 from energy_data_service.container import Container
 from energy_data_service.domain import resolve_area, resolve_data_type
 from energy_data_service.repositories.backfill import BackfillJob
-from energy_data_service.services.backfill_service import BackfillService
+from energy_data_service.services.backfill import BackfillService
 
 router = APIRouter(prefix="/api/v1/backfill", tags=["backfill"], dependencies=[ApiKeyDep])
 
@@ -108,7 +108,7 @@ async def start_backfill(
     job_id = await container.backfills.create_job(
         areas, kinds, start, end, lease_seconds=limits.lease_seconds
     )
-    background: BackgroundTasks = request.app.state.background
+    background: DetachedTasks = request.app.state.background
     background.spawn(_run(container, job_id), name=f"backfill:{job_id}")
     job = await container.backfills.get_job(job_id)
     assert job is not None

@@ -67,7 +67,9 @@ _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RESOLUTION_ORDER = ["PT1M", "PT5M", "PT15M", "PT30M", "PT60M", "P1D", "P7D", "P1M", "P1Y"]
 
 
-class Point(BaseModel):
+class SeriesPoint(BaseModel):
+    """One stored value of a series (with its price when the series has one)."""
+
     timestamp: datetime
     value: float
     price: float | None = None
@@ -119,7 +121,7 @@ class SeriesPage(BaseModel):
     other_series: list[SeriesInfo]
     count: int
     next_cursor: str | None
-    points: list[Point]
+    points: list[SeriesPoint]
 
 
 class LatestPoint(BaseModel):

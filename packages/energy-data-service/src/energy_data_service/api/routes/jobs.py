@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep, JobExecutionsDep, SchedulerDep
 from energy_data_service.api.formats import Timestamp
 from energy_data_service.repositories.job_executions import JobExecution
-from energy_data_service.services.scheduler_service import UnknownJobError
+from energy_data_service.services.scheduler import UnknownJobError
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep])
 

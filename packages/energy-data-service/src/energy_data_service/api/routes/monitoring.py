@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from energy_data_service.api.bounds import bounded_time
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
-from energy_data_service.services import monitoring_service as service
+from energy_data_service.services import run_monitoring as service
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"], dependencies=[ApiKeyDep])
 

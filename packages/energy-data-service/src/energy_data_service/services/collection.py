@@ -1,4 +1,4 @@
-"""``EntsoEDataService``: keep every configured area × data type complete.
+"""``CollectionService``: keep every configured area × data type complete.
 
 Two entry points:
 
@@ -88,7 +88,7 @@ def _local_day_start(moment: datetime, area: Area, days: int = 0) -> datetime:
     return day.replace(tzinfo=zone).astimezone(UTC)
 
 
-class EntsoEDataService:
+class CollectionService:
     """Gap filling and range collection over the collector, processors and repositories."""
 
     def __init__(

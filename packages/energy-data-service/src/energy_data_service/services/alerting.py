@@ -34,7 +34,7 @@ from energy_data_service.repositories.alerts import Alert, AlertRepository, Deli
 from energy_data_service.repositories.monitoring import MonitoringRepository
 from energy_data_service.repositories.quality import QualityRepository
 from energy_data_service.repositories.runs import CollectionRun
-from energy_data_service.services.monitoring_service import MonitoringService
+from energy_data_service.services.run_monitoring import MonitoringService
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from energy_data_service.db.tables import job_executions
 from energy_data_service.repositories.job_executions import JobExecutionRepository
-from energy_data_service.services.scheduler_service import (
+from energy_data_service.services.scheduler import (
     RetryPolicy,
     ScheduledJob,
     SchedulerService,

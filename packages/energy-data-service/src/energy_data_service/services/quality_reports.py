@@ -4,7 +4,7 @@ For one local day per area it reads each series of each configured data type, ru
 ``quality.score.assess_day`` (completeness at the series' own resolution, value limits, outliers
 against the same hour of recent weeks, flat lines, revision churn, forecast error against actual
 load), stores the day's score and reports it with a trend against the previous week's scores.
-``remediate`` sends the missing intervals back to ``EntsoEDataService`` to be fetched again.
+``remediate`` sends the missing intervals back to ``CollectionService`` to be fetched again.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from energy_data_service.repositories.quality import QualityRepository, SeriesId
 from energy_data_service.settings import CollectionSettings
 
 if TYPE_CHECKING:
-    from energy_data_service.services.entsoe_data_service import EntsoEDataService
+    from energy_data_service.services.collection import CollectionService
 
 log = structlog.get_logger(__name__)
 
@@ -125,13 +125,13 @@ class DataQualityService:
         repository: QualityRepository,
         settings: QualitySettings,
         collection: CollectionSettings,
-        data_service: Callable[[], Awaitable[EntsoEDataService]] | None = None,
+        collection_service: Callable[[], Awaitable[CollectionService]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._repository = repository
         self._settings = settings
         self._collection = collection
-        self._data_service = data_service
+        self._collection_service = collection_service
         self._clock = clock
 
     def yesterday(self) -> date:
@@ -239,12 +239,12 @@ class DataQualityService:
         return await self._repository.scores(start_day, end_day, area_code, data_type)
 
     async def remediate(self, report: QualityReport) -> list[Remediation]:
-        """Re-fetch every gap of the report through ``EntsoEDataService`` (one run per gap)."""
+        """Re-fetch every gap of the report through ``CollectionService`` (one run per gap)."""
         if not any(series.gaps for series in report.series):
             return []
-        if self._data_service is None:
+        if self._collection_service is None:
             raise RuntimeError("remediation needs the ENTSO-E data service (no token?)")
-        service = await self._data_service()
+        service = await self._collection_service()
         done = []
         for series in report.series:
             area = resolve_area(series.area_code)
