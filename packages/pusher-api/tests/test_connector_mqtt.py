@@ -19,14 +19,11 @@ import pytest
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pusher_api.cli import app as cli
-from pusher_api.connector.device_protocol import (
-    InvalidReplyError,
-    device_id_from_responses_topic,
-    parse_reply,
-)
+from pusher_api.connector.device_protocol import device_id_from_responses_topic, parse_reply
 from pusher_api.connector.mqtt import MqttConnector
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.dev_broker import DevBroker
+from pusher_api.errors import InvalidReplyError
 from pusher_api.messages import CommandStatus
 from pusher_api.testing.tcp_proxy import KafkaProxy
 from typer.testing import CliRunner

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pusher_api.errors import DuplicateIdempotencyKeyError
 from pusher_api.kafka_producer import Published
 from pusher_api.messages import AcceptedCommand, CommandRequest, CommandStatus, new_request_ids
-from pusher_api.store import CommandStore, DuplicateIdempotencyKey
+from pusher_api.store import CommandStore
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 
@@ -94,7 +95,7 @@ async def test_an_acknowledgement_never_moves_a_command_back(store: CommandStore
 async def test_a_taken_idempotency_key_writes_nothing(store: CommandStore) -> None:
     await store.add_queued(accepted(1), ["caller:key-1"])
     again = accepted(2)
-    with pytest.raises(DuplicateIdempotencyKey):
+    with pytest.raises(DuplicateIdempotencyKeyError):
         await store.add_queued(again, ["caller:key-2", "caller:key-1"])
     assert await store.get(again[0].request_id) is None  # the whole insert was rolled back
     assert await store.count_by_status() == {"queued": 1}

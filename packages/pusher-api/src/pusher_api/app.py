@@ -6,26 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
-from sqlalchemy.exc import SQLAlchemyError
 
 from pusher_api.body_limit import BodySizeLimit
-from pusher_api.cancellation import CancelUnavailable
 from pusher_api.cross_site import CrossSiteGuard
-from pusher_api.dispatcher import BrokerUnavailable, CommandDispatcher, IdempotencyConflict
+from pusher_api.dispatcher import CommandDispatcher
 from pusher_api.expiry import expire_overdue_forever
+from pusher_api.http_errors import install_error_handlers
 from pusher_api.metrics import Metrics
 from pusher_api.rate_limit import RateLimiter
 from pusher_api.repair import Repairer
@@ -35,7 +30,6 @@ from pusher_api.scheduler import publish_when_due_forever
 from pusher_api.settings import Settings
 from pusher_api.status_consumer import StatusConsumer
 from pusher_api.store import CommandStore
-from pusher_api.store_outage import is_store_outage
 from pusher_api.webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
@@ -117,49 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if docs_behind_keys:
         app.include_router(protected_docs(app))
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        if request.url.path.startswith(commands.router.prefix):
-            app.state.metrics.rejected.inc()
-        errors = [
-            {key: value for key, value in item.items() if key not in ("ctx", "url")}
-            for item in error.errors()
-        ]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
-
-    @app.exception_handler(BrokerUnavailable)
-    async def _broker_unavailable(request: Request, error: BrokerUnavailable) -> JSONResponse:
-        return JSONResponse(
-            {"detail": error.message, "request_id": error.request_id},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
-    @app.exception_handler(IdempotencyConflict)
-    async def _idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
-        return JSONResponse(
-            {"detail": error.message, "request_id": error.request_id}, status_code=409
-        )
-
-    @app.exception_handler(CancelUnavailable)
-    async def _cancel_unavailable(request: Request, error: CancelUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "1"})
-
-    @app.exception_handler(SQLAlchemyError)
-    @app.exception_handler(sqlite3.Error)
-    @app.exception_handler(OSError)
-    @app.exception_handler(TimeoutError)
-    async def _store_unavailable(request: Request, error: Exception) -> JSONResponse:
-        if not is_store_outage(error):
-            log.exception("request failed", path=request.url.path)
-            return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
-        log.warning("status store unavailable", path=request.url.path, error=repr(error)[:300])
-        return JSONResponse(
-            {"detail": f"command status store unavailable ({type(error).__name__}); retry later"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
+    install_error_handlers(app, app.state.metrics, commands.router.prefix)
     _document_request_bodies(app)
     return app
 

@@ -20,13 +20,10 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pusher_api.errors import CancelUnavailableError
 from pusher_api.kafka_producer import CommandPublisher
 from pusher_api.messages import CommandCancellation, CommandStatus
 from pusher_api.store import CommandRecord, CommandStore
-
-
-class CancelUnavailable(Exception):
-    """The cancellation record could not be written (Kafka away): the API answers 503."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +56,9 @@ async def cancel_command(
             CommandCancellation(request_id=request_id, device_id=record.device_id)
         )
         if problem is not None:
-            raise CancelUnavailable(f"the cancellation could not be recorded: {problem}; retry")
+            raise CancelUnavailableError(
+                f"the cancellation could not be recorded: {problem}; retry"
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while True:

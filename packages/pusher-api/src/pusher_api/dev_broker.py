@@ -30,11 +30,9 @@ from types import TracebackType
 
 import confluent_kafka
 
+from pusher_api.errors import DevBrokerError
+
 DEFAULT_TOPICS = ("device_commands", "device_command_status", "device_command_cancellations")
-
-
-class DevBrokerError(RuntimeError):
-    """The dev broker process did not start or did not report its address in time."""
 
 
 def start_mock_cluster(topics: tuple[str, ...] = DEFAULT_TOPICS) -> tuple[object, str]:

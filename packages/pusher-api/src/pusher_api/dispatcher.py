@@ -41,6 +41,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from pusher_api.coalescer import Coalescer
+from pusher_api.errors import (
+    BrokerUnavailableError,
+    DuplicateIdempotencyKeyError,
+    IdempotencyConflictError,
+)
 from pusher_api.kafka_producer import CommandPublisher, NotPublished, Outcome, Published
 from pusher_api.messages import (
     AcceptedCommand,
@@ -54,7 +59,6 @@ from pusher_api.settings import Settings
 from pusher_api.store import (
     CommandRecord,
     CommandStore,
-    DuplicateIdempotencyKey,
     ScheduledRecord,
 )
 
@@ -70,27 +74,6 @@ Item = tuple[CommandRequest, str | None]
 
 _COMMANDS = TypeAdapter(list[CommandRequest])
 _RECORD_RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
-
-
-class BrokerUnavailable(Exception):
-    """Kafka did not take the command in time; the API answers 503 with this message."""
-
-    def __init__(self, message: str, request_id: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.request_id = request_id
-
-
-class IdempotencyConflict(Exception):
-    """The Idempotency-Key was first used with another body; the API answers 409."""
-
-    def __init__(self, request_id: str):
-        super().__init__(
-            f"Idempotency-Key was already used with a different body by request {request_id}: "
-            "use a new key for a new command"
-        )
-        self.message = str(self)
-        self.request_id = request_id
 
 
 def fingerprint(body: Any) -> str:
@@ -152,7 +135,7 @@ class CommandDispatcher:
                 [(accepted, outcome)] = await self._publish(
                     [(command, traceparent)], [key], [print_]
                 )
-            except DuplicateIdempotencyKey:  # another replica took it between lookup and insert
+            except DuplicateIdempotencyKeyError:  # another replica took it after the lookup
                 record = await self._store.get_by_idempotency_key(key)
                 if record is None:
                     raise
@@ -160,7 +143,7 @@ class CommandDispatcher:
                 return _single_answer(accepted, outcome)
         self._metrics.duplicate.inc()
         if print_ is not None and record.idempotency_fingerprint not in (None, print_):
-            raise IdempotencyConflict(record.request_id)
+            raise IdempotencyConflictError(record.request_id)
         return await self._repeat_answer(record)
 
     async def _once_per_key(self, key: str, work: Coroutine[Any, Any, T]) -> T:
@@ -187,18 +170,18 @@ class CommandDispatcher:
     async def _repeat_answer(self, record: CommandRecord) -> Answer:
         """The first answer again (see `_repeat_answers`); 503 while it is not known."""
         [answer] = await self._repeat_answers([record])
-        if isinstance(answer, BrokerUnavailable):
+        if isinstance(answer, BrokerUnavailableError):
             raise answer
         return answer
 
     async def _repeat_answers(
         self, records: Sequence[CommandRecord]
-    ) -> list[Answer | BrokerUnavailable]:
+    ) -> list[Answer | BrokerUnavailableError]:
         """The first answers again, rebuilt from the stored rows; for a command whose outcome
         is not recorded, from an acknowledgement this replica still holds, from the row once
         the replica publishing it right now records it (waited for up to KAFKA_TIMEOUT_MS), or
-        from the topic. What is nowhere yet is a `BrokerUnavailable` (503): retry later."""
-        answers: list[Answer | BrokerUnavailable | None] = [None] * len(records)
+        from the topic. What is nowhere yet is a `BrokerUnavailableError` (503): retry later."""
+        answers: list[Answer | BrokerUnavailableError | None] = [None] * len(records)
         open_: dict[int, CommandRecord] = {}
         for position, record in enumerate(records):
             answer = self._known_answer(record)
@@ -240,7 +223,7 @@ class CommandDispatcher:
                     )
                     del open_[position]
         for position, record in open_.items():
-            answers[position] = BrokerUnavailable(
+            answers[position] = BrokerUnavailableError(
                 "the first request with this Idempotency-Key is not yet confirmed by Kafka "
                 "(broker unavailable); retry later with the same key",
                 record.request_id,
@@ -288,7 +271,7 @@ class CommandDispatcher:
         for _ in range(3):
             try:
                 return await self._publish_batch(items, key, body_bytes, traceparent)
-            except DuplicateIdempotencyKey:  # another replica took some keys meanwhile: again
+            except DuplicateIdempotencyKeyError:  # another replica took some keys meanwhile: again
                 continue
         return await self._publish_batch(items, key, body_bytes, traceparent)
 
@@ -309,14 +292,14 @@ class CommandDispatcher:
                 not in (None, prints[int(item_key.rsplit("#", 1)[1])])
             ]
             if conflicts:
-                raise IdempotencyConflict(conflicts[0])
+                raise IdempotencyConflictError(conflicts[0])
             repeated = [i for i, item_key in enumerate(item_keys) if item_key in earlier]
             self._metrics.duplicate.inc(len(repeated))
             again = await self._repeat_answers([earlier[item_keys[i]] for i in repeated])
             for index, answer in zip(repeated, again, strict=True):
                 results[index] = (
                     _batch_result(index, False, answer.request_id, answer.message)
-                    if isinstance(answer, BrokerUnavailable)
+                    if isinstance(answer, BrokerUnavailableError)
                     else {"index": index, **answer, "errors": None}
                 )
             positions = [index for index in positions if results[index] is None]
@@ -350,7 +333,8 @@ class CommandDispatcher:
                 else:
                     results[index] = _batch_item(index, False, accepted, outcome.reason)
         if commands and not published:
-            raise BrokerUnavailable(next(r["message"] for r in results if r and r["request_id"]))
+            message = next(r["message"] for r in results if r and r["request_id"])
+            raise BrokerUnavailableError(message)
         done = cast(list[Answer], results)
         successful = sum(1 for result in done if result["success"])
         return {
@@ -547,9 +531,9 @@ def _young(record: CommandRecord, settings: Settings) -> bool:
     return age < settings.kafka_timeout_ms / 1000
 
 
-def _unknown(record: CommandRecord) -> BrokerUnavailable:
+def _unknown(record: CommandRecord) -> BrokerUnavailableError:
     """A command that failed without reaching Kafka: the key was freed, a retry publishes."""
-    return BrokerUnavailable(
+    return BrokerUnavailableError(
         f"the first request with this Idempotency-Key was not published ({record.status.value}"
         f": {record.detail}); retry with the same key",
         record.request_id,
@@ -558,7 +542,7 @@ def _unknown(record: CommandRecord) -> BrokerUnavailable:
 
 def _single_answer(accepted: AcceptedCommand, outcome: Outcome) -> Answer:
     if not isinstance(outcome, Published):
-        raise BrokerUnavailable(outcome.reason, accepted.request_id)
+        raise BrokerUnavailableError(outcome.reason, accepted.request_id)
     return _accepted(accepted.request_id, accepted.timestamp, outcome.partition, outcome.offset)
 
 

@@ -14,7 +14,8 @@ from rich.console import Console
 from pusher_api.app import create_app
 from pusher_api.binding import exposure_refusal
 from pusher_api.cli._app import app
-from pusher_api.dev_broker import DevBroker, DevBrokerError
+from pusher_api.dev_broker import DevBroker
+from pusher_api.errors import DevBrokerError
 from pusher_api.logging import configure_logging
 from pusher_api.settings import Settings
 

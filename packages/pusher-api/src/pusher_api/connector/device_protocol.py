@@ -33,6 +33,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pusher_api.errors import InvalidReplyError
 from pusher_api.messages import DEVICE_ID_PATTERN
 
 COMMANDS_TOPIC = "devices/{device_id}/commands"
@@ -40,10 +41,6 @@ RESPONSES_TOPIC = "devices/{device_id}/responses"
 RESPONSES_FILTER = "devices/+/responses"
 
 _FORBIDDEN_IN_TOPIC_LEVEL = ("/", "+", "#", "\x00")
-
-
-class InvalidReplyError(ValueError):
-    """A device reply that cannot be matched to a command; the message says why."""
 
 
 class DeviceReply(BaseModel):

@@ -30,7 +30,6 @@ from pydantic import ValidationError
 
 from pusher_api.connector.cancellations import CancellationView
 from pusher_api.connector.device_protocol import (
-    InvalidReplyError,
     command_message,
     command_properties,
     commands_topic,
@@ -40,6 +39,7 @@ from pusher_api.connector.device_protocol import (
     user_property,
 )
 from pusher_api.connector.settings import MqttConnectorSettings
+from pusher_api.errors import InvalidReplyError
 from pusher_api.messages import CommandStatus, DeviceCommand, Protocol, StatusReport
 
 log = structlog.get_logger(__name__)

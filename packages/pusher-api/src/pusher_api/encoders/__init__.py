@@ -17,16 +17,10 @@ import functools
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
+from pusher_api.errors import EncoderError, UnknownEncoderError
+
 ENTRY_POINT_GROUP = "pusher_api.encoders"
 DEFAULT_ENCODER = "json"
-
-
-class EncoderError(Exception):
-    """An encoder cannot be found, loaded, or used for a command; the message says which."""
-
-
-class UnknownEncoderError(EncoderError, LookupError):
-    """No installed package registers an encoder under the command's ``parser_script_ref``."""
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@
 - `command_store`: `CommandStore`, all SQL about commands.
 """
 
-from pusher_api.store.command_store import CommandStore, DuplicateIdempotencyKey
+from pusher_api.store.command_store import CommandStore
 from pusher_api.store.records import CommandRecord, ReportsApplied, ScheduledRecord, WebhookDelivery
 from pusher_api.store.schema import CHANGES_CHANNEL, UTCDateTime, metadata
 
@@ -15,7 +15,6 @@ __all__ = [
     "CHANGES_CHANNEL",
     "CommandRecord",
     "CommandStore",
-    "DuplicateIdempotencyKey",
     "ReportsApplied",
     "ScheduledRecord",
     "UTCDateTime",

@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from pusher_api.changes import Change, ChangeFeed
+from pusher_api.errors import DuplicateIdempotencyKeyError
 from pusher_api.kafka_producer import Published
 from pusher_api.messages import FINAL_STATUSES, AcceptedCommand, CommandStatus, StatusReport
 from pusher_api.store.records import CommandRecord, ReportsApplied, ScheduledRecord, WebhookDelivery
@@ -89,10 +90,6 @@ _EARLIER_STATES: dict[CommandStatus, tuple[str, ...]] = {
     CommandStatus.cancelled: (CommandStatus.scheduled, CommandStatus.queued, CommandStatus.sent),
 }
 """For each state, the states a command may move to it from (never backwards, never final→)."""
-
-
-class DuplicateIdempotencyKey(Exception):
-    """Another request (in this process or another replica) already holds the idempotency key."""
 
 
 class CommandStore:
@@ -248,7 +245,7 @@ class CommandStore:
         """Insert commands in state queued (or scheduled, with their record value kept for the
         scheduler), all in one transaction.
 
-        Raises `DuplicateIdempotencyKey` (and writes nothing) when another request took one of
+        Raises `DuplicateIdempotencyKeyError` (and writes nothing) when another request took one of
         the keys first.
         """
         to_db = self._db_time
@@ -292,7 +289,7 @@ class CommandStore:
         except (sqlite3.IntegrityError, IntegrityError) as error:
             if idempotency_keys is None:
                 raise
-            raise DuplicateIdempotencyKey(str(error)) from error
+            raise DuplicateIdempotencyKeyError(str(error)) from error
         if self.announces_itself and self.feed.watched:
             self._announce([Change(row[0], row[2], status) for row in rows])
 

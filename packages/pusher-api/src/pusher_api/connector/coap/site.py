@@ -33,8 +33,9 @@ from pusher_api.connector.coap.cancel_gate import CancelGate
 from pusher_api.connector.coap.locks import DeviceLocks
 from pusher_api.connector.coap.queue import DeviceQueues, QueuedCommand, QueueState
 from pusher_api.connector.coap.reporter import Report, StatusReporter
-from pusher_api.connector.device_protocol import InvalidReplyError, parse_reply
+from pusher_api.connector.device_protocol import parse_reply
 from pusher_api.encoders import DEFAULT_ENCODER, Encoder, encoder_for
+from pusher_api.errors import InvalidReplyError
 from pusher_api.messages import DEVICE_ID_PATTERN, CommandStatus
 
 log = structlog.get_logger(__name__)
