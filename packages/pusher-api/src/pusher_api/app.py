@@ -1,80 +1,38 @@
-"""The FastAPI app factory: `create_app(settings)` wires the store, the Kafka producer, the status
-consumer, the change listener, the scheduler, the repairer, the webhook sender and the expiry
-sweeper, and starts and stops them with the app."""
+"""The FastAPI app factory: `create_app(settings)` builds the app (middleware, routers, error
+handlers, the OpenAPI document); its lifespan opens the service's parts (`services.open_services`)
+and puts them on `app.state.services`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic.json_schema import models_json_schema
 
 from pusher_api.body_limit import BodySizeLimit
 from pusher_api.cross_site import CrossSiteGuard
-from pusher_api.dispatcher import CommandDispatcher
-from pusher_api.expiry import expire_overdue_forever
 from pusher_api.http_errors import install_error_handlers
 from pusher_api.metrics import Metrics
-from pusher_api.rate_limit import RateLimiter
-from pusher_api.repair import Repairer
 from pusher_api.routes import commands, events, health
 from pusher_api.routes.docs import protected_docs
-from pusher_api.scheduler import publish_when_due_forever
+from pusher_api.services import open_services
 from pusher_api.settings import Settings
-from pusher_api.status_consumer import StatusConsumer
-from pusher_api.store import CommandStore
-from pusher_api.webhooks import WebhookSender
-
-log = structlog.get_logger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; nothing connects until the app starts (lifespan)."""
     settings = settings or Settings()
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await CommandStore.open(settings.database_url, settings.database_timeout_s)
-        dispatcher = CommandDispatcher(settings, store, app.state.metrics)
-        consumer = StatusConsumer(settings, store, app.state.metrics)
-        repairer = Repairer(settings, store, dispatcher)
-        dispatcher.repairer = repairer
-        app.state.store = store
-        app.state.dispatcher = dispatcher
-        app.state.status_consumer = consumer
-        app.state.started_at = time.monotonic()
-        await dispatcher.publisher.start()
-        tasks = [
-            asyncio.create_task(consumer.run(), name="status-consumer"),
-            asyncio.create_task(
-                expire_overdue_forever(store, settings.expiry_interval_s, app.state.metrics),
-                name="expiry",
-            ),
-            asyncio.create_task(store.listen_forever(), name="change-listener"),
-            asyncio.create_task(
-                publish_when_due_forever(store, dispatcher, settings.schedule_interval_s),
-                name="scheduler",
-            ),
-            asyncio.create_task(repairer.repair_forever(), name="repairer"),
-            asyncio.create_task(WebhookSender(settings, store).run_forever(), name="webhooks"),
-        ]
-        try:
+        async with open_services(settings, metrics) as services:
+            app.state.services = services
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await dispatcher.publisher.stop()
-            await store.close()
 
     docs_behind_keys = bool(settings.api_keys) and not settings.docs_public
     app = FastAPI(
@@ -85,11 +43,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Device commands over HTTP into Kafka, with a per-command status lifecycle",
         version="0.1.0",
         lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.metrics = Metrics()
-    app.state.rate_limiter = (
-        RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     )
     app.add_middleware(CrossSiteGuard, allowed_origins=settings.cors_origins)
     if settings.cors_origins:
@@ -111,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if docs_behind_keys:
         app.include_router(protected_docs(app))
 
-    install_error_handlers(app, app.state.metrics, commands.router.prefix)
+    install_error_handlers(app, metrics, commands.router.prefix)
     _document_request_bodies(app)
     return app
 

@@ -1,5 +1,9 @@
 """FastAPI dependencies as `Annotated` aliases: the caller (authenticated and rate limited) and
-the service's parts, taken from the app's state."""
+the service's parts (`Services` on `app.state.services`).
+
+The command routes, the hot path, read the body and write the answer themselves; they call the
+plain functions `services_of` and `authorize`, as cheap as an attribute read, instead of going
+through FastAPI's dependency machinery. Every other route takes the aliases."""
 
 from __future__ import annotations
 
@@ -10,14 +14,18 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
-from pusher_api.rate_limit import RateLimiter
+from pusher_api.dispatcher import CommandDispatcher
+from pusher_api.metrics import Metrics
+from pusher_api.services import Services
 from pusher_api.settings import Settings
+from pusher_api.status_consumer import StatusConsumer
 from pusher_api.store import CommandStore
 
 
-async def _store(request: Request) -> CommandStore:
-    store: CommandStore = request.app.state.store
-    return store
+def services_of(request: Request) -> Services:
+    """The running service's parts (set by the app's lifespan)."""
+    services: Services = request.app.state.services
+    return services
 
 
 def authorize(request: Request) -> str:
@@ -28,7 +36,8 @@ def authorize(request: Request) -> str:
     A plain function so the command routes, the hot path, call it without FastAPI's
     dependency machinery; other routes use it as the `Caller` dependency.
     """
-    settings: Settings = request.app.state.settings
+    services = services_of(request)
+    settings = services.settings
     if settings.api_keys:
         supplied = (request.headers.get("x-api-key") or "").encode()
         matched: str | None = None
@@ -44,7 +53,7 @@ def authorize(request: Request) -> str:
         caller = "key-" + hashlib.sha256(matched.encode()).hexdigest()[:12]
     else:
         caller = "client-" + (request.client.host if request.client else "unknown")
-    limiter: RateLimiter | None = request.app.state.rate_limiter
+    limiter = services.rate_limiter
     if limiter is not None:
         retry_after = limiter.acquire(caller)
         if retry_after is not None:
@@ -66,5 +75,34 @@ async def _caller(
     return authorize(request)
 
 
+async def _services(request: Request) -> Services:
+    return services_of(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return services_of(request).settings
+
+
+async def _metrics(request: Request) -> Metrics:
+    return services_of(request).metrics
+
+
+async def _store(request: Request) -> CommandStore:
+    return services_of(request).store
+
+
+async def _dispatcher(request: Request) -> CommandDispatcher:
+    return services_of(request).dispatcher
+
+
+async def _status_consumer(request: Request) -> StatusConsumer:
+    return services_of(request).status_consumer
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
 StoreDep = Annotated[CommandStore, Depends(_store)]
+DispatcherDep = Annotated[CommandDispatcher, Depends(_dispatcher)]
+StatusConsumerDep = Annotated[StatusConsumer, Depends(_status_consumer)]
 Caller = Annotated[str, Depends(_caller)]

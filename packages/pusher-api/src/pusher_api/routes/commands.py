@@ -18,8 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from pusher_api.cancellation import cancel_command
-from pusher_api.deps import Caller, StoreDep, authorize
-from pusher_api.dispatcher import CommandDispatcher, fingerprint
+from pusher_api.deps import Caller, DispatcherDep, SettingsDep, StoreDep, authorize, services_of
+from pusher_api.dispatcher import fingerprint
 from pusher_api.messages import CommandRequest, valid_traceparent, validation_errors
 from pusher_api.schemas import (
     BatchAccepted,
@@ -28,7 +28,6 @@ from pusher_api.schemas import (
     CommandAccepted,
     CommandStatusView,
 )
-from pusher_api.settings import Settings
 from pusher_api.views import status_view
 
 router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
@@ -108,7 +107,7 @@ async def publish_command(request: Request) -> Response:
         command = CommandRequest.model_validate(body)
     except ValidationError as error:
         raise RequestValidationError(validation_errors(error, ("body",))) from None
-    dispatcher: CommandDispatcher = request.app.state.dispatcher
+    dispatcher = services_of(request).dispatcher
     traceparent = request.headers.get("traceparent")
     answer = await dispatcher.submit(
         command,
@@ -131,7 +130,7 @@ async def publish_batch(request: Request) -> Response:
     caller = authorize(request)
     key = _idempotency_key(request, caller)
     body = await request.body()
-    dispatcher: CommandDispatcher = request.app.state.dispatcher
+    dispatcher = services_of(request).dispatcher
     items = _batch_items(_json_body(body), dispatcher.max_batch_size)
     traceparent = request.headers.get("traceparent")
     answer = await dispatcher.submit_batch(
@@ -164,11 +163,15 @@ async def command_status(request_id: str, caller: Caller, store: StoreDep) -> Co
         503: {"description": "Kafka away: the cancellation could not be recorded; retry"},
     },
 )
-async def cancel(request: Request, request_id: str, caller: Caller, store: StoreDep) -> Response:
+async def cancel(
+    request_id: str,
+    caller: Caller,
+    store: StoreDep,
+    dispatcher: DispatcherDep,
+    settings: SettingsDep,
+) -> Response:
     """Cancel a command that has not reached its device: 200 with the status `cancelled`, or
     409 naming the state it is in when that is too late (delivered, or final)."""
-    settings: Settings = request.app.state.settings
-    dispatcher: CommandDispatcher = request.app.state.dispatcher
     outcome = await cancel_command(
         request_id, store, dispatcher.publisher, settings.cancel_wait_ms / 1000
     )
@@ -263,7 +266,7 @@ def _idempotency_key(request: Request, caller: str) -> str | None:
             status.HTTP_400_BAD_REQUEST,
             "X-Client-Id must be 1 to 100 letters, digits or `_ . : @ -`",
         )
-    settings: Settings = request.app.state.settings
+    settings = services_of(request).settings
     if not settings.api_keys:
         if client_id is None:
             raise HTTPException(
