@@ -1,4 +1,5 @@
-"""`pusher-api serve [--dev-broker]`: run the HTTP API (settings from the environment)."""
+"""`pusher-api serve [--dev-broker]`: migrate the command store, then run the HTTP API
+(settings from the environment)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from pusher_api.app import create_app
 from pusher_api.binding import exposure_refusal
 from pusher_api.cli._app import app
+from pusher_api.cli.migrate import apply_migrations
 from pusher_api.dev_broker import DevBroker
 from pusher_api.errors import DevBrokerError
 from pusher_api.logging import configure_logging
@@ -79,6 +81,7 @@ def serve(
             f"[yellow]Dev broker[/yellow] (in memory, lost on exit) at [bold]{bootstrap}[/bold]; "
             f"connectors: KAFKA_BOOTSTRAP_SERVERS={bootstrap}"
         )
+    apply_migrations(settings, "serve")
     app_to_serve = create_app(settings)
     tune_interpreter()
     try:

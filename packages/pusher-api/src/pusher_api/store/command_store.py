@@ -13,8 +13,9 @@ hears every change, committed), on SQLite, where one process owns the file, by t
 A second trigger, on both, writes a `webhook_deliveries` row for every change of a command with
 a callback, in the transaction of the change.
 
-Schema changes are additive: `open` creates missing tables and adds missing (nullable) columns,
-so a store from an older version keeps working (the tables and triggers are in `schema`).
+`open` brings the schema to the newest revision first (`migrate`: Alembic, one replica at a
+time), so a store of an older version, or one made before the store had migrations, keeps its
+rows and gets what it lacks.
 
 SQLite (default, WAL) and PostgreSQL are supported through SQLAlchemy 2's async engine. The two
 writes every command makes (its row as queued, then its acknowledgement) take whole groups of
@@ -32,32 +33,23 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import and_, bindparam, event, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pusher_api.changes import Change, ChangeFeed
 from pusher_api.errors import DuplicateIdempotencyKeyError
 from pusher_api.kafka_producer import Published
 from pusher_api.messages import FINAL_STATUSES, AcceptedCommand, CommandStatus, StatusReport
+from pusher_api.store.engine import create_store_engine
+from pusher_api.store.migrate import migrate, upgrade
 from pusher_api.store.records import CommandRecord, ReportsApplied, ScheduledRecord, WebhookDelivery
-from pusher_api.store.schema import (
-    CHANGES_CHANNEL,
-    POSTGRES_TRIGGERS,
-    SQLITE_TRIGGERS,
-    add_missing_columns,
-    commands,
-    metadata,
-    status_offsets,
-    webhook_deliveries,
-)
-from pusher_api.store.sqlite_writer import SQLITE_PRAGMAS, SqliteWriter
+from pusher_api.store.schema import CHANGES_CHANNEL, commands, status_offsets, webhook_deliveries
+from pusher_api.store.sqlite_writer import SqliteWriter
 from pusher_api.store.statements import (
     MARK_SENT_UNNEST,
     MULTI_ROW,
@@ -129,62 +121,20 @@ class CommandStore:
 
     @classmethod
     async def open(cls, url: str, timeout_s: float = 2.0) -> CommandStore:
-        """Connect, create what is missing (tables, columns, triggers), and tune SQLite for
-        concurrent writes.
+        """Connect, bring the schema to the newest revision (`migrate.upgrade`), and tune
+        SQLite for concurrent writes.
 
         On PostgreSQL every wait is bounded by ``timeout_s`` (connect, one statement, a free
         pooled connection), so a partitioned database is a 503 within seconds rather than a
         request that hangs; the server's TCP keepalives are shortened so it drops the sessions
-        of a vanished host within about half a minute.
+        of a vanished host within about half a minute. Migrating, which may wait for another
+        replica's migration, runs on a connection of its own without that bound.
         """
-        parsed = make_url(url)
-        options: dict[str, Any] = {}
-        sqlite_file: str | None = None
-        if parsed.get_backend_name() == "sqlite":
-            database = parsed.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-                sqlite_file = database
-            options["connect_args"] = {"timeout": 30}
+        engine, sqlite_file = create_store_engine(url, timeout_s)
+        if engine.dialect.name == "sqlite" and sqlite_file is None:
+            await upgrade(engine)  # in memory: the store's own connection is the database
         else:
-            options.update(
-                pool_size=10,
-                max_overflow=10,
-                pool_pre_ping=True,
-                pool_timeout=timeout_s,
-                connect_args={
-                    "timeout": timeout_s,
-                    "command_timeout": timeout_s,
-                    "server_settings": {
-                        "tcp_keepalives_idle": "10",
-                        "tcp_keepalives_interval": "5",
-                        "tcp_keepalives_count": "3",
-                    },
-                },
-            )
-        engine = create_async_engine(url, **options)
-        if parsed.get_backend_name() == "sqlite":
-
-            @event.listens_for(engine.sync_engine, "connect")
-            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-                cursor = dbapi_connection.cursor()
-                for pragma in SQLITE_PRAGMAS:
-                    cursor.execute(pragma)
-                cursor.close()
-
-        async with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                # replicas starting together: one creates the schema, the others wait for it
-                await connection.execute(text("SELECT pg_advisory_xact_lock(7215461)"))
-            await connection.run_sync(metadata.create_all)
-            await connection.run_sync(add_missing_columns)
-            triggers: tuple[str, ...] = ()
-            if engine.dialect.name == "postgresql":
-                triggers = POSTGRES_TRIGGERS
-            elif engine.dialect.name == "sqlite":
-                triggers = SQLITE_TRIGGERS
-            for statement in triggers:
-                await connection.exec_driver_sql(statement)
+            await migrate(url)
         return cls(engine, sqlite_file)
 
     async def close(self) -> None:

@@ -1,16 +1,16 @@
-"""The pusher's tables, and the triggers that announce and outbox their changes.
+"""The pusher's tables, as the queries see them.
 
 `commands` holds one row per command, `webhook_deliveries` one row per status change to POST,
-`status_offsets` where the status consumer resumes. The triggers: on PostgreSQL a statement
-trigger NOTIFYs `pusher_changes` (so every replica hears every change, committed); on both, a
-row trigger writes a `webhook_deliveries` row for every change of a command with a callback, in
-the transaction of the change.
+`status_offsets` where the status consumer resumes. The database gets them, and the triggers
+that announce and outbox their changes, from the Alembic migrations under `migrations/` (on
+PostgreSQL a statement trigger NOTIFYs `pusher_changes`, so every replica hears every committed
+change; on both, a row trigger writes a `webhook_deliveries` row for every change of a command
+with a callback, in the transaction of the change). A change here needs a new revision there.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,12 +24,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    inspect,
     text,
 )
 from sqlalchemy.types import TypeDecorator
-
-from pusher_api.messages import FINAL_STATUSES
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -67,7 +64,7 @@ commands = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
-    # Added in the second version (nullable: `open` adds them to older stores).
+    # Added in the second version (nullable: migration 0001 adds them to older stores).
     Column("not_before", UTCDateTime, nullable=True),
     Column("command_value", LargeBinary, nullable=True),  # record value, while scheduled
     Column("traceparent", String(55), nullable=True),
@@ -137,90 +134,9 @@ status_offsets = Table(
 """Where the status consumer resumes, per partition; written in the same transaction as the
 transitions it applied, so a crash neither loses nor double-counts a report."""
 
-_FINAL_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
-
-_WEBHOOK_TRIGGER_WHEN = (
-    "NEW.callback_url IS NOT NULL AND NEW.status <> 'queued' "
-    "AND (COALESCE(NEW.callback_events, 'all') = 'all' "
-    f"OR NEW.status IN ({', '.join(repr(v) for v in _FINAL_VALUES)}))"
-)
-"""Which changes are POSTed: every one but `queued` (it lasts until the broker answers), or
-only the final ones with `callback_events` = `final`."""
-
-SQLITE_TRIGGERS = (
-    "DROP TRIGGER IF EXISTS commands_webhook_on_insert",
-    "DROP TRIGGER IF EXISTS commands_webhook_on_update",
-    f"""CREATE TRIGGER commands_webhook_on_insert AFTER INSERT ON commands
-    WHEN {_WEBHOOK_TRIGGER_WHEN}
-    BEGIN
-        INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
-                                        next_attempt_at)
-        VALUES (NEW.request_id, NEW.status, NEW.callback_url,
-                strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
-    END""",
-    f"""CREATE TRIGGER commands_webhook_on_update AFTER UPDATE OF status ON commands
-    WHEN NEW.status <> OLD.status AND {_WEBHOOK_TRIGGER_WHEN}
-    BEGIN
-        INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
-                                        next_attempt_at)
-        VALUES (NEW.request_id, NEW.status, NEW.callback_url,
-                strftime('%Y-%m-%d %H:%M:%f', 'now'), 0, strftime('%Y-%m-%d %H:%M:%f', 'now'));
-    END""",
-)
-
 CHANGES_CHANNEL = "pusher_changes"
-_NOTIFY_ROWS = 40
-"""Changes per NOTIFY: 40 lines of at most ~180 bytes stay under PostgreSQL's 8,000-byte payload."""
+"""The channel PostgreSQL's change trigger NOTIFYs (migration 0001 creates the trigger)."""
 
-POSTGRES_TRIGGERS = (
-    f"""CREATE OR REPLACE FUNCTION pusher_webhook_outbox() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
-           AND {_WEBHOOK_TRIGGER_WHEN} THEN
-            INSERT INTO webhook_deliveries (request_id, status, url, created_at, attempts,
-                                            next_attempt_at)
-            VALUES (NEW.request_id, NEW.status, NEW.callback_url, now(), 0, now());
-        END IF;
-        RETURN NULL;
-    END $$""",
-    """CREATE OR REPLACE TRIGGER commands_webhook_on_insert AFTER INSERT ON commands
-    FOR EACH ROW WHEN (NEW.callback_url IS NOT NULL) EXECUTE FUNCTION pusher_webhook_outbox()""",
-    """CREATE OR REPLACE TRIGGER commands_webhook_on_update AFTER UPDATE OF status ON commands
-    FOR EACH ROW WHEN (NEW.callback_url IS NOT NULL) EXECUTE FUNCTION pusher_webhook_outbox()""",
-    f"""CREATE OR REPLACE FUNCTION pusher_notify_changes() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        chunk text;
-    BEGIN
-        FOR chunk IN
-            SELECT string_agg(request_id || ' ' || device_id || ' ' || status, E'\n')
-            FROM (SELECT request_id, device_id, status,
-                         (row_number() OVER ()) / {_NOTIFY_ROWS} AS n FROM changed) AS numbered
-            GROUP BY n
-        LOOP
-            PERFORM pg_notify('{CHANGES_CHANNEL}', chunk);
-        END LOOP;
-        RETURN NULL;
-    END $$""",
-    """CREATE OR REPLACE TRIGGER commands_notify_on_insert AFTER INSERT ON commands
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION pusher_notify_changes()""",
-    """CREATE OR REPLACE TRIGGER commands_notify_on_update AFTER UPDATE ON commands
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION pusher_notify_changes()""",
-)
-
-
-def add_missing_columns(connection: Any) -> None:
-    """Add the columns a store from an older version lacks (all nullable), so upgrading needs
-    no migration step."""
-    inspector = inspect(connection)
-    preparer = connection.dialect.identifier_preparer
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.exec_driver_sql(
-                    f"ALTER TABLE {preparer.quote(table.name)} "
-                    f"ADD COLUMN {preparer.quote(column.name)} {kind}"
-                )
+VERSION_TABLE = "pusher_alembic_version"
+"""Where Alembic keeps the store's revision: a name of its own, so the pusher and the energy
+data service can share one database."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the pusher's command store (revisions under ``versions/``)."""
