@@ -10,11 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from energy_data_service.coverage import fraction_covered, holes
 from energy_data_service.domain import step_end
-from energy_data_service.processors import (
-    UnsupportedDocumentError,
-    data_type_of,
-    process_documents,
-)
+from energy_data_service.errors import UnsupportedDocumentError
+from energy_data_service.processors import data_type_of, process_documents
 from entsoe_client.parser import parse_response
 from entsoe_client.testing import generate_document, value_at
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from energy_data_service.settings import SettingsError, load_settings
+from energy_data_service.errors import SettingsError
+from energy_data_service.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from energy_data_service.alerts.channels.configured import configured_channels
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
+from energy_data_service.errors import MissingTokenError
 from energy_data_service.repositories.alerts import AlertRepository
 from energy_data_service.repositories.backfill import BackfillRepository
 from energy_data_service.repositories.health import HealthRepository
@@ -44,10 +45,6 @@ if TYPE_CHECKING:
     from energy_data_service.collectors.entsoe_collector import EntsoeCollector
     from energy_data_service.services.backfill import BackfillService
     from energy_data_service.services.collection import CollectionService
-
-
-class MissingTokenError(RuntimeError):
-    """The platform is needed but no token is configured."""
 
 
 class Container:

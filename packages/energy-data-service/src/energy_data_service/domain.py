@@ -18,6 +18,8 @@ from entsoe_client import ParseError
 from entsoe_client import step_end as client_step_end
 from entsoe_client.queries import PLATFORM_TABLE
 
+from energy_data_service.errors import UnknownChoiceError
+
 if TYPE_CHECKING:
     from entsoe_client.areas import Area
 
@@ -190,10 +192,6 @@ FORECAST_REFRESH: dict[str, timedelta] = {
 The day-ahead forecast is revised up to the day itself, so it is asked for on every run; the
 coarse ones change at most a few times a week, and asking for them again on every run would
 spend the platform's request budget on answers already stored."""
-
-
-class UnknownChoiceError(ValueError):
-    """A name that is not one of a closed set; the message lists close matches or all choices."""
 
 
 def _choice_error(kind: str, name: str, choices: list[str]) -> UnknownChoiceError:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from energy_data_service.alerts.settings import AlertSettings
+from energy_data_service.errors import SettingsError
 from energy_data_service.quality.settings import QualitySettings
 
 DEFAULT_DATA_TYPES = (
@@ -260,10 +261,6 @@ class Settings(BaseSettings):
         if self.entsoe.api_token is None and self.entsoe_api_token is not None:
             self.entsoe.api_token = self.entsoe_api_token
         return self
-
-
-class SettingsError(Exception):
-    """The environment holds an invalid setting; the message names the variable(s)."""
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from entsoe_client.models import MarketDocument
 
 from energy_data_service.domain import EnergyPoint
+from energy_data_service.errors import DishonestDocumentError
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -40,10 +41,6 @@ PRICE_DATA_TYPES = frozenset(
     }
 )
 """Prices: a series without a currency is not one of these."""
-
-
-class DishonestDocumentError(ValueError):
-    """A document whose content contradicts its type, or holds values no series can have."""
 
 
 def refuse_dishonest(documents: Sequence[MarketDocument], points: Iterable[EnergyPoint]) -> None:

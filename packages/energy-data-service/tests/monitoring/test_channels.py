@@ -11,12 +11,9 @@ import aiosmtplib
 import httpx
 import pytest
 from energy_data_service.alerts.channels.email import EmailChannel
-from energy_data_service.alerts.channels.webhook import (
-    SIGNATURE_HEADER,
-    WebhookChannel,
-    WebhookDeliveryError,
-)
+from energy_data_service.alerts.channels.webhook import SIGNATURE_HEADER, WebhookChannel
 from energy_data_service.alerts.notice import Notice
+from energy_data_service.errors import WebhookDeliveryError
 
 from .conftest import WEBHOOK_SECRET
 from .receivers import SmtpServer, WebhookReceiver, free_port, self_signed_certificate

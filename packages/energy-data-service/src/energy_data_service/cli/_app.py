@@ -2,8 +2,9 @@
 
 import typer
 
+from energy_data_service.errors import SettingsError
 from energy_data_service.logging import configure_logging
-from energy_data_service.settings import SettingsError, load_settings
+from energy_data_service.settings import load_settings
 
 app = typer.Typer(name="energy-data", no_args_is_help=True, add_completion=False)
 

@@ -1,7 +1,9 @@
 """What every `energy-data` command shares: option parsing, user errors, the container.
 
 User errors (bad settings, unknown area or data type, bad dates, a rejected token) end the
-command with a one-line message in red and a non-zero exit code, never with a traceback.
+command with a one-line message in red and a non-zero exit code, never with a traceback: the
+service's error tree (``energy_data_service.errors``) maps to exit codes in one table,
+``EXIT_CODE_BY_ERROR``; a rejected token is 3, a database outage 1.
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ from entsoe_client.exceptions import AuthenticationError, InvalidQueryError
 from rich.console import Console
 from rich.markup import escape
 
-from energy_data_service.container import Container, MissingTokenError
+from energy_data_service.container import Container
 from energy_data_service.db.outage import is_database_outage
-from energy_data_service.domain import UnknownChoiceError, resolve_area, resolve_data_type, utc
-from energy_data_service.settings import SettingsError, load_settings
+from energy_data_service.domain import resolve_area, resolve_data_type, utc
+from energy_data_service.errors import (
+    CollectionError,
+    ConfigurationError,
+    ConflictError,
+    DeliveryError,
+    EnergyDataError,
+    InvalidInputError,
+    NotFoundError,
+    UsageError,
+)
+from energy_data_service.settings import load_settings
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -30,10 +42,6 @@ T = TypeVar("T")
 DATE_HELP = (
     "ISO 8601 date or time; without an offset it is UTC (2024-03-31 or 2024-03-31T22:00+02:00)"
 )
-
-
-class UsageError(Exception):
-    """A mistake in the command line; the message says what to change."""
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -81,16 +89,40 @@ def parse_data_types(names: list[str] | None, default: list[str]) -> list[str]:
     return [resolve_data_type(name) for name in (names or default)]
 
 
+EXIT_CODE_BY_ERROR: dict[type[EnergyDataError], int] = {
+    InvalidInputError: 2,
+    ConfigurationError: 2,
+    NotFoundError: 2,
+    ConflictError: 1,
+    CollectionError: 1,
+    DeliveryError: 1,
+}
+"""The exit code of each branch of the error tree (2: change the command or the settings; 1:
+the work failed, try again later); what is not listed stays a traceback worth reporting."""
+
+
+def exit_code_of(error: EnergyDataError) -> int | None:
+    """The exit code of the most specific class of ``error`` in the table, or None (a fault)."""
+    for cls in type(error).__mro__:
+        code = EXIT_CODE_BY_ERROR.get(cls)
+        if code is not None:
+            return code
+    return None
+
+
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run an async command body, turning user errors into messages and exit codes."""
     try:
         return asyncio.run(main())
-    except (SettingsError, UsageError, UnknownChoiceError, InvalidQueryError) as error:
+    except EnergyDataError as error:
+        code = exit_code_of(error)
+        if code is None:
+            raise
+        raise fail(str(error), code=code) from None
+    except InvalidQueryError as error:
         raise fail(str(error)) from None
     except AuthenticationError as error:
         raise fail(f"{error} Nothing was stored.", code=3) from None
-    except MissingTokenError as error:
-        raise fail(str(error)) from None
     except KeyboardInterrupt:
         raise fail("interrupted", code=130) from None
     except Exception as error:

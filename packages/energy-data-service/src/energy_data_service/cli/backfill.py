@@ -20,7 +20,6 @@ from rich.table import Table
 from energy_data_service.cli._app import app
 from energy_data_service.cli._common import (
     DATE_HELP,
-    UsageError,
     console,
     parse_areas,
     parse_data_types,
@@ -29,6 +28,7 @@ from energy_data_service.cli._common import (
     with_container,
 )
 from energy_data_service.container import Container
+from energy_data_service.errors import UsageError
 from energy_data_service.services.backfill import BackfillReport, SeriesBackfill
 
 

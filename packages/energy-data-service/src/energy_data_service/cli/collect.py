@@ -11,7 +11,6 @@ from rich.table import Table
 from energy_data_service.cli._app import app
 from energy_data_service.cli._common import (
     DATE_HELP,
-    UsageError,
     console,
     parse_areas,
     parse_data_types,
@@ -21,6 +20,7 @@ from energy_data_service.cli._common import (
 )
 from energy_data_service.container import Container
 from energy_data_service.domain import resolve_area
+from energy_data_service.errors import UsageError
 from energy_data_service.series_domains import is_directional
 from energy_data_service.services.collection import CollectionResult
 

@@ -28,23 +28,16 @@ from entsoe_client.psr_types import parse_psr_type
 from entsoe_client.tabular import COLUMNS
 
 from energy_data_service.cli._app import app
-from energy_data_service.cli._common import (
-    DATE_HELP,
-    UsageError,
-    errors,
-    parse_range,
-    run,
-    with_container,
-)
+from energy_data_service.cli._common import DATE_HELP, errors, parse_range, run, with_container
 from energy_data_service.container import Container
 from energy_data_service.domain import (
     DATA_TYPE_BY_DOCUMENT,
     EnergyPoint,
-    UnknownChoiceError,
     resolve_area,
     resolve_data_type,
     step_end,
 )
+from energy_data_service.errors import UnknownChoiceError, UsageError
 from energy_data_service.series_domains import (
     is_directional,
     resource_and_direction,

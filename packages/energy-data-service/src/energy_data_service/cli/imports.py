@@ -22,9 +22,10 @@ from energy_data_service.cli._app import app
 from energy_data_service.cli._common import console, errors, run, with_container
 from energy_data_service.container import Container
 from energy_data_service.domain import area_label
-from energy_data_service.processors import UnsupportedDocumentError, process_documents
+from energy_data_service.errors import DishonestDocumentError, UnsupportedDocumentError
+from energy_data_service.processors import process_documents
 from energy_data_service.repositories.runs import CollectionRun
-from energy_data_service.validation import DishonestDocumentError, refuse_dishonest
+from energy_data_service.validation import refuse_dishonest
 
 
 @app.command("import")

@@ -10,14 +10,9 @@ import orjson
 import typer
 
 from energy_data_service.cli._app import app
-from energy_data_service.cli._common import (
-    UsageError,
-    parse_areas,
-    parse_data_types,
-    run,
-    with_container,
-)
+from energy_data_service.cli._common import parse_areas, parse_data_types, run, with_container
 from energy_data_service.container import Container
+from energy_data_service.errors import UsageError
 
 
 def _day(text: str | None) -> date | None:

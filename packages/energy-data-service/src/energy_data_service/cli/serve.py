@@ -20,7 +20,8 @@ from rich.console import Console
 
 from energy_data_service.binding import exposure_refusal
 from energy_data_service.cli._app import app
-from energy_data_service.settings import Settings, SettingsError, load_settings
+from energy_data_service.errors import SettingsError
+from energy_data_service.settings import Settings, load_settings
 
 _errors = Console(stderr=True, soft_wrap=True)
 

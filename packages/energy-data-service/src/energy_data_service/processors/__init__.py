@@ -21,6 +21,7 @@ from energy_data_service.domain import (
     EnergyPoint,
     cyclic_gc_paused,
 )
+from energy_data_service.errors import NoCatalogueSeriesError, UnsupportedDocumentError
 from energy_data_service.processors.balancing import BALANCING_DOCUMENTS, process_balancing_document
 from energy_data_service.processors.generation import (
     GENERATION_DOCUMENTS,
@@ -30,7 +31,6 @@ from energy_data_service.processors.load import process_load_document
 from energy_data_service.processors.prices import process_price_document
 from energy_data_service.processors.transmission import (
     TRANSMISSION_DOCUMENTS,
-    NoCatalogueSeriesError,
     process_transmission_document,
 )
 
@@ -42,10 +42,6 @@ PROCESSORS = {
     **dict.fromkeys(TRANSMISSION_DOCUMENTS, process_transmission_document),
     **dict.fromkeys(BALANCING_DOCUMENTS, process_balancing_document),
 }
-
-
-class UnsupportedDocumentError(ValueError):
-    """A document this service does not store (outages, bids, …)."""
 
 
 def data_type_of(document: MarketDocument) -> str:

@@ -16,15 +16,12 @@ from datetime import datetime
 from entsoe_client.models import MarketDocument
 
 from energy_data_service.domain import EnergyPoint
+from energy_data_service.errors import NoCatalogueSeriesError
 from energy_data_service.processors._series import document_points
 from energy_data_service.processors._units import series_unit
 
 TRANSMISSION_DOCUMENTS = ("A09", "A11", "A25", "A31", "A61")
 NET_POSITION = "B09"
-
-
-class NoCatalogueSeriesError(ValueError):
-    """A document of a known type holding none of the series the catalogue stores."""
 
 
 def process_transmission_document(

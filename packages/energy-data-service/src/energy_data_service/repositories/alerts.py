@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.alerts.rules import Condition
 from energy_data_service.db.monitoring_tables import alert_deliveries, alerts
+from energy_data_service.errors import AlertNotFoundError
 
 ALERT_STATES = ("open", "acknowledged", "resolved")
 
@@ -50,10 +51,6 @@ class Alert:
     resolved_at: datetime | None
     recovery_notified_at: datetime | None
     deliveries: list[Delivery] = field(default_factory=list)
-
-
-class AlertNotFoundError(LookupError):
-    """No alert with that id."""
 
 
 class AlertRepository:

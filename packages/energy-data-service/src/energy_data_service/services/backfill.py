@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
 from energy_data_service.domain import FIXED_STEPS, older_objects_frozen
+from energy_data_service.errors import CoverageGapsError, JobBusyError
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.backfill import (
     DEFAULT_LEASE_SECONDS,
@@ -475,21 +476,6 @@ class BackfillService:
         present = await self._points.present_intervals(area.eic, data_type, start, end)
         found = holes(present, start, end, area.time_zone)
         return Coverage(area, data_type, start, end, fraction_covered(found, start, end), found)
-
-
-class JobBusyError(RuntimeError):
-    """Another live process works on the job; wait for it or cancel it first."""
-
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            f"backfill job {job_id} is being worked on by another live process; "
-            "wait for it to finish, or cancel it first"
-        )
-        self.job_id = job_id
-
-
-class CoverageGapsError(RuntimeError):
-    """Some holes of the stored history could not be fetched; the message lists them."""
 
 
 def _consecutive(chunks: list[BackfillChunk]) -> list[list[BackfillChunk]]:

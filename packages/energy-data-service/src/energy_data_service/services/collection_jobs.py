@@ -16,16 +16,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from energy_data_service.domain import FORECAST_TYPES
+from energy_data_service.errors import CollectionFailedError
 from energy_data_service.services.scheduler import JobRun, ScheduledJob
 from energy_data_service.settings import SchedulerSettings
 
 if TYPE_CHECKING:
     from energy_data_service.container import Container
     from energy_data_service.services.collection import CollectionResult
-
-
-class CollectionFailedError(RuntimeError):
-    """Some series of a scheduled run failed; the message lists them with their errors."""
 
 
 def _points_or_raise(results: list[CollectionResult]) -> int:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.engine import is_sqlite
 from energy_data_service.db.tables import leader_terms
+from energy_data_service.errors import LeadershipLostError
 from energy_data_service.repositories.job_executions import INSTANCE
 
 log = structlog.get_logger(__name__)
@@ -38,10 +39,6 @@ _HOLDS_LOCK = text(
     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
     " AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1)"
 )
-
-
-class LeadershipLostError(RuntimeError):
-    """The session no longer holds the scheduler lock."""
 
 
 Callback = Callable[[], Awaitable[None]]

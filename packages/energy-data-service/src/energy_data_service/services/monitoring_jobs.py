@@ -30,7 +30,7 @@ def monitoring_jobs(container: Container) -> list[ScheduledJob]:
         return 0
 
     async def daily_quality() -> int:
-        from energy_data_service.container import MissingTokenError
+        from energy_data_service.errors import MissingTokenError
 
         service = container.quality_service
         report = await service.report(service.yesterday())

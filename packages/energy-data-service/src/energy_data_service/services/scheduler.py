@@ -26,6 +26,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from energy_data_service.errors import UnknownJobError
 from energy_data_service.repositories.job_executions import JobExecution, JobExecutionRepository
 
 log = structlog.get_logger(__name__)
@@ -104,15 +105,6 @@ class JobStatus:
     next_run_at: datetime | None
     running: bool
     last_execution: JobExecution | None
-
-
-class UnknownJobError(LookupError):
-    """A job id that is not in the schedule."""
-
-    def __init__(self, job_id: str, known: list[str]) -> None:
-        super().__init__(f"unknown job {job_id!r}; known jobs: {', '.join(known)}")
-        self.job_id = job_id
-        self.known = known
 
 
 class SchedulerService:

@@ -14,6 +14,7 @@ import orjson
 
 from energy_data_service.alerts.channels.retrying import with_retries
 from energy_data_service.alerts.notice import Notice
+from energy_data_service.errors import WebhookDeliveryError
 
 SIGNATURE_HEADER = "X-Signature-SHA256"
 
@@ -21,14 +22,6 @@ SIGNATURE_HEADER = "X-Signature-SHA256"
 def sign(secret: bytes, body: bytes) -> str:
     """Lowercase hex HMAC-SHA256 of ``body``."""
     return hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
-class WebhookDeliveryError(Exception):
-    """The receiver did not accept the notice."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class WebhookChannel:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from energy_data_service.api.bounds import is_row_id
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep
-from energy_data_service.repositories.alerts import AlertNotFoundError
+from energy_data_service.errors import AlertNotFoundError
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[ApiKeyDep])
 
@@ -59,12 +59,9 @@ async def list_alerts(
 
 @router.get("/{alert_id}", response_model=Alert, summary="One alert with its history")
 async def get_alert(container: ContainerDep, alert_id: AlertId) -> Alert:
-    try:
-        if not is_row_id(alert_id):
-            raise AlertNotFoundError(f"no alert with id {alert_id}")
-        alert = await container.alert_service.get(alert_id)
-    except AlertNotFoundError as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    if not is_row_id(alert_id):
+        raise AlertNotFoundError(f"no alert with id {alert_id}")
+    alert = await container.alert_service.get(alert_id)
     return Alert.model_validate(alert, from_attributes=True)
 
 
@@ -72,10 +69,7 @@ async def get_alert(container: ContainerDep, alert_id: AlertId) -> Alert:
 async def acknowledge(
     container: ContainerDep, alert_id: AlertId, body: AcknowledgeBody | None = None
 ) -> Alert:
-    try:
-        if not is_row_id(alert_id):
-            raise AlertNotFoundError(f"no alert with id {alert_id}")
-        alert = await container.alert_service.acknowledge(alert_id, body.by if body else None)
-    except AlertNotFoundError as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    if not is_row_id(alert_id):
+        raise AlertNotFoundError(f"no alert with id {alert_id}")
+    alert = await container.alert_service.acknowledge(alert_id, body.by if body else None)
     return Alert.model_validate(alert, from_attributes=True)

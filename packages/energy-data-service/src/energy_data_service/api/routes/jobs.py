@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from energy_data_service.api.deps import ApiKeyDep, ContainerDep, JobExecutionsDep, SchedulerDep
 from energy_data_service.api.formats import Timestamp
+from energy_data_service.errors import UnknownJobError
 from energy_data_service.repositories.job_executions import JobExecution
-from energy_data_service.services.scheduler import UnknownJobError
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[ApiKeyDep])
 
@@ -72,9 +72,7 @@ async def list_executions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[Execution]:
     if job_id is not None and job_id not in scheduler.job_ids:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, str(UnknownJobError(job_id, scheduler.job_ids))
-        )
+        raise UnknownJobError(job_id, scheduler.job_ids)
     rows = await executions.history(job_id=job_id, outcome=outcome, limit=limit)
     return [Execution.model_validate(row, from_attributes=True) for row in rows]
 
@@ -88,9 +86,7 @@ async def list_executions(
 )
 async def run_job(job_id: str, scheduler: SchedulerDep, container: ContainerDep) -> Triggered:
     if job_id not in scheduler.job_ids:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, str(UnknownJobError(job_id, scheduler.job_ids))
-        )
+        raise UnknownJobError(job_id, scheduler.job_ids)
     reason = container.collection_off_reason
     if reason is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, reason)
