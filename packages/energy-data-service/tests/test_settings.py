@@ -58,6 +58,25 @@ def test_token_from_plain_name_from_dotenv_and_never_printed(
     assert nested.get_secret_value() == "nested-secret"
 
 
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_token_is_no_token(monkeypatch: pytest.MonkeyPatch, empty: str) -> None:
+    """``ENTSOE__API_TOKEN=`` (as a `.env` template leaves it) means unset, everywhere."""
+    monkeypatch.setenv("ENTSOE__API_TOKEN", empty)
+    settings = load_settings()
+    assert settings.entsoe.api_token is None
+    assert settings.entsoe.token is None
+    monkeypatch.setenv("ENTSOE_API_TOKEN", "plain-secret")  # the plain name fills in for it
+    assert load_settings().entsoe.token == "plain-secret"
+    monkeypatch.setenv("ENTSOE_API_TOKEN", empty)
+    assert load_settings().entsoe.token is None
+
+
+def test_token_reads_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTSOE__API_TOKEN", "nested-secret")
+    monkeypatch.setenv("ENTSOE_API_TOKEN", "plain-secret")
+    assert load_settings().entsoe.token == "nested-secret"
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [

@@ -71,7 +71,15 @@ class Container:
         self._build_monitoring()
         schedule = settings.scheduler
         self.scheduler = SchedulerService(
-            collection_jobs(schedule, self) + monitoring_jobs(self),
+            collection_jobs(
+                schedule,
+                settings.collection.data_types,
+                self.collection_service,
+                self.backfill_service,
+            )
+            + monitoring_jobs(
+                settings.alerts, settings.quality, self.alert_service, self.quality_service
+            ),
             self.job_executions,
             RetryPolicy(
                 max_attempts=schedule.max_attempts, base_seconds=schedule.retry_base_seconds
@@ -137,14 +145,14 @@ class Container:
         if self._client is None:
             from entsoe_client.client import EntsoeClient
 
-            token = self.settings.entsoe.api_token
-            if token is None or not token.get_secret_value():
+            token = self.settings.entsoe.token
+            if token is None:
                 raise MissingTokenError(
                     "No ENTSO-E API token: set ENTSOE__API_TOKEN (or ENTSOE_API_TOKEN) "
                     "in the environment or in .env."
                 )
             client = EntsoeClient(
-                token.get_secret_value(),
+                token,
                 base_url=self.settings.entsoe.base_url,
                 requests_per_minute=self.settings.entsoe.requests_per_minute,
             )
@@ -187,8 +195,7 @@ class Container:
         """Why `serve` does not collect (no token, or disabled), or None when it does."""
         if not self.settings.scheduler.enabled:
             return "the scheduler is disabled (SCHEDULER__ENABLED=false)"
-        token = self.settings.entsoe.api_token
-        if token is None or not token.get_secret_value():
+        if self.settings.entsoe.token is None:
             return "collection is off until ENTSOE__API_TOKEN is set (serving stored data only)"
         return None
 

@@ -62,10 +62,16 @@ class DatabaseSettings(BaseModel):
         return url
 
 
+def _present(token: SecretStr | None) -> SecretStr | None:
+    """``token``, or None when it is empty or blank."""
+    return None if token is None or not token.get_secret_value().strip() else token
+
+
 class EntsoeSettings(BaseModel):
     """How to reach the Transparency Platform; the token is never printed."""
 
     api_token: SecretStr | None = None
+    """``ENTSOE__API_TOKEN`` (or plain ``ENTSOE_API_TOKEN``); read it as ``token``."""
     base_url: str = "https://web-api.tp.entsoe.eu/api"
     requests_per_minute: int | None = Field(default=400, ge=1)
     """Client-side pacing below the platform's 400/min ban threshold; empty disables pacing."""
@@ -74,6 +80,17 @@ class EntsoeSettings(BaseModel):
     @classmethod
     def _empty_means_off(cls, value: Any) -> Any:
         return None if value in ("", "none", "None", "off", 0, "0") else value
+
+    @field_validator("api_token", mode="after")
+    @classmethod
+    def _empty_token_means_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return _present(value)
+
+    @property
+    def token(self) -> str | None:
+        """The platform token, or None when none is set: an empty ``ENTSOE__API_TOKEN=`` (as a
+        `.env` template leaves it) means absent, so every check of the token agrees."""
+        return None if self.api_token is None else self.api_token.get_secret_value()
 
 
 class HttpSettings(BaseModel):
@@ -255,6 +272,11 @@ class Settings(BaseSettings):
 
     entsoe_api_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
     """Plain ``ENTSOE_API_TOKEN`` (the name most tools use); ``ENTSOE__API_TOKEN`` wins."""
+
+    @field_validator("entsoe_api_token", mode="after")
+    @classmethod
+    def _empty_plain_token_means_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return _present(value)
 
     @model_validator(mode="after")
     def _plain_token_fallback(self) -> Settings:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from pathlib import Path
 
-from energy_data_service.settings import Settings
+import pytest
+from energy_data_service.settings import Settings, load_settings
 from entsoe_client.testing import FakePlatform
 
 from .conftest import DE_LU, serve
@@ -62,6 +65,47 @@ async def test_a_backfill_runs_in_the_background_and_fills_coverage(
                 "data_types": ["actual_load"],
                 "start": "2026-01-02",
                 "end": "2026-01-01",
+            },
+        )
+        assert bad.status_code == 400
+        assert "unknown area 'XX'" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("variable", ["ENTSOE__API_TOKEN", "ENTSOE_API_TOKEN"])
+async def test_without_a_token_a_backfill_is_refused_at_once_and_nothing_is_stored(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str
+) -> None:
+    """An empty token (``ENTSOE__API_TOKEN=``) is no token: 409 naming the variable, no job
+    stored, instead of 202 and a backfill that fails in the background."""
+    for name in list(os.environ):
+        if name.upper().startswith("ENTSOE"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv(variable, "")
+    monkeypatch.setenv("DATABASE__URL", database_url)
+    monkeypatch.setenv("SCHEDULER__ENABLED", "false")
+    settings = load_settings()
+    assert settings.entsoe.token is None
+    async with serve(settings) as api:
+        refused = await api.http.post(
+            "/api/v1/backfill",
+            json={
+                "areas": ["DE_LU"],
+                "data_types": ["actual_load"],
+                "start": "2026-09-01",
+                "end": "2026-10-01",
+            },
+        )
+        assert refused.status_code == 409, refused.text
+        assert "ENTSOE__API_TOKEN" in refused.json()["detail"]
+        assert (await api.http.get("/api/v1/backfill")).json() == []
+        bad = await api.http.post(  # bad input is still told as such first
+            "/api/v1/backfill",
+            json={
+                "areas": ["XX"],
+                "data_types": ["actual_load"],
+                "start": "2026-01-01",
+                "end": "2026-01-02",
             },
         )
         assert bad.status_code == 400

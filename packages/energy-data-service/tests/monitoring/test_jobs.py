@@ -33,7 +33,15 @@ async def test_periodic_evaluation_notifies_a_stale_series_and_the_daily_report_
         evaluation_interval_seconds=30,
     )
     async with Container(settings) as container:
-        jobs = {job.id: job for job in monitoring_jobs(container)}
+        jobs = {
+            job.id: job
+            for job in monitoring_jobs(
+                settings.alerts,
+                settings.quality,
+                container.alert_service,
+                container.quality_service,
+            )
+        }
         assert jobs["alert_evaluation"].every == timedelta(seconds=30)
         assert jobs["quality_report"].daily_at_utc == ((3, 15),)
         scheduled = {job.id for job in await container.scheduler.status()}

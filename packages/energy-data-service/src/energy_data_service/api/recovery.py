@@ -21,7 +21,7 @@ async def recover_backfills(container: Container, background: DetachedTasks) -> 
     orphans = await container.backfills.orphaned_jobs()
     if not orphans:
         return []
-    if container.settings.entsoe.api_token is None:
+    if container.settings.entsoe.token is None:
         for job_id in orphans:
             await container.backfills.interrupt_job(
                 job_id, "interrupted: its process stopped, and no ENTSOE__API_TOKEN to resume it"

@@ -13,9 +13,10 @@ import html
 from pathlib import Path
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse, HTMLResponse
 
+from energy_data_service.api.deps import SettingsDep
 from energy_data_service.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -49,8 +50,7 @@ def render_page(settings: Settings) -> str:
 
 
 @router.get("/")
-async def dashboard_page(request: Request) -> HTMLResponse:
-    settings: Settings = request.app.state.container.settings
+async def dashboard_page(settings: SettingsDep) -> HTMLResponse:
     return HTMLResponse(
         render_page(settings),
         headers={

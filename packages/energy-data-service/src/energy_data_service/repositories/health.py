@@ -28,6 +28,11 @@ class HealthRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @property
+    def backend(self) -> str:
+        """The database in use (``postgresql`` or ``sqlite``), as health reports it."""
+        return self._engine.dialect.name
+
     async def ping(self) -> None:
         """Raise when the database does not answer ``SELECT 1`` within three seconds."""
         async with asyncio.timeout(3), self._engine.connect() as connection:

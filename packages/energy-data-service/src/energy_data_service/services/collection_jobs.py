@@ -5,13 +5,14 @@ knows each type's window: up to now for actuals, over the publication horizon fo
 tomorrow for prices once published), so a job that missed runs catches up by itself. A run with
 any failed series raises, so the scheduler retries it and records the failure.
 
-Each job asks the container for its service at run time: the ENTSO-E client is opened on first
-use, so a service started without a token still lists its jobs and their history.
+Each job opens its service when it runs (``open_collection`` / ``open_backfill``, which open the
+ENTSO-E client on first use), so a service started without a token still lists its jobs and
+their history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,8 +22,8 @@ from energy_data_service.services.scheduler import JobRun, ScheduledJob
 from energy_data_service.settings import SchedulerSettings
 
 if TYPE_CHECKING:
-    from energy_data_service.container import Container
-    from energy_data_service.services.collection import CollectionResult
+    from energy_data_service.services.backfill import BackfillService
+    from energy_data_service.services.collection import CollectionResult, CollectionService
 
 
 def _points_or_raise(results: list[CollectionResult]) -> int:
@@ -38,16 +39,23 @@ def _hhmm(value: str) -> tuple[int, int]:
     return int(hour), int(minute)
 
 
-def collection_jobs(settings: SchedulerSettings, container: Container) -> list[ScheduledJob]:
-    """Real-time collection, forecasts, gap filling, backfill analysis and day-ahead prices."""
-    configured = container.settings.collection.data_types
+def collection_jobs(
+    settings: SchedulerSettings,
+    configured: list[str],
+    open_collection: Callable[[], Awaitable[CollectionService]],
+    open_backfill: Callable[[], Awaitable[BackfillService]],
+) -> list[ScheduledJob]:
+    """Real-time collection, forecasts, gap filling, backfill analysis and day-ahead prices.
+
+    ``configured`` is the data types to collect (``COLLECTION__DATA_TYPES``).
+    """
 
     def gap_fill_of(keep: Callable[[str], bool]) -> JobRun:
         async def run() -> int:
             data_types = [t for t in configured if keep(t)]
             if not data_types:
                 return 0
-            service = await container.collection_service()
+            service = await open_collection()
             return _points_or_raise(
                 await service.fill_all(data_types=data_types, run_kind="scheduled")
             )
@@ -58,7 +66,7 @@ def collection_jobs(settings: SchedulerSettings, container: Container) -> list[S
         return data_type not in FORECAST_TYPES and data_type != "day_ahead_prices"
 
     async def backfill_analysis() -> int:
-        service = await container.backfill_service()
+        service = await open_backfill()
         return await service.fill_coverage_gaps()
 
     return [

@@ -13,26 +13,32 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from energy_data_service.errors import MissingTokenError
 from energy_data_service.services.scheduler import ScheduledJob
 
 if TYPE_CHECKING:
-    from energy_data_service.container import Container
+    from energy_data_service.alerts.settings import AlertSettings
+    from energy_data_service.quality.settings import QualitySettings
+    from energy_data_service.services.alerting import AlertService
+    from energy_data_service.services.quality_reports import DataQualityService
 
 log = structlog.get_logger(__name__)
 
 
-def monitoring_jobs(container: Container) -> list[ScheduledJob]:
+def monitoring_jobs(
+    alerts: AlertSettings,
+    quality: QualitySettings,
+    alert_service: AlertService,
+    quality_service: DataQualityService,
+) -> list[ScheduledJob]:
     """Alert evaluation and the daily quality report, timed by ``ALERTS__`` / ``QUALITY__``."""
-    settings = container.settings
 
     async def evaluate_alerts() -> int:
-        await container.alert_service.evaluate()
+        await alert_service.evaluate()
         return 0
 
     async def daily_quality() -> int:
-        from energy_data_service.errors import MissingTokenError
-
-        service = container.quality_service
+        service = quality_service
         report = await service.report(service.yesterday())
         try:
             fixed = await service.remediate(report)
@@ -46,12 +52,12 @@ def monitoring_jobs(container: Container) -> list[ScheduledJob]:
             "alert_evaluation",
             "Alert rules evaluated; open, resolve and notify",
             evaluate_alerts,
-            every=timedelta(seconds=settings.alerts.evaluation_interval_seconds),
+            every=timedelta(seconds=alerts.evaluation_interval_seconds),
         ),
         ScheduledJob(
             "quality_report",
             "Yesterday's quality scored per series; its gaps re-fetched",
             daily_quality,
-            daily_at_utc=((settings.quality.report_hour_utc, 15),),
+            daily_at_utc=((quality.report_hour_utc, 15),),
         ),
     ]

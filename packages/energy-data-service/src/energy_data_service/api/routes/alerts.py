@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from energy_data_service.api.bounds import is_row_id
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import AlertServiceDep, ApiKeyDep
 from energy_data_service.errors import AlertNotFoundError
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[ApiKeyDep])
@@ -49,27 +49,27 @@ AlertId = Annotated[int, Path(ge=1, description="Alert id")]
 
 @router.get("", response_model=list[Alert], summary="Alerts, newest first")
 async def list_alerts(
-    container: ContainerDep,
+    alerts: AlertServiceDep,
     state: Literal["open", "acknowledged", "resolved"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[Alert]:
-    alerts = await container.alert_service.listing(state=state, limit=limit)
-    return [Alert.model_validate(a, from_attributes=True) for a in alerts]
+    found = await alerts.listing(state=state, limit=limit)
+    return [Alert.model_validate(a, from_attributes=True) for a in found]
 
 
 @router.get("/{alert_id}", response_model=Alert, summary="One alert with its history")
-async def get_alert(container: ContainerDep, alert_id: AlertId) -> Alert:
+async def get_alert(alerts: AlertServiceDep, alert_id: AlertId) -> Alert:
     if not is_row_id(alert_id):
         raise AlertNotFoundError(f"no alert with id {alert_id}")
-    alert = await container.alert_service.get(alert_id)
+    alert = await alerts.get(alert_id)
     return Alert.model_validate(alert, from_attributes=True)
 
 
 @router.post("/{alert_id}/acknowledge", response_model=Alert, summary="Take ownership of an alert")
 async def acknowledge(
-    container: ContainerDep, alert_id: AlertId, body: AcknowledgeBody | None = None
+    alerts: AlertServiceDep, alert_id: AlertId, body: AcknowledgeBody | None = None
 ) -> Alert:
     if not is_row_id(alert_id):
         raise AlertNotFoundError(f"no alert with id {alert_id}")
-    alert = await container.alert_service.acknowledge(alert_id, body.by if body else None)
+    alert = await alerts.acknowledge(alert_id, body.by if body else None)
     return Alert.model_validate(alert, from_attributes=True)

@@ -1,4 +1,8 @@
-"""``/api/v1/backfill``: start a history backfill in the background, list, inspect, cancel."""
+"""``/api/v1/backfill``: start a history backfill in the background, list, inspect, cancel.
+
+Without an ENTSO-E token a start is refused at once (409 naming ``ENTSOE__API_TOKEN``, from
+``MissingTokenError``) before a job is stored: nothing could fetch it.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,20 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Request, status
+from fastapi import APIRouter, Body, HTTPException, status
 from pydantic import BaseModel, Field, field_validator
 
-from energy_data_service.api.background import DetachedTasks
 from energy_data_service.api.bounds import bounded_time, is_row_id
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import (
+    ApiKeyDep,
+    BackfillsDep,
+    DetachedTasksDep,
+    OpenBackfillServiceDep,
+    SettingsDep,
+)
 from energy_data_service.api.formats import Timestamp
-from energy_data_service.container import Container
 from energy_data_service.domain import resolve_area, resolve_data_type
-from energy_data_service.repositories.backfill import BackfillJob
+from energy_data_service.repositories.backfill import BackfillJob, BackfillRepository
 from energy_data_service.services.backfill import BackfillService
 
 router = APIRouter(prefix="/api/v1/backfill", tags=["backfill"], dependencies=[ApiKeyDep])
@@ -60,19 +68,19 @@ def _view(job: BackfillJob, chunks: dict[str, int] | None = None) -> Backfill:
     )
 
 
-async def _run(container: Container, job_id: int) -> None:
-    service = await container.backfill_service()
-    await service.run_job(job_id)
-
-
 @router.post(
     "",
     response_model=Backfill,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start a backfill (runs in the background; resumable)",
+    responses={409: {"description": "No ENTSOE__API_TOKEN: nothing could fetch it"}},
 )
 async def start_backfill(
-    request: Request, container: ContainerDep, body: Annotated[BackfillRequest, Body()]
+    body: Annotated[BackfillRequest, Body()],
+    settings: SettingsDep,
+    backfills: BackfillsDep,
+    open_service: OpenBackfillServiceDep,
+    background: DetachedTasksDep,
 ) -> Backfill:
     try:
         resolved = [resolve_area(name) for name in body.areas]
@@ -82,7 +90,7 @@ async def start_backfill(
     start, end = bounded_time(body.start, "start"), bounded_time(body.end, "end")
     if start >= end:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "start must be before end")
-    limits = container.settings.backfill
+    limits = settings.backfill
     if (end - start).days >= limits.max_span_days:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
@@ -100,37 +108,32 @@ async def start_backfill(
             "areas or data types",
         )
     areas = [area.eic for area in resolved]
-    if container.settings.entsoe.api_token is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            "collection is off: set ENTSOE__API_TOKEN to fetch from the platform",
-        )
-    job_id = await container.backfills.create_job(
+    service = await open_service()  # MissingTokenError (409) before anything is stored
+    job_id = await backfills.create_job(
         areas, kinds, start, end, lease_seconds=limits.lease_seconds
     )
-    background: DetachedTasks = request.app.state.background
-    background.spawn(_run(container, job_id), name=f"backfill:{job_id}")
-    job = await container.backfills.get_job(job_id)
+    background.spawn(service.run_job(job_id), name=f"backfill:{job_id}")
+    job = await backfills.get_job(job_id)
     assert job is not None
     return _view(job)
 
 
 @router.get("", response_model=list[Backfill], summary="Recent backfills, newest first")
-async def list_backfills(container: ContainerDep) -> list[Backfill]:
-    return [_view(job) for job in await container.backfills.list_jobs()]
+async def list_backfills(backfills: BackfillsDep) -> list[Backfill]:
+    return [_view(job) for job in await backfills.list_jobs()]
 
 
-async def _job_or_404(container: Container, job_id: int) -> BackfillJob:
-    job = await container.backfills.get_job(job_id) if is_row_id(job_id) else None
+async def _job_or_404(backfills: BackfillRepository, job_id: int) -> BackfillJob:
+    job = await backfills.get_job(job_id) if is_row_id(job_id) else None
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no backfill with id {job_id}")
     return job
 
 
 @router.get("/{job_id}", response_model=Backfill, summary="One backfill with chunk progress")
-async def get_backfill(job_id: int, container: ContainerDep) -> Backfill:
-    job = await _job_or_404(container, job_id)
-    return _view(job, await container.backfills.chunk_counts(job_id))
+async def get_backfill(job_id: int, backfills: BackfillsDep) -> Backfill:
+    job = await _job_or_404(backfills, job_id)
+    return _view(job, await backfills.chunk_counts(job_id))
 
 
 @router.post(
@@ -138,9 +141,9 @@ async def get_backfill(job_id: int, container: ContainerDep) -> Backfill:
     response_model=Backfill,
     summary="Stop a backfill: a running one after its current chunk, an interrupted one at once",
 )
-async def cancel_backfill(job_id: int, container: ContainerDep) -> Backfill:
-    await _job_or_404(container, job_id)
-    if not await container.backfills.cancel_job(job_id):
+async def cancel_backfill(job_id: int, backfills: BackfillsDep) -> Backfill:
+    await _job_or_404(backfills, job_id)
+    if not await backfills.cancel_job(job_id):
         raise HTTPException(status.HTTP_409_CONFLICT, f"backfill {job_id} has already ended")
-    job = await _job_or_404(container, job_id)
+    job = await _job_or_404(backfills, job_id)
     return _view(job)

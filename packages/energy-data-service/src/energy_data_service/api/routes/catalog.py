@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import ApiKeyDep, CollectionOffReasonDep, PointsDep, SettingsDep
 from energy_data_service.api.formats import Timestamp
 from energy_data_service.domain import DATA_TYPES, area_label, area_time_zone, resolve_area
 
@@ -61,14 +61,14 @@ class Catalog(BaseModel):
     response_model=Catalog,
     summary="Configured and stored areas and data types, stored series with their bounds",
 )
-async def get_catalog(container: ContainerDep) -> Catalog:
+async def get_catalog(
+    settings: SettingsDep, points: PointsDep, collection_off: CollectionOffReasonDep
+) -> Catalog:
     """Areas list the configured ones first (``COLLECTION__AREAS``), then any others stored."""
-    settings = container.settings
-    bounds = await container.points.series_bounds()
+    bounds = await points.series_bounds()
     configured_areas = [resolve_area(name).eic for name in settings.collection.areas]
     area_codes = list(dict.fromkeys([*configured_areas, *(b.area_code for b in bounds)]))
     stored_types = {b.data_type for b in bounds}
-    token = settings.entsoe.api_token
     return Catalog(
         areas=[
             CatalogArea(
@@ -102,8 +102,8 @@ async def get_catalog(container: ContainerDep) -> Catalog:
             for b in bounds
         ],
         collection=Collection(
-            on=container.collection_off_reason is None,
-            reason=container.collection_off_reason,
-            token_configured=token is not None and bool(token.get_secret_value()),
+            on=collection_off is None,
+            reason=collection_off,
+            token_configured=settings.entsoe.token is not None,
         ),
     )

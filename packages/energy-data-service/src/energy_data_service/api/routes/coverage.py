@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import ApiKeyDep, PointsDep, SettingsDep
 from energy_data_service.api.formats import Timestamp
 from energy_data_service.coverage import fraction_covered, holes
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
@@ -44,7 +44,8 @@ class Coverage(BaseModel):
 
 @router.get("", response_model=Coverage, summary="Completeness and gaps per area × data type")
 async def get_coverage(
-    container: ContainerDep,
+    settings: SettingsDep,
+    points: PointsDep,
     area_code: Annotated[
         list[str] | None, Query(description="Areas (default: COLLECTION__AREAS)")
     ] = None,
@@ -58,15 +59,15 @@ async def get_coverage(
 ) -> Coverage:
     """Holes are measured at each series' own resolution (a DST day has 92 or 100 quarter-hours).
     Forecasts published ahead are checked only up to ``end_time``."""
-    settings = container.settings.collection
+    collection = settings.collection
     try:
-        areas = [resolve_area(name) for name in (area_code or settings.areas)]
-        kinds = [resolve_data_type(name) for name in (data_type or settings.data_types)]
+        areas = [resolve_area(name) for name in (area_code or collection.areas)]
+        kinds = [resolve_data_type(name) for name in (data_type or collection.data_types)]
         end = utc(end_time) if end_time is not None else datetime.now(UTC)
         start = (
             utc(start_time)
             if start_time is not None
-            else end - timedelta(days=settings.lookback_days)
+            else end - timedelta(days=collection.lookback_days)
         )
     except OverflowError:
         raise HTTPException(
@@ -84,10 +85,10 @@ async def get_coverage(
     for area in areas:
         zone = ZoneInfo(area.tz_name)
         for kind in kinds:
-            stored = await container.points.series_bounds(area.eic, kind)
+            stored = await points.series_bounds(area.eic, kind)
             identities = sorted({(b.out_area_code, b.psr_type) for b in stored}) or [("", "")]
             for out_area, psr_type in identities:  # each border and production type apart
-                present = await container.points.present_intervals(
+                present = await points.present_intervals(
                     area.eic, kind, start, end, out_area_code=out_area, psr_type=psr_type
                 )
                 found = holes(present, start, end, zone)

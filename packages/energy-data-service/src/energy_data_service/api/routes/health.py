@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import (
+    ApiKeyDep,
+    CollectionOffReasonDep,
+    HealthDep,
+    LeaderDep,
+    SchedulerDep,
+)
 from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.domain import area_label
 
@@ -22,17 +28,21 @@ async def liveness() -> dict[str, str]:
     responses={503: {"description": "The database does not answer"}},
     dependencies=[ApiKeyDep],
 )
-async def health(container: ContainerDep) -> OrjsonResponse:
-    reason = container.collection_off_reason
+async def health(
+    reason: CollectionOffReasonDep,
+    leader: LeaderDep,
+    schedule: SchedulerDep,
+    database: HealthDep,
+) -> OrjsonResponse:
     scheduler = {
         "collection": "off" if reason else "on",
         "reason": reason,
-        "leader": container.leader.is_leader,
-        "running": container.scheduler.is_running,
+        "leader": leader.is_leader,
+        "running": schedule.is_running,
     }
     try:
-        await container.health.ping()
-        freshness = await container.health.last_successful_collections()
+        await database.ping()
+        freshness = await database.last_successful_collections()
     except Exception as error:
         return OrjsonResponse(
             {
@@ -46,7 +56,7 @@ async def health(container: ContainerDep) -> OrjsonResponse:
     return OrjsonResponse(
         {
             "status": "ok" if reason is None else "degraded",
-            "database": {"ok": True, "backend": container.engine.dialect.name},
+            "database": {"ok": True, "backend": database.backend},
             "scheduler": scheduler,
             "series": [
                 {

@@ -7,7 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep, JobExecutionsDep, SchedulerDep
+from energy_data_service.api.deps import (
+    ApiKeyDep,
+    CollectionOffReasonDep,
+    JobExecutionsDep,
+    SchedulerDep,
+)
 from energy_data_service.api.formats import Timestamp
 from energy_data_service.errors import UnknownJobError
 from energy_data_service.repositories.job_executions import JobExecution
@@ -84,12 +89,13 @@ async def list_executions(
     summary="Run a job now (on the replica that runs the schedule)",
     responses={404: {"description": "Unknown job"}, 409: {"description": "Cannot run here"}},
 )
-async def run_job(job_id: str, scheduler: SchedulerDep, container: ContainerDep) -> Triggered:
+async def run_job(
+    job_id: str, scheduler: SchedulerDep, collection_off: CollectionOffReasonDep
+) -> Triggered:
     if job_id not in scheduler.job_ids:
         raise UnknownJobError(job_id, scheduler.job_ids)
-    reason = container.collection_off_reason
-    if reason is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, reason)
+    if collection_off is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, collection_off)
     if not scheduler.is_running:
         raise HTTPException(
             status.HTTP_409_CONFLICT,

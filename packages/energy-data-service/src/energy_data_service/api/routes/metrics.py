@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from energy_data_service.api.deps import ContainerDep, MetricsAccessDep
+from energy_data_service.api.deps import LeaderDep, MetricsAccessDep
 from energy_data_service.api.metrics import SCHEDULER_LEADER
 
 router = APIRouter(tags=["metrics"])
@@ -17,6 +17,6 @@ router = APIRouter(tags=["metrics"])
     response_class=Response,
     dependencies=[MetricsAccessDep],
 )
-async def metrics(container: ContainerDep) -> Response:
-    SCHEDULER_LEADER.set(1 if container.leader.is_leader else 0)
+async def metrics(leader: LeaderDep) -> Response:
+    SCHEDULER_LEADER.set(1 if leader.is_leader else 0)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

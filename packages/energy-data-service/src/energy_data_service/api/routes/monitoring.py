@@ -9,8 +9,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from energy_data_service.api.bounds import bounded_time
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import AlertServiceDep, ApiKeyDep, MonitoringServiceDep
 from energy_data_service.services import run_monitoring as service
+from energy_data_service.services.run_monitoring import MonitoringService
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"], dependencies=[ApiKeyDep])
 
@@ -66,9 +67,9 @@ class Summary(BaseModel):
 
 
 def _period(
-    container: ContainerDep, start: datetime | None, end: datetime | None
+    monitoring: MonitoringService, start: datetime | None, end: datetime | None
 ) -> tuple[datetime, datetime]:
-    until = bounded_time(end, "end_time") if end else container.monitoring_service.now()
+    until = bounded_time(end, "end_time") if end else monitoring.now()
     since = bounded_time(start, "start_time") if start else until - timedelta(hours=24)
     if since >= until:
         raise HTTPException(
@@ -80,11 +81,14 @@ def _period(
 
 @router.get("/summary", response_model=Summary, summary="Runs, failures, stale series, alerts")
 async def summary(
-    container: ContainerDep, start_time: StartQuery = None, end_time: EndQuery = None
+    monitoring: MonitoringServiceDep,
+    alerts: AlertServiceDep,
+    start_time: StartQuery = None,
+    end_time: EndQuery = None,
 ) -> Summary:
-    start, end = _period(container, start_time, end_time)
-    totals = await container.monitoring_service.summary(start, end)
-    active = await container.alert_service.listing(state=None, limit=1000)
+    start, end = _period(monitoring, start_time, end_time)
+    totals = await monitoring.summary(start, end)
+    active = await alerts.listing(state=None, limit=1000)
     return Summary(
         start_time=start,
         end_time=end,
@@ -104,9 +108,9 @@ async def summary(
     summary="Share of successful runs per area × data type",
 )
 async def success_rates(
-    container: ContainerDep, start_time: StartQuery = None, end_time: EndQuery = None
+    monitoring: MonitoringServiceDep, start_time: StartQuery = None, end_time: EndQuery = None
 ) -> list[SeriesSuccess]:
-    start, end = _period(container, start_time, end_time)
+    start, end = _period(monitoring, start_time, end_time)
     return [
         SeriesSuccess(
             area=r.area,
@@ -115,16 +119,16 @@ async def success_rates(
             successes=r.successes,
             success_percent=round(r.percent, 2),
         )
-        for r in await container.monitoring_service.success_rates(start, end)
+        for r in await monitoring.success_rates(start, end)
     ]
 
 
 @router.get("/latency", response_model=Latency, summary="Platform response-time percentiles")
 async def latency(
-    container: ContainerDep, start_time: StartQuery = None, end_time: EndQuery = None
+    monitoring: MonitoringServiceDep, start_time: StartQuery = None, end_time: EndQuery = None
 ) -> Latency:
-    start, end = _period(container, start_time, end_time)
-    report = await container.monitoring_service.latency(start, end)
+    start, end = _period(monitoring, start_time, end_time)
+    report = await monitoring.latency(start, end)
 
     def shape(p: service.Percentiles) -> Percentiles:
         return Percentiles(
@@ -149,7 +153,7 @@ async def latency(
     response_model=list[SeriesStaleness],
     summary="Newest data per series against its publication schedule",
 )
-async def staleness(container: ContainerDep) -> list[SeriesStaleness]:
+async def staleness(monitoring: MonitoringServiceDep) -> list[SeriesStaleness]:
     return [
         SeriesStaleness(
             area=s.area,
@@ -159,5 +163,5 @@ async def staleness(container: ContainerDep) -> list[SeriesStaleness]:
             overdue_seconds=s.overdue_seconds,
             stale=s.stale,
         )
-        for s in await container.monitoring_service.staleness()
+        for s in await monitoring.staleness()
     ]

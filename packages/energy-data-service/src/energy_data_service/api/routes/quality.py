@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from energy_data_service.api.bounds import bounded_day
-from energy_data_service.api.deps import ApiKeyDep, ContainerDep
+from energy_data_service.api.deps import ApiKeyDep, QualityServiceDep
 from energy_data_service.domain import resolve_area, resolve_data_type
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"], dependencies=[ApiKeyDep])
@@ -37,7 +37,7 @@ class Score(BaseModel):
 
 @router.get("/report", summary="Quality of every series on one day (computed now, stored)")
 async def report(
-    container: ContainerDep,
+    service: QualityServiceDep,
     date_: Annotated[
         date | None, Query(alias="date", description="Local day, YYYY-MM-DD (default: yesterday)")
     ] = None,
@@ -46,7 +46,6 @@ async def report(
         list[str] | None, Query(description="Default: COLLECTION__DATA_TYPES")
     ] = None,
 ) -> dict[str, Any]:
-    service = container.quality_service
     day = bounded_day(date_, "date") if date_ else service.yesterday()
     if day > service.yesterday() + timedelta(days=2):
         raise HTTPException(
@@ -61,13 +60,12 @@ async def report(
 
 @router.get("/scores", response_model=list[Score], summary="Stored daily scores")
 async def scores(
-    container: ContainerDep,
+    service: QualityServiceDep,
     start_date: Annotated[date | None, Query(description="Default: end_date - 6 days")] = None,
     end_date: Annotated[date | None, Query(description="Default: yesterday")] = None,
     area_code: str | None = None,
     data_type: str | None = None,
 ) -> list[Score]:
-    service = container.quality_service
     end = bounded_day(end_date, "end_date") if end_date else service.yesterday()
     start = bounded_day(start_date, "start_date") if start_date else end - timedelta(days=6)
     if start > end:
