@@ -1,7 +1,7 @@
 """The CLI's failures outside the user's input: each is one line and an exit code, no traceback.
 
-Before, a database that was down or an `--output` that could not be written printed a
-traceback, and platform text with ``[/x]`` in it broke the error printer (rich markup).
+A database that is down and an `--output` that cannot be written each give one line, and
+platform text with ``[/x]`` in it is printed as text, not read as rich markup.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`energy-data import` stores only what a document honestly holds; the rest is refused by name.
 
-Before, a price document retyped A65 was stored as actual load (its prices labelled MAW), a
-load document in EUR as load, points in years 1 and 9999 were stored, and a revision of 10^30
-or a NaN quantity ended in a traceback.
+Refused, each with its reason: a price document retyped A65 (it would be stored as actual
+load, its prices labelled MAW), a load document in EUR, points in years 1 and 9999, a revision
+of 10^30 and a NaN quantity (no traceback).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Secure by default: no writes from other sites' pages, JSON bodies only, loopback without keys.
 
-Before, with no keys set, a page on any site could make a visitor's browser acknowledge alerts,
-run jobs or cancel backfills (bodyless POSTs need no preflight), and `serve --host 0.0.0.0`
-opened the API to the network without a key.
+The risks held off: with no keys set, a page on any site making a visitor's browser acknowledge
+alerts, run jobs or cancel backfills (bodyless POSTs need no preflight), and `serve --host
+0.0.0.0` opening the API to the network without a key.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ async def _upgrade_sqlite(url: str, revision: str) -> None:
             await connection.run_sync(_run_alembic, url, revision)
     except Exception:
         if backup is not None:
-            log.error("migration failed; the database before it is kept", copy=str(backup))
+            log.error("migration.failed", kept_copy=str(backup))
         raise
     finally:
         await engine.dispose()
@@ -215,7 +215,7 @@ async def enable_timescaledb(engine: AsyncEngine) -> bool:
                     continue
                 await connection.execute(text(statement))
         except Exception as error:  # the extension may be listed but not preloaded
-            log.warning("timescaledb step skipped", statement=statement, error=str(error))
+            log.warning("migration.timescaledb_step_skipped", statement=statement, error=str(error))
             return False
     return True
 

@@ -60,7 +60,7 @@ class RunRepository:
             try:
                 await listener(run)
             except Exception:
-                log.exception("run listener failed", listener=repr(listener))
+                log.exception("runs.listener_failed", listener=repr(listener))
         return int(run_id)
 
     async def recent(

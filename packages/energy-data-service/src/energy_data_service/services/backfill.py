@@ -147,11 +147,11 @@ class BackfillService:
                 await asyncio.sleep(self._lease / 3)
                 try:
                     if not await self._backfills.renew_lease(job_id, owner, self._lease):
-                        log.warning("backfill lease lost", job_id=job_id)
+                        log.warning("backfill.lease_lost", job_id=job_id)
                         self._lost.add(job_id)
                         return
                 except Exception as error:  # an outage: the next beat tries again
-                    log.warning("backfill lease not renewed", job_id=job_id, error=str(error))
+                    log.warning("backfill.lease_not_renewed", job_id=job_id, error=str(error))
 
         heartbeat = asyncio.create_task(beat(), name=f"backfill-lease:{job_id}")
         try:
@@ -327,7 +327,7 @@ class BackfillService:
                         f"{series.area.short_name} {series.data_type} "
                         f"{waiting[0].chunk_start:%Y-%m-%d}: {failure}"
                     )
-                    log.warning("backfill chunk failed", error=str(failure))
+                    log.warning("backfill.chunk_failed", error=str(failure))
                     del waiting[0]
             if await self._stopping(job_id):
                 break

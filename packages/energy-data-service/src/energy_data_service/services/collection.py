@@ -251,7 +251,7 @@ class CollectionService:
             result.error = str(error) or type(error).__name__
             result.error_class = type(error).__name__
             log.warning(
-                "collection failed",
+                "collection.run_failed",
                 area=result.area.short_name,
                 data_type=result.data_type,
                 error=result.error,

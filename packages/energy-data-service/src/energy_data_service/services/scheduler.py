@@ -1,8 +1,8 @@
 """The collection schedule: which job runs when, retries, and the record of every execution.
 
 APScheduler 3's ``AsyncIOScheduler`` fires the triggers; it keeps its jobs in memory only. The
-persistent ``SQLAlchemyJobStore`` is synchronous (it crashed at start-up in the original design
-when handed the async URL), so the guarantee a persistent store gives is kept another way: every
+persistent ``SQLAlchemyJobStore`` is synchronous (it fails at start-up when handed the async
+URL), so the guarantee a persistent store gives is kept another way: every
 execution is a row in ``job_executions`` and at start-up each job whose trigger would have fired
 since its last recorded start runs once at once (missed runs coalesce into one). The table is
 the same on SQLite and PostgreSQL and doubles as the queryable history behind ``/api/v1/jobs``.
