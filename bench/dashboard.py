@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from entsoe_client.testing.documents import generate_document
+from entsoe_client.testing import generate_document
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
 DE_LU, FR, NL = "10Y1001A1001A82H", "10YFR-RTE------C", "10YNL----------L"

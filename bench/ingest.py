@@ -41,8 +41,7 @@ from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import RunRepository
 from energy_data_service.services.backfill import BackfillService
 from energy_data_service.settings import CollectionSettings
-from entsoe_client.areas import Area
-from entsoe_client.client import EntsoeClient
+from entsoe_client import Area, EntsoeClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -238,7 +237,7 @@ def platform_process() -> Iterator[str]:
     script = (
         "import sys\n"
         "from datetime import UTC, datetime\n"
-        "from entsoe_client.queries import Query\n"
+        "from entsoe_client import Query\n"
         "from entsoe_client.testing import FakePlatform, Reply, generate_document\n"
         "query = Query.build('actual_load', 'DE_LU', datetime(2023, 1, 1, tzinfo=UTC),"
         " datetime(2024, 1, 1, tzinfo=UTC))\n"

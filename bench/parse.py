@@ -34,9 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from entsoe_client.models import MarketDocument
-from entsoe_client.parser import parse_document
-from entsoe_client.tabular import write_csv
+from entsoe_client import MarketDocument, parse_document, write_csv
 from lxml import etree
 
 REPEATS = 7
@@ -142,7 +140,7 @@ def in_child(*args: str) -> str:
 RSS_CHILD = textwrap.dedent(
     """
     import resource, sys
-    from entsoe_client.parser import parse_document
+    from entsoe_client import parse_document
 
     def peak_kib():
         try:

@@ -21,11 +21,8 @@ import calendar
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from entsoe_client import EntsoeClient
-from entsoe_client.parser import parse_document
-from entsoe_client.queries import PLATFORM_TABLE, DataType, Query
-from entsoe_client.testing import FakePlatform
-from entsoe_client.testing.documents import generate_document
+from entsoe_client import PLATFORM_TABLE, DataType, EntsoeClient, Query, parse_document
+from entsoe_client.testing import FakePlatform, generate_document
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 YEAR_START = datetime(2025, 1, 1, tzinfo=BRUSSELS).astimezone(UTC)

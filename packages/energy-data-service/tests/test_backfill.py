@@ -20,8 +20,7 @@ from energy_data_service.db.tables import backfill_progress
 from energy_data_service.db.tables import points as points_table
 from energy_data_service.services.backfill import BackfillService
 from energy_data_service.settings import Settings
-from entsoe_client.areas import Area
-from entsoe_client.client import EntsoeClient
+from entsoe_client import Area, EntsoeClient
 from entsoe_client.testing import FakePlatform, Reply, value_at
 from sqlalchemy import delete, func, select
 

@@ -10,9 +10,7 @@ from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.db.tables import points as points_table
 from energy_data_service.services.collection import CollectionService
-from entsoe_client.areas import Area
-from entsoe_client.client import EntsoeClient
-from entsoe_client.exceptions import AuthenticationError
+from entsoe_client import Area, AuthenticationError, EntsoeClient
 from entsoe_client.testing import FakePlatform, Reply, value_at
 from sqlalchemy import delete
 

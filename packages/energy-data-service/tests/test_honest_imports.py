@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from energy_data_service.cli import app
-from entsoe_client.testing.documents import generate_document
+from entsoe_client.testing import generate_document
 from typer.testing import CliRunner
 
 runner = CliRunner()

@@ -19,7 +19,7 @@ from energy_data_service.domain import area_time_zone, step_end
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.series_reads import SeriesReadRepository
-from entsoe_client.parser import parse_response
+from entsoe_client import parse_response
 from sqlalchemy import (
     Column,
     Float,

@@ -12,7 +12,7 @@ from energy_data_service.coverage import fraction_covered, holes
 from energy_data_service.domain import step_end
 from energy_data_service.errors import UnsupportedDocumentError
 from energy_data_service.processors import data_type_of, process_documents
-from entsoe_client.parser import parse_response
+from entsoe_client import parse_response
 from entsoe_client.testing import generate_document, value_at
 
 SAMPLES = Path(__file__).resolve().parents[3] / "testdata" / "entsoe-samples"

@@ -5,7 +5,7 @@ The reference (``reference_series``) reads documents with the standard library's
 sub-day steps as ``start + k * resolution`` by multiplication, day and longer steps as local
 dates (``date + k days`` or the first of month ``m + k``) turned into that date's midnight in
 the market's zone with ``zoneinfo``, a dict lookup per slot for A03 forward-filling. It shares
-no code with ``entsoe_client.parser`` or ``entsoe_client._time`` (the area's zone name comes
+no code with ``entsoe_client._parser`` or ``entsoe_client._time`` (the area's zone name comes
 from the area table, nothing else).
 
 Test modules import this file after putting its folder on ``sys.path`` (pytest runs with
@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from entsoe_client.areas import Area
+from entsoe_client import Area
 
 SAMPLES_DIR = Path(
     os.environ.get(

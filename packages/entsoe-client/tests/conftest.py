@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from entsoe_client.client import EntsoeClient
+from entsoe_client import EntsoeClient
 from entsoe_client.testing import FakePlatform
 
 TOKEN = "tok-5ecret-3f9a1c"

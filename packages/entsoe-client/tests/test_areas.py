@@ -7,8 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from entsoe_client.areas import Area, AreaKind
-from entsoe_client.exceptions import InvalidQueryError, UnknownAreaError
+from entsoe_client import Area, AreaKind, InvalidQueryError, UnknownAreaError
 
 EIC_CHARS = string.digits + string.ascii_uppercase + "-"
 

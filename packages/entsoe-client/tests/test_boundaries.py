@@ -11,8 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from entsoe_client.models import MarketDocument, Point
-from entsoe_client.queries import Query
+from entsoe_client import MarketDocument, Point, Query
 from entsoe_client.testing import FakePlatform, a03_value_at, value_at
 
 from .conftest import ClientFactory

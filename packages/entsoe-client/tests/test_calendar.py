@@ -17,10 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _entsoe_samples import document_xml, period_xml, series_xml
-from entsoe_client._time import step_end
-from entsoe_client.exceptions import ParseError
-from entsoe_client.models import MarketDocument, TimeSeries
-from entsoe_client.parser import parse_document
+from entsoe_client import MarketDocument, ParseError, TimeSeries, parse_document, step_end
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")

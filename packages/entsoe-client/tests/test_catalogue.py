@@ -8,9 +8,7 @@ types), not derived from ``PLATFORM_TABLE``.
 from datetime import UTC, datetime
 
 import pytest
-from entsoe_client.exceptions import InvalidQueryError
-from entsoe_client.queries import PLATFORM_TABLE, DataType, Query
-from entsoe_client.splitting import Span
+from entsoe_client import PLATFORM_TABLE, DataType, InvalidQueryError, Query, Span
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2024, 1, 2, tzinfo=UTC)

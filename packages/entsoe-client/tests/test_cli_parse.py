@@ -24,8 +24,8 @@ from _entsoe_samples import (
     period_xml,
     series_xml,
 )
+from entsoe_client import COLUMNS
 from entsoe_client.cli import app
-from entsoe_client.tabular import COLUMNS
 
 runner = CliRunner()
 

@@ -8,20 +8,20 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from entsoe_client.areas import Area
-from entsoe_client.client import EntsoeClient
-from entsoe_client.exceptions import (
+from entsoe_client import (
     AcknowledgementError,
+    Area,
     AuthenticationError,
+    EntsoeClient,
     ParseError,
+    Query,
     RateLimitError,
     RequestTooLargeError,
     ServerError,
     TransportError,
 )
-from entsoe_client.queries import Query
+from entsoe_client._transport import parse_banned_until, parse_retry_after
 from entsoe_client.testing import FakePlatform, Reply, value_at
-from entsoe_client.transport import parse_banned_until, parse_retry_after
 
 from .conftest import TOKEN, ClientFactory
 

@@ -11,9 +11,8 @@ import time
 import zipfile
 
 import pytest
+from entsoe_client import ParseError, parse_response
 from entsoe_client.cli import app
-from entsoe_client.exceptions import ParseError
-from entsoe_client.parser import parse_response
 from entsoe_client.testing import FakePlatform, Reply
 from typer.testing import CliRunner
 

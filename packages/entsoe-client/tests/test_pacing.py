@@ -4,8 +4,8 @@ import asyncio
 import time
 
 import pytest
+from entsoe_client._transport import RequestPacer
 from entsoe_client.testing import FakePlatform, Reply
-from entsoe_client.transport import RequestPacer
 
 from .conftest import ClientFactory
 

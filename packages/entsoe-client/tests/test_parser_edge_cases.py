@@ -27,9 +27,14 @@ from _entsoe_samples import (
     period_xml,
     series_xml,
 )
-from entsoe_client.exceptions import ParseError
-from entsoe_client.models import Acknowledgement, MarketDocument, TimeSeries
-from entsoe_client.parser import parse_document, parse_response
+from entsoe_client import (
+    Acknowledgement,
+    MarketDocument,
+    ParseError,
+    TimeSeries,
+    parse_document,
+    parse_response,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -696,7 +701,7 @@ def test_parsing_a_5_mb_document_stays_under_100_mb_rss() -> None:
     script = textwrap.dedent(
         """
         import resource
-        from entsoe_client.parser import parse_document
+        from entsoe_client import parse_document
         ns = "urn:iec62325.351:tc57wg16:451-6:generationloaddocument:3:0"
         head = (
             f'<?xml version="1.0" encoding="UTF-8"?>\\n<GL_MarketDocument xmlns="{ns}">'

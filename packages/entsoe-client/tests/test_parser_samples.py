@@ -35,9 +35,14 @@ from _entsoe_samples import (
     reference,
     split_concatenated,
 )
-from entsoe_client.exceptions import ParseError
-from entsoe_client.models import Acknowledgement, MarketDocument
-from entsoe_client.parser import SUPPORTED_ROOTS, parse_document, parse_response
+from entsoe_client import (
+    Acknowledgement,
+    MarketDocument,
+    ParseError,
+    parse_document,
+    parse_response,
+)
+from entsoe_client._parser import SUPPORTED_ROOTS
 
 INDEX = index_samples()
 ENERGIEID = energieid_samples()

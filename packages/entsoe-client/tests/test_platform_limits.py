@@ -8,11 +8,16 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from entsoe_client.client import _refusal
-from entsoe_client.exceptions import AcknowledgementError, RequestTooLargeError
-from entsoe_client.models import Acknowledgement, MarketDocument
-from entsoe_client.queries import Query
-from entsoe_client.splitting import Span, span_of_period
+from entsoe_client import (
+    Acknowledgement,
+    AcknowledgementError,
+    MarketDocument,
+    Query,
+    RequestTooLargeError,
+    Span,
+)
+from entsoe_client._client import _refusal
+from entsoe_client._splitting import span_of_period
 from entsoe_client.testing import FakePlatform, calendar_value_at, value_at
 
 from .conftest import ClientFactory

@@ -4,10 +4,16 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from entsoe_client.areas import Area
-from entsoe_client.exceptions import InvalidQueryError, UnknownAreaError
-from entsoe_client.queries import PLATFORM_TABLE, DataType, Query, format_period
-from entsoe_client.splitting import Span
+from entsoe_client import (
+    PLATFORM_TABLE,
+    Area,
+    DataType,
+    InvalidQueryError,
+    Query,
+    Span,
+    UnknownAreaError,
+)
+from entsoe_client._queries import format_period
 
 BERLIN = ZoneInfo("Europe/Berlin")
 JAN_1 = datetime(2024, 1, 1, tzinfo=BERLIN)

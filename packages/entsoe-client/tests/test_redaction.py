@@ -5,10 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from entsoe_client.client import EntsoeClient
-from entsoe_client.exceptions import EntsoeError
-from entsoe_client.queries import Query
-from entsoe_client.redaction import RedactingFilter, redact
+from entsoe_client import EntsoeClient, EntsoeError, Query, redact
+from entsoe_client._redaction import RedactingFilter
 from entsoe_client.testing import FakePlatform, Reply
 
 from .conftest import TOKEN, ClientFactory

@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from entsoe_client.models import MarketDocument, Point, TimeSeries
-from entsoe_client.splitting import (
-    Span,
+from entsoe_client import MarketDocument, Point, Span, TimeSeries
+from entsoe_client._splitting import (
     clip_documents,
     halve,
     merge_documents,

@@ -24,9 +24,18 @@ from _entsoe_samples import (
     period_xml,
     series_xml,
 )
-from entsoe_client.models import MarketDocument, Point, TimeSeries
-from entsoe_client.parser import parse_document, parse_response
-from entsoe_client.tabular import COLUMNS, iter_rows, to_dataframe, write_csv, write_json
+from entsoe_client import (
+    COLUMNS,
+    MarketDocument,
+    Point,
+    TimeSeries,
+    iter_rows,
+    parse_document,
+    parse_response,
+    to_dataframe,
+    write_csv,
+    write_json,
+)
 
 START, END = datetime(2024, 3, 30, 23, tzinfo=UTC), datetime(2024, 3, 31, 22, tzinfo=UTC)
 

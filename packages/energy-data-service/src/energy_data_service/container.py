@@ -40,7 +40,7 @@ from energy_data_service.services.scheduler import RetryPolicy, SchedulerService
 from energy_data_service.settings import Settings
 
 if TYPE_CHECKING:
-    from entsoe_client.client import EntsoeClient
+    from entsoe_client import EntsoeClient
 
     from energy_data_service.collectors.entsoe_collector import EntsoeCollector
     from energy_data_service.services.backfill import BackfillService
@@ -143,7 +143,7 @@ class Container:
     async def client(self) -> EntsoeClient:
         """The shared ENTSO-E client, opened on first use."""
         if self._client is None:
-            from entsoe_client.client import EntsoeClient
+            from entsoe_client import EntsoeClient
 
             token = self.settings.entsoe.token
             if token is None:

@@ -14,14 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from entsoe_client import ParseError
+from entsoe_client import PLATFORM_TABLE, ParseError
 from entsoe_client import step_end as client_step_end
-from entsoe_client.queries import PLATFORM_TABLE
 
 from energy_data_service.errors import UnknownChoiceError
 
 if TYPE_CHECKING:
-    from entsoe_client.areas import Area
+    from entsoe_client import Area
 
 
 class EnergyPoint(NamedTuple):
@@ -214,8 +213,7 @@ def resolve_data_type(name: str) -> str:
 
 def resolve_area(name: str) -> Area:
     """An area by short name or EIC; unknown names raise ``UnknownChoiceError`` with matches."""
-    from entsoe_client.areas import Area
-    from entsoe_client.exceptions import UnknownAreaError
+    from entsoe_client import Area, UnknownAreaError
 
     try:
         return Area.lookup(name.strip())
@@ -239,7 +237,7 @@ def resolve_border(pair: str) -> tuple[Area, Area]:
 
 def area_time_zone(area_code: str) -> ZoneInfo:
     """Local zone of an area (by EIC or name); UTC when the area is unknown to the client."""
-    from entsoe_client.areas import Area
+    from entsoe_client import Area
 
     try:
         return ZoneInfo(Area.lookup(area_code).tz_name)
@@ -249,7 +247,7 @@ def area_time_zone(area_code: str) -> ZoneInfo:
 
 def area_label(area_code: str) -> str:
     """Short name for display (``DE_LU``), falling back to the stored EIC."""
-    from entsoe_client.areas import Area
+    from entsoe_client import Area
 
     try:
         return str(Area.lookup(area_code).short_name)

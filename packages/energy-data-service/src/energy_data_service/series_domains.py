@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from entsoe_client.queries import PLATFORM_TABLE, DataType
+from entsoe_client import PLATFORM_TABLE, DataType
 
 _LOAD_DOCUMENTS = frozenset({"A65", "A70"})
 _GENERATION_DOCUMENTS = frozenset({"A68", "A69", "A71", "A72", "A73", "A75"})

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from entsoe_client.models import MarketDocument
+from entsoe_client import MarketDocument
 
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.errors import DishonestDocumentError

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from energy_data_service.processors import process_documents
-from entsoe_client.parser import parse_response
+from entsoe_client import parse_response
 
 from .conftest import LiveApi
 

@@ -13,11 +13,8 @@ from collections import Counter
 
 from energy_data_service.cli import app
 from energy_data_service.domain import DATA_TYPES
-from entsoe_client.parser import parse_response
-from entsoe_client.queries import PLATFORM_TABLE, DataType
-from entsoe_client.tabular import iter_rows
-from entsoe_client.testing import FakePlatform, Reply
-from entsoe_client.testing.documents import generate_document
+from entsoe_client import PLATFORM_TABLE, DataType, iter_rows, parse_response
+from entsoe_client.testing import FakePlatform, Reply, generate_document
 from typer.testing import CliRunner
 
 from .rows import key_of

@@ -1,7 +1,7 @@
 """Every recorded document of the catalogue's types goes in with `energy-data import` and comes
 back from `energy-data export` point for point as `entsoe parse` reads it.
 
-The reference is the client's parser run on the same file (`entsoe_client.tabular.iter_rows`):
+The reference is the client's parser run on the same file (`entsoe_client.iter_rows`):
 an independent path from the store, the catalogue and the export's domain rules.
 """
 
@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from energy_data_service.cli import app
 from energy_data_service.domain import DATA_TYPE_BY_DOCUMENT_TYPE
-from entsoe_client.parser import parse_response
-from entsoe_client.tabular import iter_rows
+from entsoe_client import iter_rows, parse_response
 from typer.testing import CliRunner
 
 from .rows import key_of

@@ -19,8 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from entsoe_client.testing import FakePlatform
-from entsoe_client.testing.documents import generate_document, value_at
+from entsoe_client.testing import FakePlatform, generate_document, value_at
 from playwright.sync_api import Page, expect
 
 from .conftest import TOKEN, Service, environment, run_cli, serve, wait_ready

@@ -19,9 +19,7 @@ import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.services.collection import CollectionService
-from entsoe_client.areas import Area
-from entsoe_client.client import EntsoeClient
-from entsoe_client.exceptions import AuthenticationError
+from entsoe_client import Area, AuthenticationError, EntsoeClient
 from entsoe_client.testing import FakePlatform, Reply
 
 from .conftest import TOKEN, WEBHOOK_SECRET

@@ -12,8 +12,7 @@ from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.quality import QualityRepository
 from energy_data_service.services.collection import CollectionService
 from energy_data_service.services.quality_reports import DataQualityService
-from entsoe_client.areas import Area
-from entsoe_client.client import EntsoeClient
+from entsoe_client import Area, EntsoeClient
 from entsoe_client.testing import FakePlatform
 from sqlalchemy import delete
 

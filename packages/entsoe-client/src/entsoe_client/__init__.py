@@ -7,13 +7,30 @@
         series = await client.get_actual_load("DE_LU", datetime(2024, 1, 1, tzinfo=UTC),
                                               datetime(2024, 2, 1, tzinfo=UTC))
 
-The public surface is what this module exports; the modules behind it are private details.
+The public surface is what this module exports (``__all__``); the modules behind it are
+private (their names start with ``_``) and may change without notice. The other ways in are
+``entsoe_client.testing`` (a fake platform and document generator for tests) and the ``entsoe``
+command (``entsoe_client.cli``, needs the ``cli`` extra).
+
+What is exported, by purpose:
+
+- Client: ``EntsoeClient``, ``ChunkResult``.
+- Queries: ``Query``, ``DataType``, ``Area``, ``AreaKind``, ``PLATFORM_TABLE`` and its
+  ``PlatformRule`` and ``Span``, ``PSR_TYPES``, ``parse_psr_type``.
+- Documents: ``MarketDocument``, ``TimeSeries``, ``Point``, ``Acknowledgement``.
+- Parsing: ``parse_document``, ``parse_response``.
+- Rows: ``COLUMNS``, ``iter_rows``, ``write_csv``, ``write_json``, ``to_dataframe``.
+- Time and ranges: ``step_end``, ``overlaps``, ``point_in_range``.
+- Errors (the tree is drawn in ``EntsoeError``'s module): ``EntsoeError``,
+  ``InvalidQueryError``, ``UnknownAreaError``, ``ParseError``, ``TransportError``,
+  ``PlatformError``, ``AuthenticationError``, ``RateLimitError``, ``RequestTooLargeError``,
+  ``ServerError``, ``AcknowledgementError``.
+- Secrets: ``redact``.
 """
 
-from entsoe_client._time import step_end
-from entsoe_client.areas import Area, AreaKind
-from entsoe_client.client import ChunkResult, EntsoeClient
-from entsoe_client.exceptions import (
+from entsoe_client._areas import Area, AreaKind
+from entsoe_client._client import ChunkResult, EntsoeClient
+from entsoe_client._exceptions import (
     AcknowledgementError,
     AuthenticationError,
     EntsoeError,
@@ -26,15 +43,20 @@ from entsoe_client.exceptions import (
     TransportError,
     UnknownAreaError,
 )
-from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
-from entsoe_client.parser import parse_document, parse_response
-from entsoe_client.queries import DataType, Query
-from entsoe_client.ranges import overlaps, point_in_range
-from entsoe_client.redaction import redact
-from entsoe_client.tabular import COLUMNS, iter_rows, to_dataframe, write_csv, write_json
+from entsoe_client._models import Acknowledgement, MarketDocument, Point, TimeSeries
+from entsoe_client._parser import parse_document, parse_response
+from entsoe_client._psr_types import PSR_TYPES, parse_psr_type
+from entsoe_client._queries import PLATFORM_TABLE, DataType, PlatformRule, Query
+from entsoe_client._ranges import overlaps, point_in_range
+from entsoe_client._redaction import redact
+from entsoe_client._splitting import Span
+from entsoe_client._tabular import COLUMNS, iter_rows, to_dataframe, write_csv, write_json
+from entsoe_client._time import step_end
 
 __all__ = [
     "COLUMNS",
+    "PLATFORM_TABLE",
+    "PSR_TYPES",
     "Acknowledgement",
     "AcknowledgementError",
     "Area",
@@ -48,17 +70,20 @@ __all__ = [
     "MarketDocument",
     "ParseError",
     "PlatformError",
+    "PlatformRule",
     "Point",
     "Query",
     "RateLimitError",
     "RequestTooLargeError",
     "ServerError",
+    "Span",
     "TimeSeries",
     "TransportError",
     "UnknownAreaError",
     "iter_rows",
     "overlaps",
     "parse_document",
+    "parse_psr_type",
     "parse_response",
     "point_in_range",
     "redact",

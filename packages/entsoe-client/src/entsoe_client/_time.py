@@ -23,7 +23,7 @@ from itertools import accumulate, repeat
 from operator import add
 from zoneinfo import ZoneInfo
 
-from entsoe_client.exceptions import ParseError
+from entsoe_client._exceptions import ParseError
 
 _DURATION = re.compile(
     r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"

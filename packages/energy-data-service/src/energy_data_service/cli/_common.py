@@ -15,8 +15,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import typer
-from entsoe_client.areas import Area
-from entsoe_client.exceptions import AuthenticationError, InvalidQueryError
+from entsoe_client import Area, AuthenticationError, InvalidQueryError
 from rich.console import Console
 from rich.markup import escape
 

@@ -23,9 +23,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
-from entsoe_client.exceptions import InvalidQueryError
-from entsoe_client.psr_types import parse_psr_type
-from entsoe_client.tabular import COLUMNS
+from entsoe_client import COLUMNS, InvalidQueryError, parse_psr_type
 
 from energy_data_service.cli._app import app
 from energy_data_service.cli._common import DATE_HELP, errors, parse_range, run, with_container

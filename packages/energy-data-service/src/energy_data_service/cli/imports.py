@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from entsoe_client.exceptions import EntsoeError
-from entsoe_client.models import MarketDocument
-from entsoe_client.parser import parse_response
+from entsoe_client import EntsoeError, MarketDocument, parse_response
 from rich.table import Table
 
 from energy_data_service.cli._app import app

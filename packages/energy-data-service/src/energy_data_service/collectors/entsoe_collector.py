@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
-from entsoe_client.areas import Area
-from entsoe_client.client import ChunkResult, EntsoeClient
-from entsoe_client.queries import Query
+from entsoe_client import Area, ChunkResult, EntsoeClient, Query
 
 
 class EntsoeCollector:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from entsoe_client.models import MarketDocument
+from entsoe_client import MarketDocument
 
 from energy_data_service.domain import (
     DATA_TYPE_BY_DOCUMENT,

@@ -14,7 +14,7 @@ from itertools import repeat
 from operator import attrgetter
 from typing import Any, cast
 
-from entsoe_client.models import MarketDocument, TimeSeries
+from entsoe_client import MarketDocument, TimeSeries
 
 from energy_data_service.domain import FIXED_STEPS, EnergyPoint, normalise_resolution
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from entsoe_client.models import TimeSeries
+from entsoe_client import TimeSeries
 
 
 def series_unit(series: TimeSeries) -> str:

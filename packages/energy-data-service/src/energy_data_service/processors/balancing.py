@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from entsoe_client.models import MarketDocument
+from entsoe_client import MarketDocument
 
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.processors._series import document_points

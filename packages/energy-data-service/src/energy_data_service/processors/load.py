@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from entsoe_client.models import MarketDocument, TimeSeries
+from entsoe_client import MarketDocument, TimeSeries
 
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.processors._series import document_points

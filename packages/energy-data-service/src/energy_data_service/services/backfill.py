@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from entsoe_client.areas import Area
-from entsoe_client.exceptions import AuthenticationError
-from entsoe_client.queries import Query
+from entsoe_client import Area, AuthenticationError, Query
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from entsoe_client.areas import Area
-from entsoe_client.exceptions import AuthenticationError
+from entsoe_client import Area, AuthenticationError
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, holes, merge_ranges

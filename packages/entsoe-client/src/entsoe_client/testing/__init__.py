@@ -1,7 +1,7 @@
 """Test support shipped with the client: a fake platform on loopback (like httpx.MockTransport,
 but real HTTP), and the generator of valid documents it answers with."""
 
-from entsoe_client.testing.documents import (
+from entsoe_client.testing._documents import (
     a03_value_at,
     acknowledgement,
     calendar_value_at,
@@ -9,7 +9,7 @@ from entsoe_client.testing.documents import (
     parse_period,
     value_at,
 )
-from entsoe_client.testing.fake_platform import FakePlatform, RecordedRequest, Reply
+from entsoe_client.testing._fake_platform import FakePlatform, RecordedRequest, Reply
 
 __all__ = [
     "FakePlatform",

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from entsoe_client.testing.fake_platform import FakePlatform
+from entsoe_client.testing._fake_platform import FakePlatform
 
 
 def main(

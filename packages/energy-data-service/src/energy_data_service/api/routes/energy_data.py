@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
-from entsoe_client.exceptions import InvalidQueryError
-from entsoe_client.psr_types import parse_psr_type
+from entsoe_client import InvalidQueryError, parse_psr_type
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel

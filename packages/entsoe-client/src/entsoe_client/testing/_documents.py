@@ -242,7 +242,7 @@ def generate_document(
     process_type = params.get("processType")
     start = parse_period(params["periodStart"])
     end = parse_period(params["periodEnd"])
-    from entsoe_client.testing.catalogue_documents import catalogue_document, shape_for
+    from entsoe_client.testing._catalogue_documents import catalogue_document, shape_for
 
     shape = shape_for(params)
     if shape is not None:  # generation, transmission and balancing in their real shapes

@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from entsoe_client.exceptions import (
+from entsoe_client._exceptions import (
     AuthenticationError,
     EntsoeError,
     PlatformError,
@@ -28,7 +28,7 @@ from entsoe_client.exceptions import (
     ServerError,
     TransportError,
 )
-from entsoe_client.redaction import install_log_redaction, redact, register_secret
+from entsoe_client._redaction import install_log_redaction, redact, register_secret
 
 logger = logging.getLogger("entsoe_client")
 

@@ -2,7 +2,7 @@
 
 FILE is one XML document, several concatenated ones, or a ZIP answer (``-`` reads stdin).
 Every point is printed, A03 curves expanded (omitted positions repeat the previous value), with
-the columns of ``entsoe_client.tabular.COLUMNS`` (``timestamp``, ``end``, ``value``, metadata).
+the columns of ``entsoe_client.COLUMNS`` (``timestamp``, ``end``, ``value``, metadata).
 
 Exit codes and messages (always one line on stderr, never a traceback):
 
@@ -25,11 +25,11 @@ from typing import Annotated, TextIO
 
 import typer
 
+from entsoe_client._exceptions import ParseError
+from entsoe_client._models import Acknowledgement, MarketDocument
+from entsoe_client._parser import parse_response
+from entsoe_client._tabular import write_csv, write_json
 from entsoe_client.cli._app import app
-from entsoe_client.exceptions import ParseError
-from entsoe_client.models import Acknowledgement, MarketDocument
-from entsoe_client.parser import parse_response
-from entsoe_client.tabular import write_csv, write_json
 
 
 class OutputFormat(StrEnum):

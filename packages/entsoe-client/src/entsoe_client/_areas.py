@@ -21,7 +21,7 @@ from enum import Enum, StrEnum
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from entsoe_client.exceptions import UnknownAreaError
+from entsoe_client._exceptions import UnknownAreaError
 
 __all__ = ["Area", "AreaKind"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from entsoe_client.models import Point
+from entsoe_client._models import Point
 
 
 def overlaps(start: datetime, end: datetime, range_start: datetime, range_end: datetime) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Final
 
-from entsoe_client.exceptions import InvalidQueryError
+from entsoe_client._exceptions import InvalidQueryError
 
 PSR_TYPES: Final[dict[str, str]] = {
     "A03": "mixed",

@@ -39,7 +39,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from entsoe_client.models import Acknowledgement, MarketDocument, TimeSeries
+from entsoe_client._models import Acknowledgement, MarketDocument, TimeSeries
 
 if TYPE_CHECKING:
     import pandas

@@ -8,7 +8,7 @@ calendar, so a chunk never straddles one more daily price series than allowed, a
 
 Merging is where other clients lose or double points: the platform answers whole days or whole
 Periods, so the answer to one chunk can hold points of its neighbours. The rule here is simple and
-exact: a point belongs to every chunk its interval overlaps (``entsoe_client.ranges``), and
+exact: a point belongs to every chunk its interval overlaps (``entsoe_client.overlaps``), and
 across answers the same point (same series identity and start) is kept once, from the highest
 revision.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from operator import attrgetter, lt
 
-from entsoe_client.models import MarketDocument, Point, TimeSeries
+from entsoe_client._models import MarketDocument, Point, TimeSeries
 
 MAX_OFFSET = 4800
 """Highest ``offset`` the platform accepts when it pages documents (pages of 100 up to 4,900)."""

@@ -21,12 +21,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
+from entsoe_client._client import DEFAULT_BASE_URL, ChunkResult, EntsoeClient
+from entsoe_client._exceptions import EntsoeError, InvalidQueryError
+from entsoe_client._models import MarketDocument
+from entsoe_client._queries import DataType, Query
+from entsoe_client._tabular import write_csv, write_json
 from entsoe_client.cli._app import app
-from entsoe_client.client import DEFAULT_BASE_URL, ChunkResult, EntsoeClient
-from entsoe_client.exceptions import EntsoeError, InvalidQueryError
-from entsoe_client.models import MarketDocument
-from entsoe_client.queries import DataType, Query
-from entsoe_client.tabular import write_csv, write_json
 
 DATE_HELP = (
     "ISO 8601 date or time; without an offset it is UTC (2024-03-31, 2024-03-31T22:00+02:00)"

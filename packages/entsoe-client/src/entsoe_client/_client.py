@@ -22,18 +22,18 @@ from typing import Self
 
 import httpx
 
-from entsoe_client.areas import Area
-from entsoe_client.exceptions import (
+from entsoe_client._areas import Area
+from entsoe_client._exceptions import (
     AcknowledgementError,
     AuthenticationError,
     ParseError,
     RequestTooLargeError,
 )
-from entsoe_client.models import Acknowledgement, MarketDocument, TimeSeries
-from entsoe_client.parser import parse_response
-from entsoe_client.queries import DataType, Query
-from entsoe_client.redaction import redact
-from entsoe_client.splitting import (
+from entsoe_client._models import Acknowledgement, MarketDocument, TimeSeries
+from entsoe_client._parser import parse_response
+from entsoe_client._queries import DataType, Query
+from entsoe_client._redaction import redact
+from entsoe_client._splitting import (
     Span,
     clip_documents,
     halve,
@@ -43,7 +43,7 @@ from entsoe_client.splitting import (
     span_of_period,
     split_range,
 )
-from entsoe_client.transport import PlatformResponse, PlatformTransport, RequestPacer
+from entsoe_client._transport import PlatformResponse, PlatformTransport, RequestPacer
 
 logger = logging.getLogger("entsoe_client")
 
@@ -126,7 +126,7 @@ class EntsoeClient:
     wait (``Retry-After`` or a ban) the client sits out before raising ``RateLimitError``.
     ``min_split`` is the smallest range adaptive splitting cuts a refused chunk into.
     Pass ``http_client`` to share a pool; the client then puts the token in the request URL,
-    so keep your own event hooks and logs behind ``entsoe_client.redaction.redact``.
+    so keep your own event hooks and logs behind ``entsoe_client.redact``.
     """
 
     def __init__(

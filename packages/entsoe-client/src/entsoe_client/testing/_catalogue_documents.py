@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
-from entsoe_client.testing.documents import (
+from entsoe_client.testing._documents import (
     GL_NAMESPACE,
     MARKET_TIME_ZONE,
     PUBLICATION_NAMESPACE,

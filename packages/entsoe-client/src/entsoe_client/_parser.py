@@ -66,11 +66,11 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from lxml import etree
 
+from entsoe_client._areas import Area
+from entsoe_client._exceptions import ParseError
+from entsoe_client._models import Acknowledgement, MarketDocument, Point, TimeSeries
+from entsoe_client._redaction import redact
 from entsoe_client._time import Resolution, market_zone, parse_resolution, parse_timestamp
-from entsoe_client.areas import Area
-from entsoe_client.exceptions import ParseError
-from entsoe_client.models import Acknowledgement, MarketDocument, Point, TimeSeries
-from entsoe_client.redaction import redact
 
 if TYPE_CHECKING:
     from datetime import tzinfo

@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from entsoe_client.testing.documents import (
+from entsoe_client.testing._documents import (
     acknowledgement,
     generate_document,
     no_data_text,

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from entsoe_client.areas import Area, AreaKind
-from entsoe_client.exceptions import InvalidQueryError
-from entsoe_client.psr_types import parse_psr_type
-from entsoe_client.splitting import Span, split_range
+from entsoe_client._areas import Area, AreaKind
+from entsoe_client._exceptions import InvalidQueryError
+from entsoe_client._psr_types import parse_psr_type
+from entsoe_client._splitting import Span, split_range
 
 
 class DataType(StrEnum):
