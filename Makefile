@@ -9,7 +9,7 @@ uv:
 	@if [ -z "$(UV)" ]; then echo "uv not found: installing it with pip"; python3 -m pip install --quiet uv; fi
 
 install: uv
-	@$(or $(UV),python3 -m uv) sync --all-packages --frozen
+	@$(or $(UV),python3 -m uv) sync --all-packages --all-extras --frozen
 	@mkdir -p data
 
 run: install

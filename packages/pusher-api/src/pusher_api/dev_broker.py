@@ -27,10 +27,10 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-import confluent_kafka
-
-from pusher_api.errors import DevBrokerError
+from pusher_api.errors import DevBrokerError, MissingExtraError
+from pusher_api.extras import require_extra
 
 DEFAULT_TOPICS = ("device_commands", "device_command_status", "device_command_cancellations")
 
@@ -42,12 +42,17 @@ def start_mock_cluster(topics: tuple[str, ...] = DEFAULT_TOPICS) -> tuple[object
     so the caller keeps it alive. Topics in `topics` are created up front (by asking for their
     metadata) so consumers can subscribe before anything has been produced.
     """
+    confluent_kafka = _confluent_kafka()
     owner = confluent_kafka.Producer({"test.mock.num.brokers": 1, "log_level": 3})
     metadata = owner.list_topics(timeout=10)
     broker = next(iter(metadata.brokers.values()))
     for topic in topics:
         owner.list_topics(topic=topic, timeout=10)
     return owner, f"{broker.host}:{broker.port}"
+
+
+def _confluent_kafka() -> Any:
+    return require_extra("confluent_kafka", extra="dev-broker", part="the dev broker")
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -77,7 +82,11 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     parent = os.getppid()
 
-    owner, bootstrap_servers = start_mock_cluster(topics)
+    try:
+        owner, bootstrap_servers = start_mock_cluster(topics)
+    except MissingExtraError as error:
+        print(f"python -m pusher_api.dev_broker: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(f"bootstrap.servers={bootstrap_servers}", flush=True)
     if args.port_file:
         _write_atomically(args.port_file, bootstrap_servers)
@@ -113,7 +122,10 @@ class DevBroker:
         return self._process.pid if self._process else None
 
     def start(self) -> str:
-        """Start the broker process and wait until it reports its address; returns that address."""
+        """Start the broker process and wait until it reports its address; returns that address.
+
+        Raises `MissingExtraError` at once when the `dev-broker` extra is not installed."""
+        _confluent_kafka()
         with tempfile.TemporaryDirectory(prefix="pusher-dev-broker-") as tmp:
             port_file = Path(tmp) / "bootstrap"
             command = [sys.executable, "-m", "pusher_api.dev_broker", "--port-file", str(port_file)]

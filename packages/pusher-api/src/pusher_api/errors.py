@@ -112,8 +112,8 @@ class MissingExtraError(PusherServiceError, ImportError):
     def __init__(self, part: str, extra: str, missing: str):
         super().__init__(
             f"{part} needs {missing}, which is not installed: "
-            f"install the extra with `pip install 'pusher-api[{extra}]'` "
-            f"(or `uv sync --extra {extra}`)"
+            f"install the extra, `pip install 'pusher-api[{extra}]'` "
+            "(in this workspace: `make install`)"
         )
         self.extra = extra
 

@@ -10,9 +10,11 @@ from typing import Annotated, Any, Protocol, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from pusher_api.cli._app import app
 from pusher_api.connector.settings import CoapConnectorSettings, MqttConnectorSettings
+from pusher_api.errors import MissingExtraError
 
 connector_app = typer.Typer(
     name="connector",
@@ -28,7 +30,7 @@ class _Connector(Protocol):
     async def run(self, stop: asyncio.Event) -> None: ...
 
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 @connector_app.command("mqtt")
@@ -64,7 +66,11 @@ def mqtt(
     }
     settings = _settings(MqttConnectorSettings, overrides)
     # Imported here so `pusher-api --help` and other commands do not pay for Kafka and MQTT.
-    from pusher_api.connector.mqtt import MqttConnector
+    try:
+        from pusher_api.connector.mqtt import MqttConnector
+    except MissingExtraError as error:
+        _err.print(f"[red]pusher-api connector mqtt:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from None
 
     _run(settings, MqttConnector(settings))
 

@@ -8,6 +8,7 @@ import sqlite3
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,8 +26,8 @@ def apply_migrations(settings: Settings, command: str) -> None:
         asyncio.run(migrate_store(settings.database_url))
     except (SQLAlchemyError, sqlite3.Error, OSError, TimeoutError) as error:
         _err.print(
-            f"[red]pusher-api {command}:[/red] cannot migrate the command store at {where} "
-            f"(DATABASE_URL): {type(error).__name__}: {error}"
+            f"[red]pusher-api {command}:[/red] cannot migrate the command store at {escape(where)} "
+            f"(DATABASE_URL): {type(error).__name__}: {escape(str(error))}"
         )
         raise typer.Exit(1) from None
 

@@ -11,13 +11,14 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from pusher_api.app import create_app
 from pusher_api.binding import exposure_refusal
 from pusher_api.cli._app import app
 from pusher_api.cli.migrate import apply_migrations
 from pusher_api.dev_broker import DevBroker
-from pusher_api.errors import DevBrokerError
+from pusher_api.errors import DevBrokerError, MissingExtraError
 from pusher_api.logging import configure_logging
 from pusher_api.settings import Settings
 
@@ -73,6 +74,9 @@ def serve(
         )
         try:
             bootstrap = broker.start()
+        except MissingExtraError as error:
+            _err.print(f"[red]pusher-api serve --dev-broker:[/red] {escape(str(error))}")
+            raise typer.Exit(1) from None
         except DevBrokerError as error:
             _err.print(f"[red]Could not start the dev broker:[/red] {error}")
             raise typer.Exit(1) from None

@@ -26,15 +26,16 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pusher_api.errors import InvalidReplyError
 from pusher_api.messages import DEVICE_ID_PATTERN
+
+if TYPE_CHECKING:  # paho-mqtt comes with the `mqtt` extra; the CoAP connector does without
+    from paho.mqtt.properties import Properties
 
 COMMANDS_TOPIC = "devices/{device_id}/commands"
 RESPONSES_TOPIC = "devices/{device_id}/responses"
@@ -115,7 +116,10 @@ def command_properties(
     traceparent: str | None = None,
 ) -> Properties:
     """MQTT v5 properties: correlation for request/response, expiry the broker enforces, and
-    the request's W3C `traceparent` as a user property."""
+    the request's W3C `traceparent` as a user property (the MQTT connector's; paho-mqtt)."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
     properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     properties.CorrelationData = request_id.encode()
     properties.ResponseTopic = RESPONSES_TOPIC.format(device_id=device_id)

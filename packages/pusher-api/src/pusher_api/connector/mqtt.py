@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import aiomqtt
-import paho.mqtt.client as paho
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -39,8 +37,14 @@ from pusher_api.connector.device_protocol import (
     user_property,
 )
 from pusher_api.connector.settings import MqttConnectorSettings
-from pusher_api.errors import InvalidReplyError
+from pusher_api.errors import InvalidReplyError, MissingExtraError
 from pusher_api.messages import CommandStatus, DeviceCommand, Protocol, StatusReport
+
+try:
+    import aiomqtt
+    import paho.mqtt.client as paho
+except ModuleNotFoundError as missing:  # the `mqtt` extra
+    raise MissingExtraError("the MQTT connector", "mqtt", missing.name or "aiomqtt") from None
 
 log = structlog.get_logger(__name__)
 
