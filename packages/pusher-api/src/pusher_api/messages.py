@@ -28,7 +28,6 @@ Status record, on `KAFKA_STATUS_TOPIC` (default `device_command_status`), writte
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import time
@@ -36,7 +35,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
-import orjson
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -49,6 +47,7 @@ from pydantic import (
 )
 
 from pusher_api.json_depth import BoundedJsonObject, shown
+from pusher_api.record_json import spliced_record_value, write_record
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """Device ids end up in MQTT topics and URLs: no `/`, `+`, `#`, spaces or control characters."""
@@ -223,7 +222,8 @@ class CommandRequest(CommandFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    # The service's own fields, last: `AcceptedCommand.kafka_value` cuts them off the record.
+    # The service's own fields, last: `record_json.spliced_record_value` cuts them off the
+    # record.
     callback_url: HttpUrl | None = Field(
         default=None,
         description="POSTed the command's status on changes (default WEBHOOK_URL); not sent "
@@ -251,10 +251,6 @@ class CommandRequest(CommandFields):
         return value
 
 
-_NO_CALLBACK = b',"callback_url":null,"callback_events":null}'
-"""How a command without callback fields ends when orjson writes it."""
-
-
 class AcceptedCommand(NamedTuple):
     """A validated command with the id and receipt time the service gave it: what goes to
     Kafka (as a `DeviceCommand` document) and into the status store.
@@ -273,32 +269,10 @@ class AcceptedCommand(NamedTuple):
         return self.command.device_id.encode()
 
     def kafka_value(self) -> bytes:
-        """Record value: the `DeviceCommand` document (command fields, request_id, timestamp).
-
-        The command's fields as orjson writes them, with the two service fields spliced in
-        where the callback fields (the service's, not the connectors') were cut off: no copy of
-        the fields per record, and the timestamp, shared by a group's commands, formatted once
-        (`_json_time`).
-        """
-        fields = self.command.__dict__
-        try:
-            written = orjson.dumps(fields, option=orjson.OPT_UTC_Z)
-        except TypeError:
-            written = b""
-        if not written.endswith(_NO_CALLBACK):
-            kept = {k: v for k, v in fields.items() if k not in _SERVICE_ONLY}
-            return _record_value(
-                {**kept, "request_id": self.request_id, "timestamp": self.timestamp}
-            )
-        return b"".join(
-            (
-                written[: -len(_NO_CALLBACK)],
-                b',"request_id":',
-                orjson.dumps(self.request_id),
-                b',"timestamp":',
-                _json_time(self.timestamp),
-                b"}",
-            )
+        """Record value: the `DeviceCommand` document (command fields, request_id, timestamp),
+        written by the spliced fast path of `record_json`."""
+        return spliced_record_value(
+            self.command.__dict__, self.request_id, self.timestamp, _pydantic_record_value
         )
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
@@ -310,18 +284,14 @@ class AcceptedCommand(NamedTuple):
 
 
 def _record_value(fields: dict[str, Any]) -> bytes:
-    """A command record's value: `DeviceCommand`'s fields in its order, `Z` for UTC, enums as
-    their values, written by orjson; a payload orjson cannot write (an integer beyond 64
-    bits) falls back to pydantic's encoder."""
-    try:
-        return orjson.dumps(fields, option=orjson.OPT_UTC_Z)
-    except TypeError:
-        return DeviceCommand.model_validate(fields).model_dump_json().encode()
+    """A command record's value: `DeviceCommand`'s fields in its order, written as
+    `record_json.write_record` writes them."""
+    return write_record(fields, _pydantic_record_value)
 
 
-@functools.lru_cache(maxsize=64)
-def _json_time(moment: datetime) -> bytes:
-    return orjson.dumps(moment, option=orjson.OPT_UTC_Z)
+def _pydantic_record_value(fields: dict[str, Any]) -> bytes:
+    """What orjson cannot write (an integer beyond 64 bits), written by pydantic's encoder."""
+    return DeviceCommand.model_validate(fields).model_dump_json().encode()
 
 
 def _record_headers(request_id: str, command_type: str) -> list[tuple[str, bytes]]:
@@ -329,7 +299,6 @@ def _record_headers(request_id: str, command_type: str) -> list[tuple[str, bytes
 
 
 _ASSIGNED_BY_SERVICE = frozenset({"request_id", "timestamp"})
-_SERVICE_ONLY = frozenset({"callback_url", "callback_events"})
 
 
 def validation_errors(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
