@@ -207,7 +207,7 @@ class CommandDispatcher:
             try:
                 found = await self.repairer.look_up(list(open_.values()))
             except KafkaError as error:
-                log.warning("looking commands up on the topic failed", error=repr(error))
+                log.warning("dispatcher.topic_lookup_failed", error=repr(error))
                 found = {}
             on_topic = [
                 (r.request_id, found[r.request_id]) for r in open_.values() if r.request_id in found
@@ -474,7 +474,7 @@ class CommandDispatcher:
             await self._store.mark_sent(sent, datetime.now(UTC), devices)
         except (SQLAlchemyError, OSError, sqlite3.Error) as error:
             log.warning(
-                "recording acknowledgements failed; retrying in the background",
+                "dispatcher.acknowledgements_unrecorded",
                 commands=len(sent),
                 error=repr(error),
             )
@@ -497,11 +497,11 @@ class CommandDispatcher:
                     [device for _, device in pending.values()],
                 )
             except (SQLAlchemyError, OSError, sqlite3.Error) as error:
-                log.warning("recording acknowledgements failed again", error=repr(error))
+                log.warning("dispatcher.acknowledgements_unrecorded_again", error=repr(error))
                 continue
             for request_id in pending:
                 self.unrecorded.pop(request_id, None)
-            log.info("acknowledgements recorded after retrying", commands=len(pending))
+            log.info("dispatcher.acknowledgements_recorded", commands=len(pending))
 
     # --- late acknowledgements ------------------------------------------------------------
 

@@ -21,9 +21,9 @@ async def expire_overdue_forever(store: CommandStore, interval_s: float, metrics
         try:
             expired = await store.expire_due(datetime.now(UTC))
         except SQLAlchemyError as error:
-            log.warning("expiry sweep failed", error=str(error))
+            log.warning("expiry.sweep_failed", error=str(error))
         else:
             if expired:
                 metrics.expired.inc(expired)
-                log.info("commands expired", count=expired)
+                log.info("expiry.commands_expired", count=expired)
         await asyncio.sleep(interval_s)

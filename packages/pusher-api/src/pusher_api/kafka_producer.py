@@ -107,7 +107,7 @@ class CommandPublisher:
             try:
                 await asyncio.wait_for(self._producer.stop(), self._timeout_s)
             except (TimeoutError, KafkaError) as error:
-                log.warning("kafka producer stopped with records undelivered", error=str(error))
+                log.warning("kafka.producer_stopped_undelivered", error=str(error))
             self._producer = None
         self.connected = False
 
@@ -136,7 +136,7 @@ class CommandPublisher:
                 continue
             self._producer = producer
             self._record_success()
-            log.info("kafka producer connected", servers=self._settings.kafka_bootstrap_servers)
+            log.info("kafka.producer_connected", servers=self._settings.kafka_bootstrap_servers)
         while True:
             await asyncio.sleep(_HEALTH_CHECK_INTERVAL_S)
             try:
@@ -148,7 +148,7 @@ class CommandPublisher:
 
     def _record_failure(self, message: str) -> None:
         if self.connected or self.last_error != message:
-            log.warning("kafka unavailable", error=message)
+            log.warning("kafka.unavailable", error=message)
         self.connected = False
         self.last_error = message
 

@@ -111,7 +111,7 @@ class Repairer:
             try:
                 await self.repair_once()
             except (KafkaError, SQLAlchemyError, OSError) as error:
-                log.warning("repair of unrecorded commands failed", error=repr(error))
+                log.warning("repair.failed", error=repr(error))
 
     async def repair_once(self) -> int:
         """One pass; returns how many commands it settled."""
@@ -136,7 +136,7 @@ class Repairer:
                     "not on the command topic: the service stopped before Kafka took it",
                     reschedule=await self._store.has_value(record.request_id),
                 )
-        log.info("unrecorded commands repaired", on_topic=len(found), lost=len(stale) - len(found))
+        log.info("repair.commands_repaired", on_topic=len(found), lost=len(stale) - len(found))
         return len(stale)
 
 

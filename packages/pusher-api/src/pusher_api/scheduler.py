@@ -32,14 +32,14 @@ async def publish_when_due_forever(
         try:
             while claimed := await store.claim_due(datetime.now(UTC)):
                 published = await dispatcher.publish_due(claimed)
-                log.info("scheduled commands published", claimed=len(claimed), published=published)
+                log.info("scheduler.commands_published", claimed=len(claimed), published=published)
                 if published < len(claimed):
                     break  # Kafka refused some: they are scheduled again, try after a pause
             upcoming = await store.next_due()
             if upcoming is not None:
                 wait_s = min(interval_s, max(0.0, (upcoming - datetime.now(UTC)).total_seconds()))
         except (SQLAlchemyError, OSError) as error:
-            log.warning("scheduler failed; trying again", error=repr(error))
+            log.warning("scheduler.failed", error=repr(error))
         wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), wait_s)

@@ -62,7 +62,7 @@ class StatusConsumer:
             except (KafkaError, SQLAlchemyError, OSError) as error:
                 self.connected = False
                 self.last_error = f"status consumer: {error!r}"
-                log.warning("status consumer failed; reconnecting", error=repr(error))
+                log.warning("status_consumer.failed", error=repr(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
@@ -89,7 +89,7 @@ class StatusConsumer:
             except SQLAlchemyError as error:
                 if attempt == _APPLY_ATTEMPTS - 1:
                     raise
-                log.info("applying reports failed; trying again", error=repr(error))
+                log.info("status_consumer.apply_failed", error=repr(error))
                 await asyncio.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -108,7 +108,7 @@ class StatusConsumer:
                     except (ValidationError, TypeError) as error:
                         self._metrics.status_reports.labels("malformed").inc()
                         log.warning(
-                            "malformed status report skipped",
+                            "status_consumer.malformed_report_skipped",
                             partition=record.partition,
                             offset=record.offset,
                             error=str(error).splitlines()[0],
@@ -119,7 +119,7 @@ class StatusConsumer:
             for report, device_id in applied.refused:
                 self._metrics.status_reports.labels("refused").inc()
                 log.warning(
-                    "status report refused: its device id is not the command's",
+                    "status_consumer.report_refused_wrong_device",
                     request_id=report.request_id,
                     reported_device_id=report.device_id,
                     command_device_id=device_id,

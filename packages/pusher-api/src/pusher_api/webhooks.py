@@ -62,7 +62,7 @@ class WebhookSender:
                         due = await self._store.claim_webhooks(datetime.now(UTC), _LEASE_S)
                         await asyncio.gather(*(self._send(http, d) for d in due))
                     except (SQLAlchemyError, OSError) as error:
-                        log.warning("webhook sender failed; trying again", error=repr(error))
+                        log.warning("webhooks.sender_failed", error=repr(error))
                         due = []
                     if due:
                         continue  # a command's next delivery may be due now
@@ -107,7 +107,7 @@ class WebhookSender:
             backoff = min(_MAX_BACKOFF_S, 2.0 ** (attempts - 1))
             retry_at = datetime.now(UTC) + timedelta(seconds=backoff)
         log.warning(
-            "webhook delivery failed",
+            "webhooks.delivery_failed",
             request_id=delivery.request_id,
             url=delivery.url,
             attempts=attempts,

@@ -164,7 +164,7 @@ class CommandStore:
                 connection = await asyncpg.connect(url)
             except (OSError, asyncpg.PostgresError) as error:
                 feed.listening = False
-                log.warning("change listener cannot connect", error=repr(error))
+                log.warning("store.change_listener_disconnected", error=repr(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue

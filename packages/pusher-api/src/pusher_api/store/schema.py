@@ -64,7 +64,7 @@ commands = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
-    # Added in the second version (nullable: migration 0001 adds them to older stores).
+    # Nullable: stores made by older versions lack them, and migration 0001 adds them.
     Column("not_before", UTCDateTime, nullable=True),
     Column("command_value", LargeBinary, nullable=True),  # record value, while scheduled
     Column("traceparent", String(55), nullable=True),
