@@ -103,9 +103,10 @@ def test_every_error_class_is_exported() -> None:
     assert ours | {"EntsoeError"} <= set(entsoe_client.__all__)
 
 
-def test_the_cli_package_exposes_only_its_app() -> None:
-    assert entsoe_client.cli.__all__ == ["app"]
-    assert _public_names(entsoe_client.cli) == {"app"}
+def test_the_cli_package_exposes_its_app_and_the_console_script() -> None:
+    assert entsoe_client.cli.__all__ == ["app", "main"]
+    assert type(entsoe_client.cli.app).__name__ == "Typer"  # read lazily: it needs the extra
+    assert inspect.isfunction(entsoe_client.cli.main)
 
 
 def test_every_private_module_is_private_by_name() -> None:

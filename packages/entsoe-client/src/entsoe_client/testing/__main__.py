@@ -4,7 +4,8 @@
 
 then point anything at it with ``ENTSOE__BASE_URL=http://127.0.0.1:8800/api`` and
 ``ENTSOE__API_TOKEN=demo-token``. Answers are generated documents (deterministic synthetic
-values), never real market data.
+values), never real market data. The command line needs the ``cli`` extra (typer); without it
+this says so and exits 1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-import typer
+from entsoe_client._extras import CLI_MODULES, missing_extra_message, missing_module
+
+try:
+    import typer
+except ModuleNotFoundError as error:
+    module = missing_module(error, CLI_MODULES)
+    if module is None:
+        raise
+    raise SystemExit(
+        missing_extra_message("python -m entsoe_client.testing", "cli", module).rstrip()
+    ) from None
 
 from entsoe_client.testing._fake_platform import FakePlatform
 
