@@ -45,30 +45,30 @@ Performance: the XML is parsed once with ``lxml.etree.fromstring``; Period metad
 element by element, but Point positions and values are pulled out per Period with two compiled
 XPath ``text()`` queries (C speed, no per-Point Python element objects), converted with
 ``map(int)``/``map(float)``, and timestamps are computed by accumulating one ``timedelta``.
+The Points themselves are built by ``_point_builder`` (slots filled column by column, the
+cyclic garbage collector paused), which is tested against ``Point(...)`` built one by one.
 """
 
 from __future__ import annotations
 
-import gc
 import io
 import threading
 import zipfile
 import zlib
 from bisect import bisect_right
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter, lt
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from lxml import etree
 
 from entsoe_client._areas import Area
 from entsoe_client._exceptions import ParseError
 from entsoe_client._models import Acknowledgement, MarketDocument, Point, TimeSeries
+from entsoe_client._point_builder import build_points, cyclic_gc_paused
 from entsoe_client._redaction import redact
 from entsoe_client._time import Resolution, market_zone, parse_resolution, parse_timestamp
 
@@ -176,7 +176,7 @@ def parse_response(
     one unpacking to more than ``max_zip_bytes`` in total.
     """
     raw = _as_bytes(data)
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
             return _parse_zip(raw, max_zip_bytes)
         return [parse_document(part) for part in split_documents(raw)]
@@ -211,25 +211,6 @@ def split_documents(data: bytes) -> list[bytes]:
 
 # --------------------------------------------------------------------------------------------
 # Plumbing
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a document's points are built.
-
-    Parsing allocates one object per point and creates no reference cycles, yet every few
-    hundred allocations make the collector scan the young objects, and from time to time the
-    whole heap, finding nothing: about a third of the time of a large answer. Reference
-    counting still frees everything at once; the collector is switched back on afterwards (if
-    it was on) and catches up on its next pass.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _State(threading.local):
@@ -840,26 +821,26 @@ def _make_points(
     expand = curve_type == "A03"
     if contiguous and (not expand or slots is None or count >= slots):
         bounds = resolution.boundaries(start, count, zone)
-        return _new_points(bounds[:-1], bounds[1:], values, positions, prices)
+        return build_points(bounds[:-1], bounds[1:], values, positions, prices)
     if not expand:
         # A01 (or A02/A04/A05) with positions missing: just the Points present.
         bounds = resolution.boundaries(start, positions[-1], zone)
         starts = [bounds[position - 1] for position in positions]
         ends = [bounds[position] for position in positions]
-        return _new_points(starts, ends, values, positions, prices)
+        return build_points(starts, ends, values, positions, prices)
     last = max(slots or 0, positions[-1])
     bounds = resolution.boundaries(start, last, zone)
     if blocks:
         edges = [*positions, last + 1]
         block_starts = [bounds[edge - 1] for edge in edges[:-1]]
         block_ends = [bounds[edge - 1] for edge in edges[1:]]
-        return _new_points(block_starts, block_ends, values, positions, prices)
+        return build_points(block_starts, block_ends, values, positions, prices)
     # A03: forward-fill every omitted position up to the Period's end.
     first = positions[0]
     following = [*positions[1:], last + 1]
     filled = _forward_fill(positions, following, values)
     filled_prices = _forward_fill(positions, following, prices) if prices is not None else None
-    return _new_points(
+    return build_points(
         bounds[first - 1 : last],
         bounds[first : last + 1],
         filled,
@@ -878,34 +859,6 @@ def _forward_fill(positions: list[int], following: list[int], values: Sequence[_
 
 
 _T = TypeVar("_T")
-
-_POINT_SLOTS: Final[tuple[Any, ...]] = tuple(
-    Point.__dict__[name] for name in ("start", "end", "value", "position", "price")
-)
-"""The member descriptors of ``Point``'s slots, in field order."""
-
-
-def _new_points(
-    starts: Sequence[datetime],
-    ends: Sequence[datetime],
-    values: Sequence[float],
-    positions: Iterable[int],
-    prices: Sequence[float | None] | None,
-) -> list[Point]:
-    """``[Point(s, e, v, p, price) for ...]`` without a Python frame per Point.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, a
-    Python-level call per field and the biggest cost of a large answer. Here the instances
-    are allocated and each slot filled column by column by its descriptor, at C speed; the
-    result is the same object ``Point(...)`` builds (same slots, equal, same hash).
-    """
-    count = min(len(starts), len(ends), len(values))  # as map(Point, ...) stops at the shortest
-    points: list[Point] = list(map(object.__new__, repeat(Point, count)))
-    columns = (starts, ends, values, positions, repeat(None) if prices is None else prices)
-    for field, column in zip(_POINT_SLOTS, columns, strict=True):
-        deque(map(field.__set__, points, column), maxlen=0)
-    return points
-
 
 # --------------------------------------------------------------------------------------------
 # ZIP answers
