@@ -245,7 +245,7 @@ class EntsoeClient:
             if span is not None and len(pieces) > 1:
                 self._learned_spans[query.data_type] = span
                 logger.info(
-                    "platform refused %s..%s as larger than %s; re-planned into %d requests",
+                    "range.replanned: platform refused %s..%s as larger than %s; %d requests now",
                     start,
                     end,
                     exc.allowed_period,
@@ -266,7 +266,7 @@ class EntsoeClient:
                     reason_code=exc.reason_code,
                 ) from None
             middle = halve(start, end)
-            logger.info("platform refused %s..%s as too large; halving", start, end)
+            logger.info("range.halved: platform refused %s..%s as too large", start, end)
             left, left_ms = await self._fetch_range(query, start, middle)
             right, right_ms = await self._fetch_range(query, middle, end)
             return left + right, left_ms + right_ms

@@ -204,19 +204,19 @@ class PlatformTransport:
                     f"The platform did not answer in time ({type(exc).__name__}) "
                     f"after {attempt + 1} attempt(s)."
                 )
-                logger.debug("timeout on attempt %d: %s", attempt + 1, redact(str(exc)))
+                logger.debug("request.timed_out: attempt %d: %s", attempt + 1, redact(str(exc)))
                 continue
             except httpx.TransportError as exc:
                 failure = TransportError(
                     f"Could not reach the platform at {self._base_url}: "
                     f"{type(exc).__name__}: {redact(str(exc))} (after {attempt + 1} attempt(s))."
                 )
-                logger.debug("connection error on attempt %d: %s", attempt + 1, failure)
+                logger.debug("request.connection_failed: attempt %d: %s", attempt + 1, failure)
                 continue
             elapsed_ms = (time.perf_counter() - started) * 1000
             status = response.status_code
             logger.debug(
-                "GET %s -> %d in %.0f ms",
+                "request.answered: GET %s -> %d in %.0f ms",
                 redact(str(httpx.QueryParams(params))),
                 status,
                 elapsed_ms,
@@ -278,6 +278,6 @@ class PlatformTransport:
                 retry_after=wait,
                 banned_until=banned_until,
             )
-        logger.warning("rate-limited by the platform; pausing all requests for %.1f s", wait)
+        logger.warning("rate_limit.paused: all requests wait %.1f s", wait)
         self._pacer.pause_until(time.monotonic() + wait)
         return error
