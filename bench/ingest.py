@@ -36,7 +36,7 @@ from energy_data_service.db.migrate import upgrade
 from energy_data_service.db.tables import point_history
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.backfill import BackfillRepository
-from energy_data_service.repositories.point_batch import prepare, rows
+from energy_data_service.repositories.point_encoding import prepare, rows
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import RunRepository
 from energy_data_service.services.backfill import BackfillService

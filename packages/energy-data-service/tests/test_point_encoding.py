@@ -1,4 +1,4 @@
-"""``point_batch.rows`` (columns, one lookup per uniform column) against ``rows_plain``."""
+"""``point_encoding.rows`` (columns, one lookup per uniform column) against ``rows_plain``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from energy_data_service.domain import EnergyPoint
-from energy_data_service.repositories.point_batch import prepare, rows, rows_plain
+from energy_data_service.repositories.point_encoding import prepare, rows, rows_plain
 
 T0 = datetime(2024, 10, 27, 0, tzinfo=UTC)
 FETCHED = datetime(2024, 10, 28, 6, 0, 0, 1, tzinfo=UTC)
