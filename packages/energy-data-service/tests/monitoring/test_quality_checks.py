@@ -32,11 +32,11 @@ def load_shape(t: datetime) -> float:
     return round(50_000 + 10_000 * math.sin(2 * math.pi * (hour - 6) / 24) + 150 * (week % 3), 3)
 
 
-def day_series(day: date, value=load_shape, revision: int = 1) -> list[Observation]:
+def day_series(day: date, value=load_shape, revised: bool = False) -> list[Observation]:
     start, end = local_day_bounds(day, BERLIN)
     points, t = [], start
     while t < end:
-        points.append(Observation(t, value(t), revision))
+        points.append(Observation(t, value(t), revised))
         t += QUARTER
     return points
 
@@ -166,11 +166,11 @@ def test_value_checks_per_data_type():
 def test_revised_share_and_forecast_mape():
     day = date(2025, 6, 10)
     series = day_series(day)
-    revised = [p._replace(revision_number=2) if i < 24 else p for i, p in enumerate(series)]
+    revised = [p._replace(revised=True) if i < 24 else p for i, p in enumerate(series)]
     assert revised_share(revised) == 0.25
     start = series[0].timestamp
-    actual = [Observation(start + i * QUARTER, v, 1) for i, v in enumerate([100, 120, 100, 120])]
-    forecast = [Observation(start, 99.0, 1)]  # hourly forecast vs mean actual 110
+    actual = [Observation(start + i * QUARTER, v) for i, v in enumerate([100, 120, 100, 120])]
+    forecast = [Observation(start, 99.0)]  # hourly forecast vs mean actual 110
     assert forecast_mape(forecast, "PT60M", actual, BERLIN) == pytest.approx(10.0)
     assert forecast_mape(forecast, "PT60M", [], BERLIN) is None
 
@@ -180,7 +180,7 @@ def test_score_combines_every_defect_exactly():
     series = day_series(day)
     points = [p for i, p in enumerate(series) if i not in range(6)]  # 6 holes
     points[0] = points[0]._replace(value=-1.0)  # 1 invalid
-    points = [p._replace(revision_number=2) if i < 9 else p for i, p in enumerate(points)]
+    points = [p._replace(revised=True) if i < 9 else p for i, p in enumerate(points)]
     quality = assess_day(
         day=day,
         zone=BERLIN,

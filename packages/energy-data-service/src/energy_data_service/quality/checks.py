@@ -25,7 +25,9 @@ class Observation(NamedTuple):
 
     timestamp: datetime
     value: float
-    revision_number: int
+    revised: bool = False
+    """The point has had another value: ``point_history`` holds at least one (a revision, an
+    in-place correction at the same revision number, or an older version that came late)."""
 
 
 def missing_intervals(
@@ -149,10 +151,15 @@ def _flat(
 
 
 def revised_share(points: Sequence[Observation]) -> float:
-    """Share of values that came from a revised document (revision number above 1)."""
+    """Share of values the platform has published differently before (``revised``).
+
+    Counted from the stored history, not from revision numbers: the platform corrects most
+    values in place without raising ``revisionNumber``, and a higher revision that repeats a
+    value changed nothing.
+    """
     if not points:
         return 0.0
-    return sum(p.revision_number > 1 for p in points) / len(points)
+    return sum(p.revised for p in points) / len(points)
 
 
 def forecast_mape(

@@ -9,7 +9,7 @@ completeness           50     present / expected intervals
 validity               20     1 − invalid / present
 outliers               10     1 − outliers / present
 flat lines             10     1 − points in flat lines / present
-stability               5     1 − share of values from revised documents
+stability               5     1 − share of values published differently before
 forecast accuracy       5     1 − MAPE / 100 (load forecasts with actuals only)
 ====================  ======  ==================================================
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.db.monitoring_tables import quality_scores
-from energy_data_service.db.tables import fetches, points
+from energy_data_service.db.tables import point_history, points
 from energy_data_service.quality.checks import Observation
 from energy_data_service.repositories.catalogue import find_series
 from energy_data_service.repositories.point_sql import overlapping
@@ -61,21 +61,26 @@ class QualityRepository:
     async def observations(
         self, area_code: str, data_type: str, start: datetime, end: datetime
     ) -> dict[SeriesId, list[Observation]]:
-        """Points of every series of an area × data type overlapping ``[start, end)``."""
-        p, f = points.c, fetches.c
+        """Points of every series of an area × data type overlapping ``[start, end)``, each
+        with whether it has had another value (a row in ``point_history``)."""
+        p, h = points.c, point_history.c
+        revised = (
+            select(h.series_id)
+            .where(h.series_id == p.series_id, h.timestamp == p.timestamp)
+            .exists()
+        )
         series: dict[SeriesId, list[Observation]] = defaultdict(list)
         async with self._engine.connect() as connection:
             for row in await find_series(connection, area_code, data_type):
                 query = (
-                    select(p.timestamp, p.value, f.revision_number)
-                    .join_from(points, fetches, f.id == p.fetch_id)
+                    select(p.timestamp, p.value, revised)
                     .where(*overlapping(p, row.id, row.resolution, start, end))
                     .order_by(p.timestamp)
                 )
                 key = (area_code, data_type, row.business_type, row.resolution)
                 found = [
-                    Observation(ts, float(value), int(revision))
-                    for ts, value, revision in await connection.execute(query)
+                    Observation(ts, float(value), bool(changed))
+                    for ts, value, changed in await connection.execute(query)
                 ]
                 if found:
                     series[(*key, row.classification_sequence)].extend(found)
