@@ -120,7 +120,7 @@ async def timed_upserts(
 async def bench_postgres() -> dict[str, list[float]]:
     name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
     await admin(f'CREATE DATABASE "{name}"')
-    engine = create_engine(f"{PG}/{name}")
+    engine = create_engine(f"{PG}/{name}", command_timeout=300.0)  # 100k-row statements
     results: dict[str, list[float]] = {"copy": [], **{case: [] for case in CASES}}
     try:
         await upgrade(engine)

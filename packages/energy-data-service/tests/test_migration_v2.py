@@ -176,3 +176,49 @@ async def engine_v1(database_url: str) -> Any:
         yield engine
     finally:
         await engine.dispose()
+
+
+async def test_history_keyed_by_fetch_keeps_every_row_and_then_superseded_values(
+    engine_v1: AsyncEngine,
+) -> None:
+    """0006 rebuilds ``point_history`` with the fetch in its key: the history written under
+    0005 (a revision of a recorded week) comes through unchanged, and the new trigger then
+    also keeps a value whose successor was fetched before it, beside that successor's span."""
+    from energy_data_service.db.tables import point_history
+
+    await upgrade(engine_v1, "0005_job_leases")
+    week = process_documents(  # type: ignore[arg-type]
+        parse_response((SAMPLES / DOCUMENTS[0]).read_bytes()), FETCHED
+    )
+    repo = PointRepository(engine_v1)
+    await repo.upsert(week)
+    revised = [
+        p._replace(fetched_at=FETCHED + timedelta(hours=1), value=p.value + (i % 6 == 0))
+        for i, p in enumerate(week)
+    ]
+    await repo.upsert(revised)
+    history = select(point_history).order_by(*point_history.primary_key.columns)
+    async with engine_v1.connect() as connection:
+        before = (await connection.execute(history)).all()
+    assert len(before) == len(range(0, len(week), 6))
+    await upgrade(engine_v1)
+    async with engine_v1.connect() as connection:
+        assert (await connection.execute(history)).all() == before
+        key = await connection.run_sync(
+            lambda sync: inspect(sync).get_pk_constraint("point_history")["constrained_columns"]
+        )
+    assert key == ["series_id", "timestamp", "known_from", "fetch_id"]
+    # A third version, fetched before the second but stored after it (a higher revision):
+    # it wins everywhere. A value the second changed was learned after the third had been
+    # fetched: kept with an empty span sharing its successor's known_from. A value the second
+    # only repeated had been known since the first fetch: a real span up to the third's.
+    third = [
+        p._replace(revision_number=2, fetched_at=FETCHED + timedelta(minutes=30), value=p.value + 5)
+        for p in week
+    ]
+    await repo.upsert(third)
+    async with engine_v1.connect() as connection:
+        after = (await connection.execute(history)).all()
+    empty = [row for row in after if row.known_until == row.known_from]
+    assert len(after) == len(before) + len(week)
+    assert len(empty) == len(before)

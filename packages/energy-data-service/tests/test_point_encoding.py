@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from energy_data_service.domain import EnergyPoint
-from energy_data_service.repositories.point_encoding import prepare, rows, rows_plain
+from energy_data_service.repositories.point_encoding import (
+    copy_records,
+    copy_records_plain,
+    prepare,
+    rows,
+    rows_plain,
+)
 
 T0 = datetime(2024, 10, 27, 0, tzinfo=UTC)
 FETCHED = datetime(2024, 10, 28, 6, 0, 0, 1, tzinfo=UTC)
@@ -65,6 +71,20 @@ def test_rows_match_the_plain_version(name: str) -> None:
     series_ids = {key: 10 + n for n, key in enumerate(batch.series)}
     fetch_ids = {document: 100 + n for n, document in enumerate(batch.documents)}
     assert rows(batch, series_ids, fetch_ids) == rows_plain(points, series_ids, fetch_ids)
+
+
+@pytest.mark.parametrize("name", [*BATCHES, "starts with a fraction of a second"])
+def test_copy_records_match_the_plain_version(name: str) -> None:
+    """The COPY encoding (aware datetimes) names the same instants as ``rows`` does."""
+    points = BATCHES.get(name) or [
+        point(i, timestamp=T0 + timedelta(minutes=15 * i, microseconds=250_000)) for i in range(10)
+    ]
+    batch = prepare(points)
+    series_ids = {key: 10 + n for n, key in enumerate(batch.series)}
+    fetch_ids = {document: 100 + n for n, document in enumerate(batch.documents)}
+    fast = copy_records(batch, series_ids, fetch_ids)
+    assert fast == copy_records_plain(points, series_ids, fetch_ids)
+    assert all(row[1].tzinfo is not None and row[-1].tzinfo is not None for row in fast)
 
 
 def test_spans_cover_every_run_of_a_series() -> None:

@@ -17,7 +17,9 @@ Storage v2 (``0004_storage_v2``):
   the table is ``WITHOUT ROWID`` and times are integer seconds: about 25 bytes a point.
 - ``point_history`` keeps every replaced value with the span ``[known_from, known_until)`` in
   which it was the stored one; a trigger on ``points`` writes it (``db/history.py``),
-  so no writer can replace a value without keeping the old one.
+  so no writer can replace a value without keeping the old one. A version that was already
+  superseded when it was learned (it lost on arrival) is kept with an empty span; the key
+  includes ``fetch_id`` so it can sit beside its successor's span (``0006_history_keys``).
 
 ``interval_end`` is stored only where a point does not end at start + its fixed step (day,
 week, month and year points on the local calendar); reads use it for those and ``timestamp`` +
@@ -202,7 +204,9 @@ point_history = Table(
     Column("price", Float(precision=53), nullable=True),
     Column("interval_end", EpochSeconds, nullable=True),
     Column("fetch_id", Integer, nullable=False),
-    PrimaryKeyConstraint("series_id", "timestamp", "known_from", name="pk_point_history"),
+    PrimaryKeyConstraint(
+        "series_id", "timestamp", "known_from", "fetch_id", name="pk_point_history"
+    ),
     sqlite_with_rowid=False,
 )
 

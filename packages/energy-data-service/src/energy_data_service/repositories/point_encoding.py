@@ -4,8 +4,14 @@ Turning a year of points (35,040) into ``(series_id, start, value, price, end, f
 known_from)`` rows costs more than SQLite's whole upsert if done point by point in Python. The
 batch is transposed into columns once; a column that holds one value throughout (a batch is
 usually one series of one document) is answered by a single lookup instead of one per point,
-and the rows are zipped back together in C. ``rows_plain`` is the obvious per-point version,
-kept as the reference the tests compare against.
+and the rows are zipped back together in C.
+
+Two encodings of the same rows: ``rows`` with times as integer epoch seconds (SQLite's
+columns, PostgreSQL's staging table), ``copy_records`` with times as aware datetimes (what a
+binary COPY straight into PostgreSQL's ``timestamptz`` columns takes; the points' own
+datetimes are passed through untouched when they are whole seconds, which they are).
+``rows_plain`` and ``copy_records_plain`` are the obvious per-point versions, kept as the
+references the tests compare against.
 
 Everything here is synchronous and allocates a few objects per point, so it runs with the
 cyclic garbage collector paused (``cyclic_gc_paused``); no ``await`` happens in between.
@@ -16,9 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby, repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from energy_data_service.db.tables import SERIES_IDENTITY
@@ -169,6 +175,60 @@ def rows(
         )
 
 
+def copy_records(
+    batch: PreparedBatch,
+    series_ids: dict[SeriesIdentity, int],
+    fetch_ids: dict[Provenance, int],
+) -> list[tuple[Any, ...]]:
+    """The same rows as ``rows`` with times as aware datetimes (a COPY into ``points``)."""
+    with cyclic_gc_paused():
+        count = len(batch)
+        columns = batch.columns
+        if batch.series_of is None:
+            (only,) = batch.series
+            series_column: Iterable[int] = repeat(series_ids[only], count)
+        else:
+            series_column = map(series_ids.__getitem__, batch.series_of)
+        if batch.document_of is None:
+            (document,) = batch.documents
+            fetch_column: Iterable[int] = repeat(fetch_ids[document], count)
+            known_column: Iterable[datetime] = repeat(_known_moment(document[3]), count)
+        else:
+            known = {d: _known_moment(d[3]) for d in batch.documents}
+            fetch_column = map(fetch_ids.__getitem__, batch.document_of)
+            known_column = map(known.__getitem__, batch.document_of)
+        starts: Iterable[datetime] = columns[_FIELD["timestamp"]]
+        if any(map(_MICROSECOND, starts)):
+            starts = list(map(_whole_second, starts))
+        ends: Iterable[Any] = columns[_FIELD["end"]]
+        if any(ends):
+            ends = [None if end is None else _whole_second(end) for end in ends]
+        return list(
+            zip(
+                series_column,
+                starts,
+                columns[_FIELD["value"]],
+                columns[_FIELD["price"]],
+                ends,
+                fetch_column,
+                known_column,
+                strict=True,
+            )
+        )
+
+
+_MICROSECOND = attrgetter("microsecond")
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """``moment`` cut to its epoch second as ``rows`` cuts it (``int(timestamp)``), in UTC."""
+    return datetime.fromtimestamp(int(moment.timestamp()), UTC)
+
+
+def _known_moment(fetched: datetime) -> datetime:
+    return datetime.fromtimestamp(known_from(fetched), UTC)
+
+
 def rows_plain(
     points: list[EnergyPoint],
     series_ids: dict[SeriesIdentity, int],
@@ -186,4 +246,26 @@ def rows_plain(
             math.ceil(p.fetched_at.timestamp()),
         )
         for p in points
+    ]
+
+
+def copy_records_plain(
+    points: list[EnergyPoint],
+    series_ids: dict[SeriesIdentity, int],
+    fetch_ids: dict[Provenance, int],
+) -> list[tuple[Any, ...]]:
+    """The reference of ``copy_records``: ``rows_plain`` with every time made a datetime."""
+    return [
+        (
+            series_id,
+            datetime.fromtimestamp(start, UTC),
+            value,
+            price,
+            None if end is None else datetime.fromtimestamp(end, UTC),
+            fetch_id,
+            datetime.fromtimestamp(known, UTC),
+        )
+        for series_id, start, value, price, end, fetch_id, known in rows_plain(
+            points, series_ids, fetch_ids
+        )
     ]

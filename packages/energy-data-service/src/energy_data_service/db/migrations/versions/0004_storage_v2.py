@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from energy_data_service.db.history import create_history_trigger, drop_history_trigger
 from energy_data_service.db.tables import EpochSeconds, UtcDateTime, epoch_seconds
 from energy_data_service.domain import FIXED_STEPS, area_time_zone, step_end
 
@@ -23,6 +22,49 @@ revision: str = "0004_storage_v2"
 down_revision: str | None = "0003_monitoring"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The history trigger as this revision created it (``0006_history_keys`` replaces it; the
+# current one lives in ``db/history.py``): a migration is a frozen snapshot.
+_HISTORY_COLUMNS = (
+    'series_id, "timestamp", known_from, known_until, value, price, interval_end, fetch_id'
+)
+_OLD_ROW = (
+    'OLD.series_id, OLD."timestamp", OLD.known_from, NEW.known_from, OLD.value, OLD.price, '
+    "OLD.interval_end, OLD.fetch_id"
+)
+_SQLITE_TRIGGER = (
+    "CREATE TRIGGER points_keep_history AFTER UPDATE OF known_from ON points "
+    "FOR EACH ROW WHEN OLD.known_from < NEW.known_from BEGIN "
+    f"INSERT INTO point_history ({_HISTORY_COLUMNS}) VALUES ({_OLD_ROW}); END"
+)
+_POSTGRES_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION points_keep_history() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN INSERT INTO point_history ({_HISTORY_COLUMNS}) VALUES ({_OLD_ROW}); RETURN NULL; END $$"
+)
+_POSTGRES_TRIGGER = (
+    "CREATE TRIGGER points_keep_history AFTER UPDATE ON points FOR EACH ROW "
+    "WHEN (OLD.known_from < NEW.known_from) EXECUTE FUNCTION points_keep_history()"
+)
+
+
+def create_history_trigger(connection: sa.engine.Connection) -> None:
+    """This revision's history trigger (see ``0006_history_keys`` for today's)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(_SQLITE_TRIGGER)
+        return
+    connection.exec_driver_sql(_POSTGRES_FUNCTION)
+    connection.exec_driver_sql(_POSTGRES_TRIGGER)
+
+
+def drop_history_trigger(connection: sa.engine.Connection) -> None:
+    """Remove the history trigger."""
+    sqlite = connection.dialect.name == "sqlite"
+    connection.exec_driver_sql(
+        "DROP TRIGGER IF EXISTS points_keep_history" + ("" if sqlite else " ON points")
+    )
+    if not sqlite:
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS points_keep_history()")
+
 
 _IDENTITY = (
     "area_code",
