@@ -22,7 +22,7 @@ from energy_data_service.domain import EnergyPoint
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.point_writes import write_points_one_by_one
 from energy_data_service.repositories.points import PointRepository
-from entsoe_client.parser import parse_response
+from entsoe_client import parse_response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 

@@ -13,7 +13,7 @@ from energy_data_service.processors import process_documents
 from energy_data_service.quality.checks import revised_share
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.quality import QualityRepository
-from entsoe_client.parser import parse_response
+from entsoe_client import parse_response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 SAMPLES = Path(__file__).resolve().parents[4] / "testdata" / "entsoe-samples"
