@@ -28,7 +28,7 @@ chaos: install services
 check: install
 	@$(or $(UV),python3 -m uv) run ruff check .
 	@$(or $(UV),python3 -m uv) run ruff format --check .
-	@$(or $(UV),python3 -m uv) run mypy packages/entsoe-client/src packages/energy-data-service/src packages/pusher-api/src
+	@$(or $(UV),python3 -m uv) run mypy packages/entsoe-client/src packages/energy-data-service/src packages/pusher-api/src packages/service-common/src
 
 bench: install services
 	@for b in bench/*.py; do echo "== $$b"; $(or $(UV),python3 -m uv) run python $$b || exit 1; done

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from pusher_api.binding import exposure_refusal
 
 from .conftest import RunningApi, command
 
@@ -54,20 +53,6 @@ async def test_a_configured_origin_may_send_commands(start_api: object) -> None:
                 headers={"Origin": "https://app.example", "content-type": "application/json"},
             )
     assert answer.status_code == 202, answer.text
-
-
-def test_binding_beyond_loopback_needs_keys_or_insecure() -> None:
-    assert exposure_refusal("0.0.0.0", keys_variable="API_KEYS", has_keys=False, insecure=False)
-    assert (
-        exposure_refusal("0.0.0.0", keys_variable="API_KEYS", has_keys=True, insecure=False) is None
-    )
-    assert (
-        exposure_refusal("0.0.0.0", keys_variable="API_KEYS", has_keys=False, insecure=True) is None
-    )
-    assert (
-        exposure_refusal("127.0.0.1", keys_variable="API_KEYS", has_keys=False, insecure=False)
-        is None
-    )
 
 
 def test_serve_refuses_to_listen_beyond_loopback_without_keys(tmp_path: Path) -> None:

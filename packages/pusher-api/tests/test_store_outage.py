@@ -9,33 +9,18 @@ the database is back, without a restart. A fault that is not an outage is still 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-from pusher_api.store_outage import is_store_outage
-from pusher_api.testing.tcp_faults import FaultyTcpProxy
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from service_common.testing import FaultyTcpProxy
 
 from .conftest import RunningApi, command
 
 StartApi = Callable[..., AbstractContextManager[RunningApi]]
 BOUND_SECONDS = 5.0
-
-
-def test_an_outage_is_told_apart_from_a_fault() -> None:
-    refused = OperationalError("SELECT 1", {}, ConnectionRefusedError(111, "refused"))
-    assert is_store_outage(refused)
-    assert is_store_outage(TimeoutError())
-    assert is_store_outage(
-        OperationalError("x", {}, sqlite3.OperationalError("database is locked"))
-    )
-    assert not is_store_outage(ProgrammingError("SELEC 1", {}, Exception("syntax error")))
-    assert not is_store_outage(OperationalError("x", {}, sqlite3.OperationalError("no such table")))
-    assert not is_store_outage(ValueError("a bug"))
 
 
 async def _timed(call: asyncio.Future[httpx.Response] | object) -> tuple[int, float]:

@@ -68,25 +68,6 @@ POINT_COLUMNS: tuple[str, ...] = EnergyPoint._fields
 
 
 @contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector around a bulk, synchronous build of points/rows.
-
-    Those builds allocate a few objects per point and create no reference cycles, yet the
-    collector keeps scanning the young objects (and now and then the whole heap), finding
-    nothing: about a third of the ingest time of a year of PT15M. Reference counting frees
-    everything as before; the collector is switched back on afterwards (if it was on). Never
-    hold it across an ``await``.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
 def older_objects_frozen() -> Iterator[None]:
     """Keep the collector's full passes off the objects that existed before a long ingest.
 

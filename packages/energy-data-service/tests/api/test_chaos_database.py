@@ -12,7 +12,7 @@ import asyncio
 import time
 
 import pytest
-from pusher_api.testing.tcp_faults import FaultyTcpProxy
+from service_common.testing import FaultyTcpProxy
 
 from .conftest import api_settings, serve
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from energy_data_service.repositories.runs import CollectionRun
-from pusher_api.testing.tcp_faults import FaultyTcpProxy
+from service_common.testing import FaultyTcpProxy
 
 from .conftest import DE_LU, LiveApi, api_settings, serve
 

@@ -15,7 +15,7 @@ import pytest
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
 from energy_data_service.services.leader_election import SCHEDULER_LOCK_KEY, LeaderElection
-from pusher_api.testing.tcp_faults import FaultyTcpProxy
+from service_common.testing import FaultyTcpProxy
 from sqlalchemy import text
 
 pytestmark = [pytest.mark.postgres, pytest.mark.chaos]

@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic.json_schema import models_json_schema
+from service_common import CrossSiteGuard
 
 from pusher_api.body_limit import BodySizeLimit
-from pusher_api.cross_site import CrossSiteGuard
 from pusher_api.http_errors import install_error_handlers
 from pusher_api.metrics import Metrics
 from pusher_api.routes import commands, events, health

@@ -8,11 +8,11 @@ through FastAPI's dependency machinery. Every other route takes the aliases."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
+from service_common import check_api_key
 
 from pusher_api.dispatcher import CommandDispatcher
 from pusher_api.metrics import Metrics
@@ -38,18 +38,10 @@ def authorize(request: Request) -> str:
     """
     services = services_of(request)
     settings = services.settings
-    if settings.api_keys:
-        supplied = (request.headers.get("x-api-key") or "").encode()
-        matched: str | None = None
-        for key in settings.api_keys:  # compare with every key: timing reveals nothing
-            if hmac.compare_digest(supplied, key.encode()):
-                matched = key
-        if matched is None:
-            raise HTTPException(
-                status_code=status.HTTP_401_UNAUTHORIZED,
-                detail="missing or invalid X-API-Key header: send one of the keys in API_KEYS",
-                headers={"WWW-Authenticate": "ApiKey"},
-            )
+    matched = check_api_key(
+        request.headers.get("x-api-key"), settings.api_keys, keys_variable="API_KEYS"
+    )
+    if matched is not None:
         caller = "key-" + hashlib.sha256(matched.encode()).hexdigest()[:12]
     else:
         caller = "client-" + (request.client.host if request.client else "unknown")

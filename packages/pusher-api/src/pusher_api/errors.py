@@ -15,7 +15,7 @@
 
 `HTTP_STATUS` maps the errors the API answers with to their status codes (the most specific
 class wins). A database error that is not one of these is classified where it is caught
-(`is_store_outage`): an outage (refused, unreachable, timed out) is a `StoreUnavailableError`,
+(`is_database_outage`): an outage (refused, unreachable, timed out) is a `StoreUnavailableError`,
 503; anything else (a bad statement, an unexpected constraint) is a fault, logged and answered
 500, so a bug never hides behind "retry later".
 

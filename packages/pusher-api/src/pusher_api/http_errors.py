@@ -1,7 +1,7 @@
 """The API's answers to errors: one handler for the service's error tree (its status code from
 `errors.HTTP_STATUS`), one for the database's own exceptions, and one for invalid requests.
 
-A database exception reaching a route is classified by `is_store_outage`: an outage becomes a
+A database exception reaching a route is classified by `is_database_outage`: an outage becomes a
 `StoreUnavailableError` (503 with `Retry-After`), anything else is a fault, logged with its
 traceback and answered 500.
 """
@@ -15,11 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from service_common import is_database_outage
 from sqlalchemy.exc import SQLAlchemyError
 
 from pusher_api.errors import PusherServiceError, StoreUnavailableError, http_status
 from pusher_api.metrics import Metrics
-from pusher_api.store_outage import is_store_outage
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,7 @@ def install_error_handlers(app: FastAPI, metrics: Metrics, commands_prefix: str)
     @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
     async def _database_error(request: Request, error: Exception) -> JSONResponse:
-        if not is_store_outage(error):
+        if not is_database_outage(error):
             log.error("request.failed", path=request.url.path, exc_info=error)
             return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
         log.warning("store.unavailable", path=request.url.path, error=repr(error)[:300])

@@ -16,12 +16,12 @@ which costs more than the lookup itself on a hot route like ``/latest``; and eac
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from service_common import check_api_key
 
 from energy_data_service.api.background import DetachedTasks
 from energy_data_service.container import Container
@@ -132,19 +132,7 @@ async def require_api_key(
     """Check ``X-API-Key`` against ``API__KEYS`` in constant time; open when no keys are set."""
     settings = _container(request).settings
     keys = [secret.get_secret_value() for secret in settings.api.keys]
-    if not keys:
-        return
-    offered = (key or "").encode()
-    # Compare against every key (no early exit) so timing says nothing about which one matched.
-    matched = False
-    for expected in keys:
-        matched |= hmac.compare_digest(offered, expected.encode())
-    if not matched:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing or invalid API key: send it in the X-API-Key header",
-            headers={"WWW-Authenticate": "ApiKey"},
-        )
+    check_api_key(key, keys, keys_variable="API__KEYS")
 
 
 ApiKeyDep = Depends(require_api_key)

@@ -18,9 +18,9 @@ import typer
 from entsoe_client import Area, AuthenticationError, InvalidQueryError
 from rich.console import Console
 from rich.markup import escape
+from service_common import is_database_outage
 
 from energy_data_service.container import Container
-from energy_data_service.db.outage import is_database_outage
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
 from energy_data_service.errors import (
     CollectionError,

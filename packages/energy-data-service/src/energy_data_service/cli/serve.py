@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from rich.console import Console
+from service_common import exposure_refusal
 
-from energy_data_service.binding import exposure_refusal
 from energy_data_service.cli._app import app
 from energy_data_service.errors import SettingsError
 from energy_data_service.settings import Settings, load_settings

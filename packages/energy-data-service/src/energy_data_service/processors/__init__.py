@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from entsoe_client import MarketDocument
+from service_common import cyclic_gc_paused
 
 from energy_data_service.domain import (
     DATA_TYPE_BY_DOCUMENT,
     DATA_TYPE_BY_DOCUMENT_TYPE,
     EnergyPoint,
-    cyclic_gc_paused,
 )
 from energy_data_service.errors import NoCatalogueSeriesError, UnsupportedDocumentError
 from energy_data_service.processors.balancing import BALANCING_DOCUMENTS, process_balancing_document

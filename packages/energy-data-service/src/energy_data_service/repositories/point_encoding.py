@@ -27,8 +27,10 @@ from itertools import groupby, repeat
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from service_common import cyclic_gc_paused
+
 from energy_data_service.db.tables import SERIES_IDENTITY
-from energy_data_service.domain import EnergyPoint, cyclic_gc_paused
+from energy_data_service.domain import EnergyPoint
 
 _FIELD = {name: index for index, name in enumerate(EnergyPoint._fields)}
 _IDENTITY_FIELDS = [_FIELD[name] for name in SERIES_IDENTITY]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from pusher_api.cli._app import app
+from pusher_api.cli._app import QUIET_LIBRARIES, app
 from pusher_api.connector.settings import CoapConnectorSettings, MqttConnectorSettings
 from pusher_api.errors import MissingExtraError
 
@@ -88,10 +88,11 @@ def _settings(kind: type[_SettingsT], overrides: dict[str, Any]) -> _SettingsT:
 
 def _run(settings: MqttConnectorSettings | CoapConnectorSettings, connector: _Connector) -> None:
     from aiokafka.errors import KafkaConnectionError, KafkaError
+    from service_common import configure_logging
 
-    from pusher_api.logging import configure_logging
-
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(
+        level=settings.log_level, log_format=settings.log_format, quieter=QUIET_LIBRARIES
+    )
     try:
         asyncio.run(_run_until_signalled(connector))
     except KafkaConnectionError as error:

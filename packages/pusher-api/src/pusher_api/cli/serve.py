@@ -12,14 +12,13 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from service_common import configure_logging, exposure_refusal
 
 from pusher_api.app import create_app
-from pusher_api.binding import exposure_refusal
-from pusher_api.cli._app import app
+from pusher_api.cli._app import QUIET_LIBRARIES, app
 from pusher_api.cli.migrate import apply_migrations
 from pusher_api.dev_broker import DevBroker
 from pusher_api.errors import DevBrokerError, MissingExtraError
-from pusher_api.logging import configure_logging
 from pusher_api.settings import Settings
 
 _err = Console(stderr=True, soft_wrap=True)
@@ -52,7 +51,9 @@ def serve(
         raise typer.Exit(2) from None
     overrides = {"api_host": host, "api_port": port}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(
+        level=settings.log_level, log_format=settings.log_format, quieter=QUIET_LIBRARIES
+    )
     refusal = exposure_refusal(
         settings.api_host,
         keys_variable="API_KEYS",

@@ -1,4 +1,4 @@
-"""Secure by default: without API keys the service listens on loopback only.
+"""Secure by default: without API keys a service listens on loopback only.
 
 Anyone who can reach an open service can read and write through it, so binding beyond loopback
 (``0.0.0.0``, a LAN address, a host name) needs API keys, or an explicit ``--insecure`` /

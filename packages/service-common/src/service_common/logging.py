@@ -1,19 +1,29 @@
-"""Structured logs on stderr, so stdout stays clean for data (`export` to a pipe, `quality` JSON).
+"""Structured logs on stderr, so stdout stays clean for data (an export to a pipe, JSON output).
 
-Text for people, JSON lines for log shippers (`LOG__FORMAT=json`); the level comes from
-`LOG__LEVEL`. Standard-library loggers (uvicorn, httpx, alembic) go through the same renderer.
+Text for people, JSON lines for log shippers; both services and their CLIs call this once at
+start-up with their own settings. Standard-library loggers (uvicorn, httpx, alembic, aiokafka)
+go through the same renderer: uvicorn's own handlers are removed so its lines are not printed
+twice in two styles.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 
 import structlog
 
 
-def configure_logging(level: str = "WARNING", log_format: str = "text") -> None:
-    """Route structlog and the standard library through one stderr handler."""
+def configure_logging(
+    *, level: str, log_format: str, quieter: Mapping[str, int] | None = None
+) -> None:
+    """Route structlog and the standard library through one stderr handler.
+
+    ``log_format`` is ``json`` or ``text``; ``level`` a level name. ``quieter`` raises the
+    level of chatty libraries (logger name → lowest level shown) without hiding what the root
+    level already hides. Keyword-only, so no caller can swap level and format.
+    """
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
@@ -29,6 +39,7 @@ def configure_logging(level: str = "WARNING", log_format: str = "text") -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: a CLI (and a test) may configure again with another level or format.
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -45,5 +56,8 @@ def configure_logging(level: str = "WARNING", log_format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    # APScheduler narrates every job it adds and runs at INFO; our scheduler logs outcomes itself.
-    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+    for name, lowest in (quieter or {}).items():
+        logging.getLogger(name).setLevel(max(root.level, lowest))

@@ -1,7 +1,8 @@
 """Whether an error means "the database cannot be reached right now" rather than a bug.
 
-The API answers such errors 503 with ``Retry-After`` and the CLI prints one line saying the
-database is unreachable; anything else stays a logged 500 or a traceback worth reporting. The
+Both APIs answer such errors 503 with ``Retry-After`` and the CLI prints one line saying the
+database is unreachable; anything else (a bad statement, a constraint the code did not expect)
+stays a logged 500 or a traceback worth reporting, never hidden behind "retry later". The
 cause chain decides: a refused or lost connection, a timeout (connect, command, pool),
 PostgreSQL shutting down, or SQLite busy.
 """

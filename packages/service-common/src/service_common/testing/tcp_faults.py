@@ -8,9 +8,9 @@ Put it between a client and a server (PostgreSQL, say) and switch it:
 - `restore()`: bytes flow again (connections silenced by `blackhole()` are dropped, since
   their streams are no longer in step).
 
-Unlike `KafkaProxy` it rewrites nothing, so it suits any protocol whose server does not tell
-clients its own address. It runs its own event loop in a thread, so sync and async tests can
-both use it.
+It rewrites nothing, so it suits any protocol whose server does not tell clients its own
+address (PostgreSQL, MQTT, HTTP); a Kafka broker does, hence `pusher_api.testing.tcp_proxy`.
+It runs its own event loop in a thread, so sync and async tests can both use it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,22 @@
+"""Pieces the energy data service and the pusher API share, one copy each.
+
+Internal to the workspace: both services depend on it, the ENTSO-E client does not (it stands
+alone). Each module does one thing; import from this root.
+"""
+
+from service_common.api_key import check_api_key
+from service_common.binding import exposure_refusal, is_loopback
+from service_common.cross_site import CrossSiteGuard
+from service_common.database_outage import is_database_outage
+from service_common.gc_pause import cyclic_gc_paused
+from service_common.logging import configure_logging
+
+__all__ = [
+    "CrossSiteGuard",
+    "check_api_key",
+    "configure_logging",
+    "cyclic_gc_paused",
+    "exposure_refusal",
+    "is_database_outage",
+    "is_loopback",
+]

@@ -1,0 +1,5 @@
+"""Test helpers both services' suites use (shipped with the package, as httpx ships its mocks)."""
+
+from service_common.testing.tcp_faults import FaultyTcpProxy
+
+__all__ = ["FaultyTcpProxy"]
