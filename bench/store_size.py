@@ -26,9 +26,9 @@ from typing import Any
 import asyncpg
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
-from energy_data_service.db.tables import UtcDateTime
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.points import PointRepository
+from service_common import UtcDateTime
 from sqlalchemy import (
     Column,
     Float,

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
-from energy_data_service.db.tables import UtcDateTime
 from energy_data_service.domain import area_time_zone, step_end
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.series_reads import SeriesReadRepository
 from entsoe_client import parse_response
+from service_common import UtcDateTime
 from sqlalchemy import (
     Column,
     Float,

@@ -17,8 +17,8 @@ from pusher_api.store.statements import (
     MULTI_ROW,
     QUEUED_COLUMNS,
     SQLITE_MAX_VARIABLES,
-    sqlite_time,
 )
+from service_common import sqlite_timestamp
 
 pytestmark = pytest.mark.skipif(not MULTI_ROW, reason="SQLite older than 3.33: one row a time")
 
@@ -37,9 +37,9 @@ def queued_rows(count: int) -> list[tuple[Any, ...]]:
                 "mqtt" if n % 2 else "coap",
                 "high" if some else "normal",
                 "scheduled" if n % 5 == 0 else "queued",
-                sqlite_time(start + timedelta(hours=1)) if some else None,
-                sqlite_time(start + timedelta(microseconds=n)),
-                sqlite_time(start + timedelta(minutes=n)) if n % 5 == 0 else None,
+                sqlite_timestamp(start + timedelta(hours=1)) if some else None,
+                sqlite_timestamp(start + timedelta(microseconds=n)),
+                sqlite_timestamp(start + timedelta(minutes=n)) if n % 5 == 0 else None,
                 bytes([n % 256]) * 3 if n % 5 == 0 else None,
                 None if some else f"00-{n:032x}-{n:016x}-01",
                 "https://example.test/hook" if n % 7 == 0 else None,
@@ -65,7 +65,7 @@ async def test_multi_row_statements_write_what_one_row_statements_write(tmp_path
     count = SQLITE_MAX_VARIABLES // len(QUEUED_COLUMNS) + 300  # two statements, the last short
     rows = queued_rows(count)
     acknowledgements = [
-        (n % 4, 10_000 + n, sqlite_time(datetime(2026, 1, 2, 4, tzinfo=UTC)), row[0])
+        (n % 4, 10_000 + n, sqlite_timestamp(datetime(2026, 1, 2, 4, tzinfo=UTC)), row[0])
         for n, row in enumerate(rows)
         if n % 9
     ]

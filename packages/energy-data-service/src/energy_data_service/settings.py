@@ -10,10 +10,11 @@ each offending environment variable and what is wrong with it, so the CLI can pr
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from service_common import CommaSeparated
 
 from energy_data_service.alerts.settings import AlertSettings
 from energy_data_service.errors import SettingsError
@@ -28,16 +29,6 @@ DEFAULT_DATA_TYPES = (
     "forecast_margin",
     "day_ahead_prices",
 )
-
-
-def _split_commas(value: Any) -> Any:
-    """Accept ``DE_LU,FR`` (the natural way to write a list in an env file) as well as JSON."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return value
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
 
 
 class DatabaseSettings(BaseModel):
@@ -112,9 +103,7 @@ class SchedulerSettings(BaseModel):
     """Gap analysis over the lookback window, filling what it finds, every N hours."""
     backfill_time_utc: str = "02:00"
     """Daily backfill analysis (coverage check and fill of older holes), HH:MM UTC."""
-    price_times_utc: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["12:30", "13:30"]
-    )
+    price_times_utc: CommaSeparated[str] = Field(default_factory=lambda: ["12:30", "13:30"])
     """Tomorrow's day-ahead prices, fetched after publication (~12:00 UTC), HH:MM UTC."""
     max_attempts: int = Field(default=4, ge=1, le=20)
     """Attempts per job run before it is recorded as failed (retries back off exponentially)."""
@@ -124,11 +113,6 @@ class SchedulerSettings(BaseModel):
     """On SIGTERM running jobs may finish for this long before they are cancelled."""
     leader_poll_seconds: float = Field(default=5, gt=0, le=300)
     """How often a follower replica tries to take the scheduler lock (PostgreSQL only)."""
-
-    @field_validator("price_times_utc", mode="before")
-    @classmethod
-    def _comma_times(cls, value: Any) -> Any:
-        return _split_commas(value)
 
     @field_validator("backfill_time_utc")
     @classmethod
@@ -155,9 +139,9 @@ def _parse_hhmm(value: str) -> tuple[int, int]:
 class ApiSettings(BaseModel):
     """Access and limits of the REST API."""
 
-    keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    keys: CommaSeparated[SecretStr] = Field(default_factory=list)
     """Accepted ``X-API-Key`` values (comma-separated); empty means the API is open."""
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: CommaSeparated[str] = Field(default_factory=list)
     """Browser origins allowed to call the API; ``*`` allows any origin, without credentials."""
     default_limit: int = Field(default=10_000, ge=1)
     """Points per JSON page when the request gives no ``limit``."""
@@ -172,31 +156,19 @@ class ApiSettings(BaseModel):
     latest_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     """How long ``/latest`` answers are reused (hot polling route); 0 always reads the database."""
 
-    @field_validator("keys", "cors_origins", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        return _split_commas(value)
-
 
 class CollectionSettings(BaseModel):
     """What the gap filler keeps complete, and how far back it looks for holes."""
 
-    areas: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["DE_LU", "FR", "NL"])
-    data_types: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(DEFAULT_DATA_TYPES)
-    )
+    areas: CommaSeparated[str] = Field(default_factory=lambda: ["DE_LU", "FR", "NL"])
+    data_types: CommaSeparated[str] = Field(default_factory=lambda: list(DEFAULT_DATA_TYPES))
     max_concurrency: int = Field(default=4, ge=1, le=64)
     """Areas collected at the same time (the client's pacing still bounds requests)."""
     lookback_days: int = Field(default=7, ge=1, le=3660)
     """Width of the window (ending now) in which every hole is found and filled."""
-    borders: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    borders: CommaSeparated[str] = Field(default_factory=list)
     """Directional pairs for flows, exchanges and capacities, ``FROM>TO`` (``DE_LU>FR``: energy
     from DE_LU into FR); directional data types are collected for these instead of ``areas``."""
-
-    @field_validator("areas", "data_types", "borders", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        return _split_commas(value)
 
     @field_validator("areas")
     @classmethod

@@ -6,10 +6,11 @@ already set them; every setting here is read by the code.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from service_common import CommaSeparated
 
 
 class Settings(BaseSettings):
@@ -33,10 +34,10 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, gt=0, lt=65536)
-    api_keys: Annotated[list[str], NoDecode] = Field(
+    api_keys: CommaSeparated[str] = Field(
         default_factory=list, description="comma-separated; when set, X-API-Key is required"
     )
-    cors_origins: Annotated[list[str], NoDecode] = Field(
+    cors_origins: CommaSeparated[str] = Field(
         default_factory=list,
         description="comma-separated browser origins allowed to call the API (`*`: any); "
         "other sites' browser requests to state-changing routes are refused (403)",
@@ -102,10 +103,3 @@ class Settings(BaseSettings):
 
     log_format: Literal["json", "text"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-    @field_validator("api_keys", "cors_origins", mode="before")
-    @classmethod
-    def _split_comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
-        return value

@@ -6,17 +6,23 @@ alone). Each module does one thing; import from this root.
 
 from service_common.api_key import check_api_key
 from service_common.binding import exposure_refusal, is_loopback
+from service_common.comma_list import CommaSeparated, split_commas
 from service_common.cross_site import CrossSiteGuard
 from service_common.database_outage import is_database_outage
 from service_common.gc_pause import cyclic_gc_paused
 from service_common.logging import configure_logging
+from service_common.utc_datetime import UtcDateTime, sqlite_timestamp
 
 __all__ = [
+    "CommaSeparated",
     "CrossSiteGuard",
+    "UtcDateTime",
     "check_api_key",
     "configure_logging",
     "cyclic_gc_paused",
     "exposure_refusal",
     "is_database_outage",
     "is_loopback",
+    "split_commas",
+    "sqlite_timestamp",
 ]

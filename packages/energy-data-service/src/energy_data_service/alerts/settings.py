@@ -6,10 +6,10 @@ environment names nest like every other section (``ALERTS__WEBHOOK_URL``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import NoDecode
+from service_common import CommaSeparated
 
 RULE_NAMES = (
     "consecutive_failures",
@@ -20,12 +20,6 @@ RULE_NAMES = (
 )
 
 
-def _comma_list(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip().startswith("["):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
 class AlertSettings(BaseModel):
     """When an alert opens and where its notices go.
 
@@ -34,7 +28,7 @@ class AlertSettings(BaseModel):
     visible under ``/api/v1/alerts``.
     """
 
-    rules: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(RULE_NAMES))
+    rules: CommaSeparated[str] = Field(default_factory=lambda: list(RULE_NAMES))
     """Rules that are evaluated; the others never open alerts."""
     consecutive_failures: int = Field(default=3, ge=1, le=100)
     """Failed runs in a row (per area × data type) that open an alert."""
@@ -67,15 +61,10 @@ class AlertSettings(BaseModel):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     email_from: str = "energy-data@localhost"
-    email_recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    email_recipients: CommaSeparated[str] = Field(default_factory=list)
 
     channel_max_per_hour: int = Field(default=30, ge=1)
     """Notices each channel sends per rolling hour; the rest wait for the next evaluation."""
-
-    @field_validator("rules", "email_recipients", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        return _comma_list(value)
 
     @field_validator("rules")
     @classmethod

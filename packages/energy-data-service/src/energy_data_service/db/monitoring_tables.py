@@ -6,6 +6,7 @@ Kept apart from ``db.tables`` (storage) but on the same ``metadata``; migration
 
 from __future__ import annotations
 
+from service_common import UtcDateTime
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     text,
 )
 
-from energy_data_service.db.tables import UtcDateTime, metadata
+from energy_data_service.db.tables import metadata
 
 alerts = Table(
     "alerts",

@@ -31,6 +31,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from service_common import UtcDateTime
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -64,36 +65,6 @@ SERIES_IDENTITY = (
     "registered_resource",
 )
 """What makes a series one series (``uq_series_identity``); every other column describes it."""
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out; a naive datetime is a bug and is refused."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):  # raw SQLite text (e.g. from an aggregate)
-            value = datetime.fromisoformat(value)
-        moment: datetime = value
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
-
-
-def sqlite_timestamp(value: datetime) -> str:
-    """The text SQLite stores for ``value`` (what ``UtcDateTime`` writes), for raw bulk paths."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 class EpochSeconds(TypeDecorator[datetime]):

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service_common import UtcDateTime
 from sqlalchemy import Select, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from energy_data_service.db.tables import SERIES_IDENTITY, UtcDateTime, series
+from energy_data_service.db.tables import SERIES_IDENTITY, series
 
 s = series.c
 

@@ -12,7 +12,7 @@
 
 from pusher_api.store.command_store import CommandStore
 from pusher_api.store.records import CommandRecord, ReportsApplied, ScheduledRecord, WebhookDelivery
-from pusher_api.store.schema import CHANGES_CHANNEL, UTCDateTime, metadata
+from pusher_api.store.schema import CHANGES_CHANNEL, metadata
 
 __all__ = [
     "CHANGES_CHANNEL",
@@ -20,7 +20,6 @@ __all__ = [
     "CommandStore",
     "ReportsApplied",
     "ScheduledRecord",
-    "UTCDateTime",
     "WebhookDelivery",
     "metadata",
 ]

@@ -37,6 +37,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from service_common import sqlite_timestamp
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -60,7 +61,6 @@ from pusher_api.store.statements import (
     insert_queued_sql,
     insert_queued_unnest_sql,
     mark_sent_sql,
-    sqlite_time,
 )
 
 log = structlog.get_logger(__name__)
@@ -91,7 +91,7 @@ class CommandStore:
         self.engine = engine
         dialect = engine.dialect
         self.feed = ChangeFeed()
-        self._db_time = sqlite_time if dialect.name == "sqlite" else as_is
+        self._db_time = sqlite_timestamp if dialect.name == "sqlite" else as_is
         # The hot writes on PostgreSQL (and in-memory SQLite): driver-level statements, because
         # SQLAlchemy's per-row parameter processing costs more than the insert itself; with
         # asyncpg, one statement per group (arrays), so the change trigger fires once a group.
@@ -536,7 +536,12 @@ class CommandStore:
                 flat = [
                     value
                     for r in chunk
-                    for value in (r.request_id, r.device_id, sqlite_time(r.timestamp), r.detail)
+                    for value in (
+                        r.request_id,
+                        r.device_id,
+                        sqlite_timestamp(r.timestamp),
+                        r.detail,
+                    )
                 ]
                 result = await connection.exec_driver_sql(sql, tuple(flat))
                 moved.update(row[0] for row in result)

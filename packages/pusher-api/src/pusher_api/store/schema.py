@@ -10,13 +10,10 @@ with a callback, in the transaction of the change). A change here needs a new re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from service_common import UtcDateTime
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     LargeBinary,
@@ -26,23 +23,6 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.types import TypeDecorator
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timestamps stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
 
 metadata = MetaData()
 
@@ -59,19 +39,19 @@ commands = Table(
     Column("detail", Text, nullable=True),
     Column("kafka_partition", Integer, nullable=True),
     Column("kafka_offset", BigInteger, nullable=True),
-    Column("expires_at", UTCDateTime, nullable=True),
-    Column("queued_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime, nullable=True),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Column("finished_at", UTCDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
     # Nullable: stores made by older versions lack them, and migration 0001 adds them.
-    Column("not_before", UTCDateTime, nullable=True),
+    Column("not_before", UtcDateTime, nullable=True),
     Column("command_value", LargeBinary, nullable=True),  # record value, while scheduled
     Column("traceparent", String(55), nullable=True),
     Column("callback_url", Text, nullable=True),
     Column("callback_events", String(8), nullable=True),
     Column("idempotency_fingerprint", String(64), nullable=True),
-    Column("cancel_requested_at", UTCDateTime, nullable=True),
+    Column("cancel_requested_at", UtcDateTime, nullable=True),
     # Partial indexes: most commands have neither key nor expiry, and every index entry costs
     # time on the hot insert path.
     Index(
@@ -108,10 +88,10 @@ webhook_deliveries = Table(
     Column("request_id", String(36), nullable=False, index=True),
     Column("status", String(16), nullable=False),
     Column("url", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", UTCDateTime, nullable=True),  # NULL once done (delivered or given up)
-    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("next_attempt_at", UtcDateTime, nullable=True),  # NULL once done (delivered or given up)
+    Column("delivered_at", UtcDateTime, nullable=True),
     Column("response_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Index(

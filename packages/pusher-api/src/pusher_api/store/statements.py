@@ -13,7 +13,7 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pusher_api.messages import CommandStatus
 
@@ -172,15 +172,6 @@ def apply_status_values_sql(status: CommandStatus, sources: Sequence[str], rows:
         f"AND commands.device_id = r.column2 AND commands.status IN ({listed}) "
         "RETURNING commands.request_id"
     )
-
-
-def sqlite_time(value: datetime | None) -> str | None:
-    """A UTC timestamp as SQLAlchemy stores it in SQLite, so both write paths compare equal."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def as_is(value: datetime | None) -> datetime | None:

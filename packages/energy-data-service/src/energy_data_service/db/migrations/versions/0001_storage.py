@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from energy_data_service.db.tables import UtcDateTime
+from service_common import UtcDateTime
 
 revision: str = "0001_storage"
 down_revision: str | None = None

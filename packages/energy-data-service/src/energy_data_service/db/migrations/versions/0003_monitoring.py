@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from energy_data_service.db.tables import UtcDateTime
+from service_common import UtcDateTime
 
 revision: str = "0003_monitoring"
 down_revision: str | None = "0002_scheduler"

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from energy_data_service.db.tables import EpochSeconds, UtcDateTime, epoch_seconds
+from energy_data_service.db.tables import EpochSeconds, epoch_seconds
 from energy_data_service.domain import FIXED_STEPS, area_time_zone, step_end
+from service_common import UtcDateTime
 
 revision: str = "0004_storage_v2"
 down_revision: str | None = "0003_monitoring"
