@@ -60,7 +60,7 @@ def test_the_record_value_is_the_device_command_document() -> None:
     )
     assert value == expected
     assert list(value) == list(DeviceCommand.model_fields)  # same field order
-    assert value["timestamp"] == "2026-12-01T12:00:00.000123Z"
+    assert value["timestamp"] == "2026-12-01T12:00:00.000123+00:00"
     assert accepted.kafka_key() == b"meter-1"
     assert accepted.kafka_headers() == [
         ("request_id", b"0190-id"),

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic.json_schema import models_json_schema
-from service_common import CrossSiteGuard
+from service_common import CrossSiteGuard, OrjsonResponse
 
 from pusher_api.body_limit import BodySizeLimit
 from pusher_api.http_errors import install_error_handlers
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Pusher API",
         summary="Device commands over HTTP into Kafka, with a per-command status lifecycle",
         version="0.1.0",
+        default_response_class=OrjsonResponse,
         lifespan=lifespan,
     )
     app.add_middleware(CrossSiteGuard, allowed_origins=settings.cors_origins)

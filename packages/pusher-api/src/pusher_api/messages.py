@@ -36,7 +36,6 @@ from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -45,6 +44,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from service_common import AwareTimestamp
 
 from pusher_api.json_depth import BoundedJsonObject, shown
 from pusher_api.record_json import spliced_record_value, write_record
@@ -166,10 +166,10 @@ class CommandFields(BaseModel):
     retain: bool = Field(default=False, description="MQTT retain flag")
     confirmable: bool = Field(default=True, description="CoAP confirmable message")
     priority: Priority = Priority.normal
-    expires_at: AwareDatetime | None = Field(
+    expires_at: AwareTimestamp | None = Field(
         default=None, description="after this instant the command must not reach the device"
     )
-    not_before: AwareDatetime | None = Field(
+    not_before: AwareTimestamp | None = Field(
         default=None,
         description="before this instant the command must not reach the device: it is held "
         "(status `scheduled`) and published when due",
@@ -190,7 +190,7 @@ class DeviceCommand(CommandFields):
     model_config = ConfigDict(extra="ignore")
 
     request_id: str
-    timestamp: AwareDatetime
+    timestamp: AwareTimestamp
 
     def kafka_key(self) -> bytes:
         """Record key: the device id, so one device's commands stay in order on one partition."""
@@ -326,7 +326,7 @@ class StatusReport(BaseModel):
     device_id: DeviceId
     status: CommandStatus = Field(description="delivered, succeeded, failed, expired or cancelled")
     detail: str | None = None
-    timestamp: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    timestamp: AwareTimestamp = Field(default_factory=lambda: datetime.now(UTC))
     traceparent: str | None = Field(
         default=None, description="the command's W3C traceparent, carried back"
     )
@@ -367,7 +367,7 @@ class CommandCancellation(BaseModel):
 
     request_id: str
     device_id: DeviceId
-    timestamp: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    timestamp: AwareTimestamp = Field(default_factory=lambda: datetime.now(UTC))
 
     def kafka_key(self) -> bytes:
         """Record key: the device id (the partition of the device's commands, by count)."""

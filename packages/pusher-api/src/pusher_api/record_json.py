@@ -9,7 +9,8 @@ place. No dict is copied per record, and the timestamp, shared by a group's comm
 formatted once (`json_time`). A command with a callback, or with a payload orjson cannot write,
 takes the reference path.
 
-Both write times as `Z` (`OPT_UTC_Z`), the record contract connectors read. `fallback` writes
+Both write times as orjson does, UTC as `+00:00` (the spelling of both APIs' answers, which
+connectors read like any ISO 8601 offset). `fallback` writes
 what orjson refuses (an integer beyond 64 bits); the tests hold the two paths to equal bytes.
 """
 
@@ -32,10 +33,10 @@ Fallback = Callable[[dict[str, Any]], bytes]
 
 
 def write_record(fields: dict[str, Any], fallback: Fallback) -> bytes:
-    """`fields` written by orjson (`Z` for UTC, enums as their values), or by `fallback` when
+    """`fields` written by orjson (`+00:00` for UTC, enums as their values), or by `fallback` when
     orjson cannot write them."""
     try:
-        return orjson.dumps(fields, option=orjson.OPT_UTC_Z)
+        return orjson.dumps(fields)
     except TypeError:
         return fallback(fields)
 
@@ -54,7 +55,7 @@ def spliced_record_value(
     """The same bytes as `plain_record_value`, the callback tail cut and the service fields
     spliced in."""
     try:
-        written = orjson.dumps(fields, option=orjson.OPT_UTC_Z)
+        written = orjson.dumps(fields)
     except TypeError:
         written = b""
     if not written.endswith(NO_CALLBACK):
@@ -72,7 +73,7 @@ def spliced_record_value(
 
 
 def json_time(moment: datetime) -> bytes:
-    """A time as orjson writes it in a record (`Z` for UTC), cached: a group shares one.
+    """A time as orjson writes it in a record (`+00:00` for UTC), cached: a group shares one.
 
     The cache is keyed by the offset too: equal instants in different offsets are equal (and
     hash alike) as datetimes, but are written differently."""
@@ -81,4 +82,4 @@ def json_time(moment: datetime) -> bytes:
 
 @functools.lru_cache(maxsize=64)
 def _json_time(moment: datetime, _offset: timedelta | None) -> bytes:
-    return orjson.dumps(moment, option=orjson.OPT_UTC_Z)
+    return orjson.dumps(moment)

@@ -4,10 +4,10 @@ themselves, in the shapes declared here; the client parses answers with these mo
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+from service_common import AwareTimestamp, Timestamp
 
 from pusher_api.messages import CommandRequest, CommandStatus
 
@@ -18,7 +18,7 @@ class CommandAccepted(BaseModel):
     success: bool
     request_id: str
     message: str
-    timestamp: AwareDatetime
+    timestamp: AwareTimestamp
     kafka_partition: int | None
     kafka_offset: int | None
     status: Literal["sent", "scheduled"] = Field(
@@ -33,7 +33,7 @@ class BatchItemResult(BaseModel):
     success: bool
     request_id: str | None
     message: str
-    timestamp: AwareDatetime | None = None
+    timestamp: AwareTimestamp | None = None
     kafka_partition: int | None = None
     kafka_offset: int | None = None
     errors: list[dict[str, Any]] | None = Field(
@@ -66,12 +66,12 @@ class WebhookDeliveryView(BaseModel):
 
     status: CommandStatus = Field(description="the status change it reports")
     url: str
-    created_at: datetime
+    created_at: Timestamp
     attempts: int
-    delivered_at: datetime | None
+    delivered_at: Timestamp | None
     response_status: int | None
     last_error: str | None
-    next_attempt_at: datetime | None = Field(description="null when delivered or given up")
+    next_attempt_at: Timestamp | None = Field(description="null when delivered or given up")
 
 
 class CommandStatusView(BaseModel):
@@ -84,13 +84,13 @@ class CommandStatusView(BaseModel):
     detail: str | None
     kafka_partition: int | None
     kafka_offset: int | None
-    expires_at: datetime | None
-    not_before: datetime | None = None
-    queued_at: datetime
-    sent_at: datetime | None
-    delivered_at: datetime | None
-    finished_at: datetime | None
-    cancel_requested_at: datetime | None = None
+    expires_at: Timestamp | None
+    not_before: Timestamp | None = None
+    queued_at: Timestamp
+    sent_at: Timestamp | None
+    delivered_at: Timestamp | None
+    finished_at: Timestamp | None
+    cancel_requested_at: Timestamp | None = None
     callback_url: str | None = None
     traceparent: str | None = None
     webhook_deliveries: list[WebhookDeliveryView] = Field(default_factory=list)

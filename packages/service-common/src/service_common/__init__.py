@@ -10,12 +10,16 @@ from service_common.comma_list import CommaSeparated, split_commas
 from service_common.cross_site import CrossSiteGuard
 from service_common.database_outage import is_database_outage
 from service_common.gc_pause import cyclic_gc_paused
+from service_common.json_response import AwareTimestamp, OrjsonResponse, Timestamp, json_bytes
 from service_common.logging import configure_logging
 from service_common.utc_datetime import UtcDateTime, sqlite_timestamp
 
 __all__ = [
+    "AwareTimestamp",
     "CommaSeparated",
     "CrossSiteGuard",
+    "OrjsonResponse",
+    "Timestamp",
     "UtcDateTime",
     "check_api_key",
     "configure_logging",
@@ -23,6 +27,7 @@ __all__ = [
     "exposure_refusal",
     "is_database_outage",
     "is_loopback",
+    "json_bytes",
     "split_commas",
     "sqlite_timestamp",
 ]

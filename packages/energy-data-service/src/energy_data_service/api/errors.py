@@ -26,10 +26,9 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from service_common import is_database_outage
+from service_common import OrjsonResponse, is_database_outage
 from sqlalchemy.exc import SQLAlchemyError
 
-from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.errors import (
     CollectionError,
     ConfigurationError,

@@ -1,4 +1,4 @@
-"""Response bodies for series: JSON through orjson, CSV and Parquet streamed batch by batch.
+"""Response bodies for series: CSV and Parquet streamed batch by batch (JSON: ``OrjsonResponse``).
 
 CSV and Parquet are produced while the rows are read (``SeriesReadRepository.stream``), so a
 decade of 15-minute data never sits whole in memory. CSV columns follow ``entsoe parse``:
@@ -10,20 +10,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fastapi.responses import JSONResponse
-from pydantic import PlainSerializer
 
 from energy_data_service.repositories.series_reads import Row, SeriesKey
-
-Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, when_used="json")]
-"""A datetime in responses as ``2025-10-26T00:00:00+00:00``: the same spelling orjson writes, so
-every route of the API shows time one way."""
 
 CSV_COLUMNS = (
     "timestamp",
@@ -49,13 +41,6 @@ PARQUET_SCHEMA = pa.schema(
         ("unit", pa.string()),
     ]
 )
-
-
-class OrjsonResponse(JSONResponse):
-    """JSON encoded by orjson: datetimes as ISO 8601 with offset, several times faster."""
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 async def csv_chunks(series: SeriesKey, batches: AsyncIterator[list[Row]]) -> AsyncIterator[bytes]:

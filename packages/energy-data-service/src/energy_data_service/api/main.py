@@ -16,11 +16,10 @@ from importlib.metadata import version
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from service_common import CrossSiteGuard
+from service_common import CrossSiteGuard, OrjsonResponse
 
 from energy_data_service.api.background import DetachedTasks
 from energy_data_service.api.errors import register_error_handlers
-from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.api.metrics import MetricsMiddleware
 from energy_data_service.api.recovery import recover_backfills
 from energy_data_service.api.routes import routers

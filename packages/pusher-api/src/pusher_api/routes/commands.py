@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from service_common import json_bytes
 
 from pusher_api.cancellation import cancel_command
 from pusher_api.deps import Caller, DispatcherDep, SettingsDep, StoreDep, authorize, services_of
@@ -286,7 +287,7 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,100}")
 
 def _json_response(answer: dict[str, Any], status_code: int) -> Response:
     return Response(
-        orjson.dumps(answer, option=orjson.OPT_UTC_Z),
+        json_bytes(answer),
         status_code=status_code,
         media_type="application/json",
     )

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, status
 from pydantic import BaseModel, Field, field_validator
+from service_common import Timestamp
 
 from energy_data_service.api.bounds import bounded_time, is_row_id
 from energy_data_service.api.deps import (
@@ -21,7 +22,6 @@ from energy_data_service.api.deps import (
     OpenBackfillServiceDep,
     SettingsDep,
 )
-from energy_data_service.api.formats import Timestamp
 from energy_data_service.domain import resolve_area, resolve_data_type
 from energy_data_service.repositories.backfill import BackfillJob, BackfillRepository
 from energy_data_service.services.backfill import BackfillService

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from service_common import Timestamp
 
 from energy_data_service.api.deps import ApiKeyDep, CollectionOffReasonDep, PointsDep, SettingsDep
-from energy_data_service.api.formats import Timestamp
 from energy_data_service.domain import DATA_TYPES, area_label, area_time_zone, resolve_area
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], dependencies=[ApiKeyDep])

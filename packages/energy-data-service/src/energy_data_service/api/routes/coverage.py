@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
+from service_common import Timestamp
 
 from energy_data_service.api.deps import ApiKeyDep, PointsDep, SettingsDep
-from energy_data_service.api.formats import Timestamp
 from energy_data_service.coverage import fraction_covered, holes
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
 

@@ -13,9 +13,10 @@ from entsoe_client import InvalidQueryError, parse_psr_type
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from service_common import OrjsonResponse
 
 from energy_data_service.api.deps import ApiKeyDep, SeriesReadsDep, SettingsDep
-from energy_data_service.api.formats import OrjsonResponse, csv_chunks, parquet_chunks
+from energy_data_service.api.formats import csv_chunks, parquet_chunks
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
 from energy_data_service.repositories.series_reads import SeriesKey, SeriesReadRepository
 from energy_data_service.series_domains import is_directional

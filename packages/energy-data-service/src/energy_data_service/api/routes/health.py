@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from service_common import OrjsonResponse
 
 from energy_data_service.api.deps import (
     ApiKeyDep,
@@ -11,7 +12,6 @@ from energy_data_service.api.deps import (
     LeaderDep,
     SchedulerDep,
 )
-from energy_data_service.api.formats import OrjsonResponse
 from energy_data_service.domain import area_label
 
 router = APIRouter(tags=["health"])

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
+from service_common import Timestamp
 
 from energy_data_service.api.deps import (
     ApiKeyDep,
@@ -13,7 +14,6 @@ from energy_data_service.api.deps import (
     JobExecutionsDep,
     SchedulerDep,
 )
-from energy_data_service.api.formats import Timestamp
 from energy_data_service.errors import UnknownJobError
 from energy_data_service.repositories.job_executions import JobExecution
 
