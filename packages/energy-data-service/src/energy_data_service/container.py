@@ -21,6 +21,7 @@ from energy_data_service.alerts.channels.configured import configured_channels
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
 from energy_data_service.errors import MissingTokenError
+from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.repositories.alerts import AlertRepository
 from energy_data_service.repositories.backfill import BackfillRepository
 from energy_data_service.repositories.health import HealthRepository
@@ -68,6 +69,7 @@ class Container:
         )
         self.health = HealthRepository(self.engine)
         self.job_executions = JobExecutionRepository(self.engine)
+        self.metrics = ServiceMetrics()
         self._build_monitoring()
         schedule = settings.scheduler
         self.scheduler = SchedulerService(
@@ -115,7 +117,7 @@ class Container:
         monitoring_reads = MonitoringRepository(self.engine)
         quality = QualityRepository(self.engine)
         self.monitoring_service = MonitoringService(
-            repository=monitoring_reads, collection=settings.collection
+            repository=monitoring_reads, collection=settings.collection, metrics=self.metrics
         )
         self.alert_service = AlertService(
             alerts=AlertRepository(self.engine),
@@ -124,6 +126,7 @@ class Container:
             quality=quality,
             settings=settings.alerts,
             channels=configured_channels(settings.alerts),
+            metrics=self.metrics,
         )
         self.runs.listeners.append(self.alert_service.on_run_recorded)
         self.quality_service = DataQualityService(
@@ -131,6 +134,7 @@ class Container:
             settings=settings.quality,
             collection=settings.collection,
             collection_service=self.collection_service,
+            metrics=self.metrics,
         )
 
     async def aclose(self) -> None:

@@ -1,19 +1,20 @@
 """The service's counters, exposed as Prometheus text (`/metrics`) and as JSON.
 
-One registry per app instance (not the global one), so tests and benchmarks can run several
+In the app's own registry (`service_common.AppMetrics`), so tests and benchmarks can run several
 apps in one process.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import Counter, Histogram
+from service_common import AppMetrics
 
 
-class Metrics:
+class Metrics(AppMetrics):
     """The instruments every part of the service records to."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        super().__init__()
         self.commands = Counter(
             "pusher_commands",
             "Commands by outcome: published, rejected (invalid), unavailable (broker), duplicate",
@@ -42,15 +43,3 @@ class Metrics:
             "Commands marked expired by the sweeper",
             registry=self.registry,
         )
-
-    def counters(self) -> dict[str, dict[str, float]]:
-        """Every counter's current values by label, for the JSON metrics endpoint."""
-        values: dict[str, dict[str, float]] = {}
-        for family in self.registry.collect():
-            if family.type != "counter":
-                continue
-            for sample in family.samples:
-                if sample.name.endswith("_total"):
-                    label = next(iter(sample.labels.values()), "total")
-                    values.setdefault(family.name, {})[label] = sample.value
-        return values

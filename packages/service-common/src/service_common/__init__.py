@@ -12,9 +12,11 @@ from service_common.database_outage import is_database_outage
 from service_common.gc_pause import cyclic_gc_paused
 from service_common.json_response import AwareTimestamp, OrjsonResponse, Timestamp, json_bytes
 from service_common.logging import configure_logging
+from service_common.metrics import AppMetrics
 from service_common.utc_datetime import UtcDateTime, sqlite_timestamp
 
 __all__ = [
+    "AppMetrics",
     "AwareTimestamp",
     "CommaSeparated",
     "CrossSiteGuard",

@@ -25,6 +25,7 @@ from service_common import check_api_key
 
 from energy_data_service.api.background import DetachedTasks
 from energy_data_service.container import Container
+from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.repositories.backfill import BackfillRepository
 from energy_data_service.repositories.health import HealthRepository
 from energy_data_service.repositories.job_executions import JobExecutionRepository
@@ -80,6 +81,10 @@ async def get_leader(request: Request) -> LeaderElection:
     return _container(request).leader
 
 
+async def get_metrics(request: Request) -> ServiceMetrics:
+    return _container(request).metrics
+
+
 async def get_alert_service(request: Request) -> AlertService:
     return _container(request).alert_service
 
@@ -110,6 +115,7 @@ HealthDep = Annotated[HealthRepository, Depends(get_health)]
 JobExecutionsDep = Annotated[JobExecutionRepository, Depends(get_job_executions)]
 SchedulerDep = Annotated[SchedulerService, Depends(get_scheduler)]
 LeaderDep = Annotated[LeaderElection, Depends(get_leader)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 AlertServiceDep = Annotated[AlertService, Depends(get_alert_service)]
 MonitoringServiceDep = Annotated[MonitoringService, Depends(get_monitoring_service)]
 QualityServiceDep = Annotated[DataQualityService, Depends(get_quality_service)]

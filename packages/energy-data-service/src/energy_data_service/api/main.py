@@ -76,7 +76,7 @@ def create_app(container: Container) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["X-API-Key", "Content-Type"],
         )
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     register_error_handlers(app)
     for router in routers:
         app.include_router(router)

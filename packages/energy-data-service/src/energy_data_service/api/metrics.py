@@ -1,4 +1,5 @@
-"""Prometheus metrics of the HTTP API, recorded by a plain ASGI middleware (cheap per request).
+"""HTTP metrics of the API (``ServiceMetrics``), recorded by a plain ASGI middleware (cheap per
+request).
 
 Requests are labelled by route template (``/api/v1/energy-data``), never by raw path, so the
 number of series stays bounded whatever clients send.
@@ -8,30 +9,19 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Counter, Gauge, Histogram
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HTTP_REQUESTS = Counter(
-    "energy_data_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
-)
-HTTP_LATENCY = Histogram(
-    "energy_data_http_request_seconds",
-    "Time to answer an HTTP request (until the response starts)",
-    ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-SCHEDULER_LEADER = Gauge(
-    "energy_data_scheduler_leader", "1 while this replica runs the collection schedule"
-)
-"""Set at scrape time from the leader election."""
+from energy_data_service.monitoring.metrics import ServiceMetrics
 
 
 class MetricsMiddleware:
     """Counts requests and observes their latency per route template."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app = app
+        self._requests = metrics.http_requests
+        self._latency = metrics.http_latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,8 +41,8 @@ class MetricsMiddleware:
         finally:
             route = _route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status_code)).inc()
-            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+            self._requests.labels(method, route, str(status_code)).inc()
+            self._latency.labels(method, route).observe(time.perf_counter() - started)
 
 
 def _route_template(scope: Scope) -> str:

@@ -29,7 +29,7 @@ from energy_data_service.alerts.notice import Channel, Notice, NoticeKind
 from energy_data_service.alerts.rules import Condition, ScoreSnapshot
 from energy_data_service.alerts.settings import RULE_NAMES, AlertSettings
 from energy_data_service.domain import area_label
-from energy_data_service.monitoring import metrics
+from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.repositories.alerts import Alert, AlertRepository, Delivery
 from energy_data_service.repositories.monitoring import MonitoringRepository
 from energy_data_service.repositories.quality import QualityRepository
@@ -67,7 +67,9 @@ class AlertService:
         settings: AlertSettings,
         channels: Sequence[Channel],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: ServiceMetrics | None = None,
     ) -> None:
+        self._metrics = metrics or ServiceMetrics()
         self._alerts = alerts
         self._monitoring = monitoring
         self._reads = monitoring_reads
@@ -199,7 +201,7 @@ class AlertService:
                 log.info("alert.resolved", rule=alert.rule, subject=alert.subject)
         still_active = Counter(rule for rule, _ in keys)
         for rule in RULE_NAMES:
-            metrics.ALERTS_ACTIVE.labels(rule).set(still_active.get(rule, 0))
+            self._metrics.alerts_active.labels(rule).set(still_active.get(rule, 0))
         deliveries = await self._deliver_pending(now)
         return Evaluation(firing, opened, resolved, deliveries)
 
@@ -280,7 +282,7 @@ class AlertService:
         duration_ms: float | None,
         error: str | None,
     ) -> None:
-        metrics.ALERT_DELIVERIES.labels(channel, outcome).inc()
+        self._metrics.alert_deliveries.labels(channel, outcome).inc()
         await self._alerts.record_delivery(
             alert_id,
             Delivery(

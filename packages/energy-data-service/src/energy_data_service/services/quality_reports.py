@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
-from energy_data_service.monitoring import metrics
+from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.quality.checks import Observation, gap_ranges
 from energy_data_service.quality.days import local_day_bounds
 from energy_data_service.quality.score import DayQuality, assess_day, trend
@@ -127,7 +127,9 @@ class DataQualityService:
         collection: CollectionSettings,
         collection_service: Callable[[], Awaitable[CollectionService]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: ServiceMetrics | None = None,
     ) -> None:
+        self._metrics = metrics or ServiceMetrics()
         self._repository = repository
         self._settings = settings
         self._collection = collection
@@ -183,7 +185,9 @@ class DataQualityService:
         now = self._clock()
         await self._repository.save([_stored(r, now) for r in results])
         for r in results:
-            metrics.QUALITY_SCORE.labels(r.area, r.data_type, r.resolution).set(r.quality.score)
+            self._metrics.quality_score.labels(r.area, r.data_type, r.resolution).set(
+                r.quality.score
+            )
         return QualityReport(day=day, generated_at=now, series=results, without_data=without)
 
     def _assess(

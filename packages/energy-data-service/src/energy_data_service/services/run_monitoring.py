@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from energy_data_service.alerts.rules import Staleness, SuccessRate
 from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
-from energy_data_service.monitoring import metrics
+from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.monitoring.publication import PUBLICATION_LAGS
 from energy_data_service.repositories.monitoring import MonitoringRepository, RunRow
 from energy_data_service.repositories.runs import CollectionRun
@@ -87,7 +87,9 @@ class MonitoringService:
         repository: MonitoringRepository,
         collection: CollectionSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: ServiceMetrics | None = None,
     ) -> None:
+        self._metrics = metrics or ServiceMetrics()
         self._repository = repository
         self._collection = collection
         self._clock = clock
@@ -100,14 +102,16 @@ class MonitoringService:
         """Add a just-recorded run to the Prometheus counters."""
         area = area_label(run.area_code)
         outcome = "success" if run.success else "failure"
-        metrics.COLLECTION_RUNS.labels(area, run.data_type, run.run_kind, outcome).inc()
-        metrics.COLLECTION_POINTS.labels(area, run.data_type).inc(run.points)
+        self._metrics.collection_runs.labels(area, run.data_type, run.run_kind, outcome).inc()
+        self._metrics.collection_points.labels(area, run.data_type).inc(run.points)
         if not run.success:
-            metrics.COLLECTION_FAILURES.labels(
+            self._metrics.collection_failures.labels(
                 area, run.data_type, run.error_class or "unknown"
             ).inc()
         if run.platform_response_ms is not None:
-            metrics.PLATFORM_RESPONSE.labels(run.data_type).observe(run.platform_response_ms / 1000)
+            self._metrics.platform_response.labels(run.data_type).observe(
+                run.platform_response_ms / 1000
+            )
 
     async def success_rates(self, start: datetime, end: datetime) -> list[SuccessRate]:
         """Runs and successes per area × data type in ``[start, end)`` (imports excluded)."""
@@ -157,10 +161,10 @@ class MonitoringService:
                 overdue = (expected - last_end).total_seconds() if last_end else None
                 label = area_label(area.eic)
                 if last_end is not None and overdue is not None:
-                    metrics.SERIES_AGE.labels(label, data_type).set(
+                    self._metrics.series_age.labels(label, data_type).set(
                         (now - last_end).total_seconds()
                     )
-                    metrics.SERIES_OVERDUE.labels(label, data_type).set(overdue)
+                    self._metrics.series_overdue.labels(label, data_type).set(overdue)
                 report.append(
                     Staleness(
                         area=label,

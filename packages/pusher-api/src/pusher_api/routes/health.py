@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pusher_api.deps import (
     Caller,
@@ -73,4 +72,4 @@ async def metrics_prometheus(
     """Prometheus text exposition; behind the API key unless `METRICS_PUBLIC=true`."""
     if not settings.metrics_public:
         authorize(request)
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return metrics.exposition()

@@ -1,12 +1,10 @@
-"""``/metrics``: Prometheus exposition of the process's metrics."""
+"""``/metrics``: Prometheus exposition of the service's metrics (its own registry)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from energy_data_service.api.deps import LeaderDep, MetricsAccessDep
-from energy_data_service.api.metrics import SCHEDULER_LEADER
+from energy_data_service.api.deps import LeaderDep, MetricsAccessDep, MetricsDep
 
 router = APIRouter(tags=["metrics"])
 
@@ -17,6 +15,6 @@ router = APIRouter(tags=["metrics"])
     response_class=Response,
     dependencies=[MetricsAccessDep],
 )
-async def metrics(leader: LeaderDep) -> Response:
-    SCHEDULER_LEADER.set(1 if leader.is_leader else 0)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(leader: LeaderDep, metrics: MetricsDep) -> Response:
+    metrics.scheduler_leader.set(1 if leader.is_leader else 0)
+    return metrics.exposition()

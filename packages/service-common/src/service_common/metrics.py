@@ -1,0 +1,36 @@
+"""A Prometheus registry per app instance, for both services.
+
+The process-wide default registry refuses a second metric of the same name, so two apps in one
+process (tests, benchmarks) would clash, and one app's counts would show in the other's
+``/metrics``. Each service's metrics class derives from ``AppMetrics`` and registers its
+instruments in ``self.registry``; the app creates one instance and hands it to the parts that
+record.
+"""
+
+from __future__ import annotations
+
+from fastapi import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+
+class AppMetrics:
+    """One app's registry, its Prometheus text and its counters as JSON."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+
+    def exposition(self) -> Response:
+        """The ``/metrics`` answer: every metric of this app in Prometheus text format."""
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def counters(self) -> dict[str, dict[str, float]]:
+        """Every counter's current values by (first) label, ``total`` when it has none."""
+        values: dict[str, dict[str, float]] = {}
+        for family in self.registry.collect():
+            if family.type != "counter":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    label = next(iter(sample.labels.values()), "total")
+                    values.setdefault(family.name, {})[label] = sample.value
+        return values
