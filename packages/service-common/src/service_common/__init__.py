@@ -13,6 +13,7 @@ from service_common.gc_pause import cyclic_gc_paused
 from service_common.json_response import AwareTimestamp, OrjsonResponse, Timestamp, json_bytes
 from service_common.logging import configure_logging
 from service_common.metrics import AppMetrics
+from service_common.serving import run_event_loop, serve_app
 from service_common.utc_datetime import UtcDateTime, sqlite_timestamp
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "is_database_outage",
     "is_loopback",
     "json_bytes",
+    "run_event_loop",
+    "serve_app",
     "split_commas",
     "sqlite_timestamp",
 ]

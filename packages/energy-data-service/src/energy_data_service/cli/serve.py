@@ -8,41 +8,17 @@ running jobs finish (``SCHEDULER__SHUTDOWN_GRACE_SECONDS``), close the pool and 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-from collections.abc import Coroutine, Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
-from service_common import exposure_refusal
+from service_common import exposure_refusal, run_event_loop, serve_app
 
 from energy_data_service.cli._app import app
 from energy_data_service.errors import SettingsError
 from energy_data_service.settings import Settings, load_settings
 
 _errors = Console(stderr=True, soft_wrap=True)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server with signal handling that ends in a clean exit 0.
-
-    uvicorn re-raises a caught SIGTERM after shutdown (the process then dies by the signal);
-    a service manager should see a normal exit after a graceful stop instead.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.handle_exit, sig, None)
-        try:
-            yield
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
 
 
 async def _serve(settings: Settings) -> int:
@@ -61,29 +37,15 @@ async def _serve(settings: Settings) -> int:
         await container.aclose()
         return 1
     try:
-        config = uvicorn.Config(
+        started = await serve_app(
             create_app(container),
             host=settings.http.host,
             port=settings.http.port,
-            lifespan="on",
-            access_log=False,
-            timeout_graceful_shutdown=int(settings.scheduler.shutdown_grace_seconds) + 5,
+            graceful_shutdown_seconds=settings.scheduler.shutdown_grace_seconds + 5,
         )
-        server = _Server(config)
-        await server.serve()
-        return 0 if server.started else 1
+        return 0 if started else 1
     finally:
         await container.aclose()
-
-
-def _run(main: Coroutine[Any, Any, int]) -> int:
-    """Run on uvloop where it exists (not on Windows): it roughly halves the event loop's share
-    of each request; ``asyncio.run`` would give the slower default loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
 
 
 @app.command()
@@ -116,8 +78,4 @@ def serve(
     if refusal is not None:
         _errors.print(f"energy-data serve: {refusal}", markup=False, style="red")
         raise typer.Exit(2)
-    try:
-        code = _run(_serve(settings))
-    except SystemExit as exit_:  # uvicorn exits 1 when it cannot bind the port
-        code = int(exit_.code or 0)
-    raise typer.Exit(code)
+    raise typer.Exit(run_event_loop(_serve(settings)))

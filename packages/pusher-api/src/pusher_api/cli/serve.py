@@ -8,11 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from service_common import configure_logging, exposure_refusal
+from service_common import configure_logging, exposure_refusal, run_event_loop, serve_app
 
 from pusher_api.app import create_app
 from pusher_api.cli._app import QUIET_LIBRARIES, app
@@ -90,16 +89,14 @@ def serve(
     app_to_serve = create_app(settings)
     tune_interpreter()
     try:
-        uvicorn.run(
-            app_to_serve,
-            host=settings.api_host,
-            port=settings.api_port,
-            log_config=None,
-            access_log=False,
+        started = run_event_loop(
+            serve_app(app_to_serve, host=settings.api_host, port=settings.api_port)
         )
     finally:
         if broker is not None:
             broker.stop()
+    if not started:
+        raise typer.Exit(1)
 
 
 def tune_interpreter() -> None:
