@@ -8,8 +8,11 @@ insert … on conflict two plans of one series broke on the unique key.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from energy_data_service.db.engine import create_engine
@@ -90,3 +93,26 @@ async def test_processes_planning_the_same_chunks_all_succeed(database_url: str)
         rows = await connection.scalar(select(func.count()).select_from(backfill_progress))
     await engine.dispose()
     assert rows == 200
+
+
+async def test_opening_a_current_sqlite_database_takes_no_write_lock(sqlite_url: str) -> None:
+    """A process that starts beside a busy writer finds the schema current without queueing.
+
+    Before, every ``upgrade`` ran Alembic inside ``BEGIN IMMEDIATE`` even with nothing to
+    migrate, holding SQLite's write lock while Alembic loaded its scripts (seconds on a loaded
+    machine); a few processes starting together kept the other writers waiting past their busy
+    timeout, which is how the planning test above failed with "database is locked".
+    """
+    await upgrade(sqlite_url)
+    database = sqlite_url.removeprefix("sqlite+aiosqlite:///")
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a long write
+    try:
+        began = time.perf_counter()
+        await asyncio.wait_for(upgrade(sqlite_url), 10)
+        print(
+            f"\nupgrade of a current database beside a writer: {time.perf_counter() - began:.2f} s"
+        )
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

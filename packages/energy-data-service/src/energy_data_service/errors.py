@@ -15,7 +15,8 @@
     │   ├── AlertNotFoundError             - no alert with that id
     │   └── UnknownJobError                - no scheduled job by that name (lists the jobs)
     ├── ConflictError                      - the thing exists but is in the way
-    │   └── JobBusyError                   - another live process works on the backfill job
+    │   ├── JobBusyError                   - another live process works on the backfill job
+    │   └── JobTakenOverError              - this run's backfill job was claimed by another run
     ├── CollectionError                    - the platform's data could not all be fetched
     │   ├── CollectionFailedError          - some series of a scheduled run failed
     │   └── CoverageGapsError              - some holes of the stored history stayed open
@@ -112,6 +113,20 @@ class JobBusyError(ConflictError):
         super().__init__(
             f"backfill job {job_id} is being worked on by another live process; "
             "wait for it to finish, or cancel it first"
+        )
+        self.job_id = job_id
+
+
+class JobTakenOverError(ConflictError):
+    """The backfill job is no longer this run's: another claim took it over, or it ended.
+
+    Raised by the fence in front of every write of a run, so the run stops without writing.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            f"backfill job {job_id} was taken over by another process (or ended): "
+            "this run stops without writing"
         )
         self.job_id = job_id
 

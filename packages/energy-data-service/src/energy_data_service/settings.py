@@ -201,6 +201,9 @@ class BackfillSettings(BaseModel):
     """Most platform requests one backfill may plan (areas × data types × chunks)."""
     lease_seconds: float = Field(default=60, ge=2, le=3600)
     """A running job's lease: renewed every third of it; once expired the job is orphaned."""
+    recovery_seconds: float = Field(default=30, ge=0.2, le=3600)
+    """How often `serve` looks for orphaned jobs (lease expired: their process died) and
+    resumes them (or marks them ``interrupted`` without a token)."""
 
 
 class LogSettings(BaseModel):

@@ -3,7 +3,8 @@
 ``create_app`` receives the container built by ``energy-data serve`` so the API and the scheduler
 share one engine. The lifespan campaigns for the scheduler lock (PostgreSQL) or simply runs the
 schedule (SQLite) while the server is up, and stops it — letting running jobs finish for a
-bounded time — before the server's shutdown completes.
+bounded time — before the server's shutdown completes. It also takes up orphaned backfills, at
+start-up and every ``BACKFILL__RECOVERY_SECONDS`` while serving (``api/recovery.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from service_common import CrossSiteGuard, OrjsonResponse
 from energy_data_service.api.background import DetachedTasks
 from energy_data_service.api.errors import register_error_handlers
 from energy_data_service.api.metrics import MetricsMiddleware
-from energy_data_service.api.recovery import recover_backfills
+from energy_data_service.api.recovery import recovery_round, watch_backfills
 from energy_data_service.api.routes import routers
 from energy_data_service.api.routes.docs import protected_docs
 from energy_data_service.container import Container
@@ -42,14 +43,19 @@ def create_app(container: Container) -> FastAPI:
             campaign = asyncio.create_task(container.leader.run(), name="leader-election")
         else:
             log.warning("collection.off", reason=reason)
+        recovery: asyncio.Task[None] | None = None
         try:
-            await recover_backfills(container, background)
+            await recovery_round(container, background)
+            recovery = asyncio.create_task(
+                watch_backfills(container, background), name="backfill-recovery"
+            )
             yield
         finally:
-            if campaign is not None:
-                campaign.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await campaign
+            for task in (campaign, recovery):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await background.shutdown()
 
     api = container.settings.api

@@ -1,12 +1,16 @@
-"""Backfills left behind by a process that died or stopped are taken up when `serve` starts.
+"""Backfills left behind by a process that died or stopped are taken up while `serve` runs.
 
-A job whose lease ran out has no worker: with collection on, `serve` claims it (the claim is
-atomic, so of several replicas starting together exactly one resumes it) and runs it in the
-background from its stored progress; without a token nothing can fetch, so the job is marked
-``interrupted`` with the reason, to be resumed later (``energy-data backfill --resume``).
+A job whose lease ran out has no worker: its process was killed (a CLI backfill, another
+`serve`), crashed or stalled. `serve` looks for such jobs at start-up and then every
+``BACKFILL__RECOVERY_SECONDS``. With collection on it claims each (the claim is atomic, so of
+several replicas exactly one resumes it) and runs it in the background from its stored
+progress; without a token nothing can fetch, so the job is marked ``interrupted`` with the
+reason, to be resumed later (``energy-data backfill --resume``).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import structlog
 
@@ -14,6 +18,23 @@ from energy_data_service.api.background import DetachedTasks
 from energy_data_service.container import Container
 
 log = structlog.get_logger(__name__)
+
+
+async def watch_backfills(container: Container, background: DetachedTasks) -> None:
+    """A recovery round every ``BACKFILL__RECOVERY_SECONDS`` until cancelled."""
+    every = container.settings.backfill.recovery_seconds
+    while True:
+        await asyncio.sleep(every)
+        await recovery_round(container, background)
+
+
+async def recovery_round(container: Container, background: DetachedTasks) -> None:
+    """``recover_backfills``; a round that fails (the database is unreachable) is logged, and
+    the next one tries again."""
+    try:
+        await recover_backfills(container, background)
+    except Exception as error:
+        log.warning("backfill.recovery_failed", error=str(error))
 
 
 async def recover_backfills(container: Container, background: DetachedTasks) -> list[int]:
@@ -31,8 +52,10 @@ async def recover_backfills(container: Container, background: DetachedTasks) -> 
     service = await container.backfill_service()
     resumed = []
     for job_id in orphans:
-        if await service.claim(job_id):
-            background.spawn(service.run_job(job_id), name=f"backfill:{job_id}")
+        owner = await service.claim(job_id)
+        if owner is not None:
+            background.spawn(service.run_job(job_id, owner=owner), name=f"backfill:{job_id}")
             resumed.append(job_id)
-    log.info("backfill.resumed", jobs=resumed)
+    if resumed:
+        log.info("backfill.resumed", jobs=resumed)
     return resumed

@@ -145,3 +145,9 @@ def backfill(
     if report.status == "failed":
         console.print("Run the same command with --resume to retry the failed chunks.")
         raise typer.Exit(1)
+    if report.status == "interrupted":
+        console.print(
+            "This run was taken over by another process (it stalled past its lease): "
+            "that process finishes the job."
+        )
+        raise typer.Exit(1)

@@ -6,6 +6,12 @@ and a `backfill`) migrate one at a time: on PostgreSQL under a transaction-scope
 on an SQLite file under an exclusive lock on a ``.migrate-lock`` file beside it, taken before
 the version is read and the copy made, so the second process finds the schema current.
 
+On SQLite a database already at the target revision is recognised by one plain read first,
+without any lock: the migration transaction takes SQLite's write lock (``BEGIN IMMEDIATE``)
+and holds it while Alembic loads its scripts, which on a loaded machine took seconds; every
+process opening the database did that, so a busy database's writers waited out their busy
+timeout behind processes that had nothing to migrate ("database is locked").
+
 Migrations run in one transaction on both backends. Python's sqlite3 would commit DDL as it
 goes, so SQLite migrations run on a connection of their own that issues ``BEGIN`` itself
 (SQLite's DDL is transactional); on top of that a SQLite file with migrations pending is
@@ -53,6 +59,8 @@ async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
     engine = create_engine(target) if isinstance(target, str) else target
     try:
         if engine.dialect.name == "sqlite":
+            if await _sqlite_at(engine, revision):
+                return
             async with _sqlite_file_lock(engine):
                 await _upgrade_sqlite(engine.url.render_as_string(hide_password=False), revision)
             return
@@ -94,6 +102,28 @@ async def _upgrade_sqlite(url: str, revision: str) -> None:
         backup.unlink(missing_ok=True)
 
 
+async def _sqlite_at(engine: AsyncEngine, revision: str) -> bool:
+    """True when the SQLite database is at ``revision`` already (read without a write lock)."""
+    async with engine.connect() as connection:
+        found = await connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        )
+        if found.first() is None:
+            return False  # a new database
+        current = (
+            await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+        ).all()
+    url = engine.url.render_as_string(hide_password=False)
+    target = await asyncio.to_thread(_target_revision, url, revision)
+    return [row[0] for row in current] == [target]
+
+
+def _target_revision(url: str, revision: str) -> str | None:
+    if revision != "head":
+        return revision
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # no implicit BEGIN/COMMIT around statements
     cursor = dbapi_connection.cursor()
@@ -108,15 +138,13 @@ def _sqlite_begin(connection: Connection) -> None:
 
 def _pending(connection: Connection, url: str, revision: str) -> bool:
     """True when the database is not yet at ``revision`` (a fresh database counts too)."""
-    script = ScriptDirectory.from_config(alembic_config(url))
     has_version = connection.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
     ).first()
     if has_version is None:
         return False  # a new database: nothing to keep
     current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    target = script.get_current_head() if revision == "head" else revision
-    return current != target
+    return current != _target_revision(url, revision)
 
 
 def _sqlite_copy(database: Path) -> Path | None:

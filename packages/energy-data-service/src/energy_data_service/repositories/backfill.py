@@ -6,15 +6,24 @@ chunk is either stored and done, or neither: resuming re-fetches exactly the mis
 Chunk rows are created with insert … on conflict do nothing, so processes planning the same
 series at once never trip over each other's rows.
 
-A job is ``running`` only while its owner (``host:pid``) renews its lease: a row whose lease
-has run out reads as ``interrupted`` — its process died or stopped — and may be claimed by
-anyone (``serve`` on start-up, ``backfill --resume``). Writes that end a job name their owner,
-so a process whose job was taken over cannot overwrite the new owner's outcome.
+A job is ``running`` only while its owner renews its lease: a row whose lease has run out
+reads as ``interrupted`` — its process died or stopped — and may be claimed by anyone (``serve``
+while it runs, ``backfill --resume``).
+
+Fencing: every claim writes a new owner token (``host:pid/<random>``) into the job row, and
+every write a worker makes for the job — a chunk's points and progress, a failed chunk, the
+lease, the final status — first runs ``fence``, in the same transaction: an update of the job
+row guarded by that token. A worker whose job was taken over (it paused past its lease, its
+connection hung, another process claimed the job) therefore finds the guard false and its
+transaction rolled back, however late it wakes up: it never writes again. The guard is a write,
+so it takes SQLite's write lock (and PostgreSQL's row lock) before anything else; a claim
+committed after it waits for the worker's transaction to end.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.tables import backfill_jobs, backfill_progress
+from energy_data_service.errors import JobTakenOverError
 
 JOB_STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
 CHUNK_STATUSES = ("pending", "done", "failed")
@@ -33,8 +43,15 @@ DEFAULT_LEASE_SECONDS = 60.0
 
 
 def this_process() -> str:
-    """Who owns a job: ``host:pid`` (computed each time, so a forked child is itself)."""
+    """Which process registered a job: ``host:pid`` (computed each time, so a forked child is
+    itself)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def new_owner_token() -> str:
+    """A fencing token for one claim: ``host:pid/<random>``, new at every claim, so two claims
+    of a job (by two processes, or by two tasks of one) never hold the same token."""
+    return f"{this_process()}/{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +202,16 @@ class BackfillRepository:
     async def claim_job(
         self, job_id: int, owner: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
     ) -> bool:
-        """Take the job over unless another live process holds it; it runs again as ``owner``."""
+        """Take the job over unless another live claim holds it; it runs again as ``owner``
+        (a fresh ``new_owner_token()``). A job this process registered (``create_job``: owner
+        ``host:pid``, no claim yet) may be claimed by this process while its lease runs."""
         j = backfill_jobs.c
         now = _now()
+        registered_here = j.owner == owner.partition("/")[0]
         async with self._engine.begin() as connection:
             result = await connection.execute(
                 update(backfill_jobs)
-                .where(j.id == job_id, or_(not_(_live(now)), j.owner == owner))
+                .where(j.id == job_id, or_(not_(_live(now)), j.owner == owner, registered_here))
                 .values(
                     status="running",
                     owner=owner,
@@ -215,6 +235,24 @@ class BackfillRepository:
                 .values(lease_until=_now() + timedelta(seconds=lease_seconds))
             )
             return bool(result.rowcount)
+
+    async def fence(self, connection: AsyncConnection, job_id: int, owner: str) -> None:
+        """Guard the caller's transaction: raise ``JobTakenOverError`` (the caller's ``begin``
+        block then rolls back) unless the job is still running under ``owner``'s claim.
+
+        Run it first in every transaction a worker writes for its job. It is an update of the
+        job row that changes nothing, so it holds SQLite's write lock (PostgreSQL: the row's
+        lock) until the transaction ends, and a claim by anyone else is ordered before or after
+        the whole transaction, never inside it.
+        """
+        j = backfill_jobs.c
+        result = await connection.execute(
+            update(backfill_jobs)
+            .where(j.id == job_id, j.owner == owner, j.status == "running")
+            .values(owner=owner)
+        )
+        if not result.rowcount:
+            raise JobTakenOverError(job_id)
 
     async def release_job(self, job_id: int, owner: str) -> None:
         """Stop working on the job without ending it: it reads ``interrupted`` at once."""
@@ -263,9 +301,14 @@ class BackfillRepository:
     async def finish_job(
         self, job_id: int, status: str, error: str | None = None, *, owner: str | None = None
     ) -> bool:
-        """Record the job's final status (only while ``owner`` still holds it, when given)."""
+        """Record the job's final status (only while ``owner``'s claim still holds it, when
+        given: a worker that was taken over cannot overwrite the new owner's outcome)."""
         j = backfill_jobs.c
-        condition = j.id == job_id if owner is None else and_(j.id == job_id, j.owner == owner)
+        condition = (
+            j.id == job_id
+            if owner is None
+            else and_(j.id == job_id, j.owner == owner, j.status == "running")
+        )
         async with self._engine.begin() as connection:
             result = await connection.execute(
                 update(backfill_jobs)
@@ -282,15 +325,19 @@ class BackfillRepository:
         chunks: list[tuple[datetime, datetime]],
         *,
         resume: bool,
+        owner: str | None = None,
     ) -> list[BackfillChunk]:
         """Make sure a progress row exists per chunk and return them in time order.
 
         With ``resume`` chunks already done stay done; without it every chunk is set back to
         pending so it is fetched again (the points are upserts, so nothing is duplicated).
+        With ``owner`` (the worker's claim) the plan is fenced like every write of a job.
         """
         p = backfill_progress.c
         now = _now()
         async with self._engine.begin() as connection:
+            if owner is not None and job_id is not None:
+                await self.fence(connection, job_id, owner)
             if chunks:
                 # Write first: on SQLite a transaction that read before writing fails at once
                 # (no busy wait) when another process wrote meanwhile. Rows another process
@@ -358,9 +405,14 @@ class BackfillRepository:
             )
         )
 
-    async def mark_failed(self, chunk_id: int, error: str) -> None:
-        """Failed (to be retried by the next resume), with the reason."""
+    async def mark_failed(
+        self, chunk_id: int, error: str, *, job_id: int | None = None, owner: str | None = None
+    ) -> None:
+        """Failed (to be retried by the next resume), with the reason; fenced by the worker's
+        claim when ``job_id`` and ``owner`` are given."""
         async with self._engine.begin() as connection:
+            if job_id is not None and owner is not None:
+                await self.fence(connection, job_id, owner)
             await connection.execute(
                 update(backfill_progress)
                 .where(backfill_progress.c.id == chunk_id)

@@ -14,6 +14,12 @@ A job always ends: while it runs a heartbeat renews its lease (``BACKFILL__LEASE
 ``kill -9`` leaves a job that reads ``interrupted`` once the lease runs out, and ``--resume`` or
 ``serve`` takes it over. Cancellation ends it ``cancelled``, any exception ``failed`` with the
 error, and a stop of the process (Ctrl-C, shutdown) releases the lease so it is resumable.
+
+A job has one writer: each run claims it under a new owner token, and every write of the run
+(plan, chunk, failure, final status) is fenced by that token in its own transaction
+(``BackfillRepository.fence``). A run that was taken over — it stalled past its lease and
+another process resumed the job — stops at its next write without making it, and reports
+``interrupted``; the heartbeat noticing the lost lease only makes it stop sooner.
 """
 
 from __future__ import annotations
@@ -33,13 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
 from energy_data_service.domain import FIXED_STEPS, older_objects_frozen
-from energy_data_service.errors import CoverageGapsError, JobBusyError
+from energy_data_service.errors import CoverageGapsError, JobBusyError, JobTakenOverError
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.backfill import (
     DEFAULT_LEASE_SECONDS,
     BackfillChunk,
     BackfillRepository,
-    this_process,
+    new_owner_token,
 )
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import CollectionRun, RunRepository
@@ -112,7 +118,7 @@ class BackfillService:
     ) -> None:
         self._collection = collection
         self._lease = lease_seconds
-        self._lost: set[int] = set()
+        self._lost: set[str] = set()  # owner tokens whose lease another claim took
         self._collector = collector
         self._engine = engine
         self._points = points
@@ -132,9 +138,13 @@ class BackfillService:
             [a.eic for a in areas], list(data_types), start, end, lease_seconds=self._lease
         )
 
-    async def claim(self, job_id: int) -> bool:
-        """Take over a job nobody works on (``serve`` on start-up); False if it is taken."""
-        return await self._backfills.claim_job(job_id, this_process(), self._lease)
+    async def claim(self, job_id: int) -> str | None:
+        """Take over a job nobody works on (``serve``); its new owner token, None if taken.
+
+        Pass the token to ``run_job(owner=...)``: the run works under this claim.
+        """
+        owner = new_owner_token()
+        return owner if await self._backfills.claim_job(job_id, owner, self._lease) else None
 
     @contextlib.asynccontextmanager
     async def _leased(self, job_id: int, owner: str) -> AsyncIterator[None]:
@@ -146,7 +156,7 @@ class BackfillService:
                 try:
                     if not await self._backfills.renew_lease(job_id, owner, self._lease):
                         log.warning("backfill.lease_lost", job_id=job_id)
-                        self._lost.add(job_id)
+                        self._lost.add(owner)
                         return
                 except Exception as error:  # an outage: the next beat tries again
                     log.warning("backfill.lease_not_renewed", job_id=job_id, error=str(error))
@@ -158,11 +168,11 @@ class BackfillService:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            self._lost.discard(job_id)
+            self._lost.discard(owner)
 
-    async def _stopping(self, job_id: int) -> bool:
-        """Cancelled by someone, or taken over by another process."""
-        return job_id in self._lost or await self._backfills.is_cancelled(job_id)
+    async def _stopping(self, job_id: int, owner: str) -> bool:
+        """Cancelled by someone, or taken over by another claim."""
+        return owner in self._lost or await self._backfills.is_cancelled(job_id)
 
     async def run(
         self,
@@ -173,10 +183,14 @@ class BackfillService:
         *,
         resume: bool = False,
         job_id: int | None = None,
+        owner: str | None = None,
         on_planned: Callable[[int], None] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> BackfillReport:
-        """Fetch every chunk not yet done (with ``resume``) or every chunk (without)."""
+        """Fetch every chunk not yet done (with ``resume``) or every chunk (without).
+
+        ``owner``: the token of a claim of ``job_id`` already taken (``claim``).
+        """
         with older_objects_frozen():
             return await self._run(
                 areas,
@@ -185,6 +199,7 @@ class BackfillService:
                 end,
                 resume=resume,
                 job_id=job_id,
+                claimed=owner,
                 on_planned=on_planned,
                 on_progress=on_progress,
             )
@@ -198,20 +213,28 @@ class BackfillService:
         *,
         resume: bool,
         job_id: int | None,
+        claimed: str | None,
         on_planned: Callable[[int], None] | None,
         on_progress: ProgressCallback | None,
     ) -> BackfillReport:
         areas, data_types = list(areas), list(data_types)
-        owner = this_process()
+        owner = claimed or new_owner_token()
         if job_id is None and resume:
             job_id = await self._backfills.resumable_job(
                 [a.eic for a in areas], data_types, start, end
             )
-            if job_id is not None and not await self.claim(job_id):
+            if job_id is not None and not await self._claim(job_id, owner):
                 job_id = None  # taken meanwhile: work beside it under a job of our own
         if job_id is None:
-            job_id = await self.start_job(areas, data_types, start, end)
-        elif not await self.claim(job_id):
+            job_id = await self._backfills.create_job(
+                [a.eic for a in areas],
+                data_types,
+                start,
+                end,
+                owner=owner,
+                lease_seconds=self._lease,
+            )
+        elif claimed is None and not await self._claim(job_id, owner):
             raise JobBusyError(job_id)
         async with self._leased(job_id, owner):
             try:
@@ -233,6 +256,9 @@ class BackfillService:
                     await asyncio.shield(self._backfills.release_job(job_id, owner))
                 raise
 
+    async def _claim(self, job_id: int, owner: str) -> bool:
+        return await self._backfills.claim_job(job_id, owner, self._lease)
+
     async def _run_owned(
         self,
         job_id: int,
@@ -248,29 +274,34 @@ class BackfillService:
         began = time.perf_counter()
         report = BackfillReport(job_id, [])
         plans: list[tuple[SeriesBackfill, list[BackfillChunk]]] = []
-        for area in areas:
-            for data_type in data_types:
-                planned = await self._backfills.plan_chunks(
-                    job_id,
-                    area.eic,
-                    data_type,
-                    self.plan(area, data_type, start, end),
-                    resume=resume,
-                )
-                todo = [c for c in planned if c.status != "done"]
-                series = SeriesBackfill(
-                    area, data_type, len(planned), skipped=len(planned) - len(todo)
-                )
-                report.series.append(series)
-                plans.append((series, todo))
-        if on_planned is not None:
-            on_planned(sum(len(todo) for _, todo in plans))
-        for series, todo in plans:
-            if await self._stopping(job_id):
-                break
-            await self._run_series(job_id, series, todo, on_progress)
-        if job_id in self._lost:
-            report.status = "interrupted"  # another process owns the job now; it reports
+        try:
+            for area in areas:
+                for data_type in data_types:
+                    planned = await self._backfills.plan_chunks(
+                        job_id,
+                        area.eic,
+                        data_type,
+                        self.plan(area, data_type, start, end),
+                        resume=resume,
+                        owner=owner,
+                    )
+                    todo = [c for c in planned if c.status != "done"]
+                    series = SeriesBackfill(
+                        area, data_type, len(planned), skipped=len(planned) - len(todo)
+                    )
+                    report.series.append(series)
+                    plans.append((series, todo))
+            if on_planned is not None:
+                on_planned(sum(len(todo) for _, todo in plans))
+            for series, todo in plans:
+                if await self._stopping(job_id, owner):
+                    break
+                await self._run_series(job_id, owner, series, todo, on_progress)
+        except JobTakenOverError:
+            log.warning("backfill.taken_over", job_id=job_id, owner=owner)
+            self._lost.add(owner)
+        if owner in self._lost:
+            report.status = "interrupted"  # another claim owns the job now; it reports
         elif await self._backfills.is_cancelled(job_id):
             report.status = "cancelled"
         else:
@@ -283,8 +314,11 @@ class BackfillService:
         report.seconds = time.perf_counter() - began
         return report
 
-    async def run_job(self, job_id: int, *, resume: bool = True) -> BackfillReport:
-        """Run a job registered earlier (``start_job``, the API), skipping done chunks."""
+    async def run_job(
+        self, job_id: int, *, resume: bool = True, owner: str | None = None
+    ) -> BackfillReport:
+        """Run a job registered earlier (``start_job``, the API), skipping done chunks;
+        ``owner`` is the token of a claim already taken (``claim``)."""
         job = await self._backfills.get_job(job_id)
         if job is None:
             raise LookupError(f"no backfill job {job_id}")
@@ -295,11 +329,13 @@ class BackfillService:
             job.end,
             resume=resume,
             job_id=job_id,
+            owner=owner,
         )
 
     async def _run_series(
         self,
         job_id: int,
+        owner: str,
         series: SeriesBackfill,
         todo: list[BackfillChunk],
         on_progress: ProgressCallback | None,
@@ -309,17 +345,19 @@ class BackfillService:
         for run in _consecutive(todo):
             waiting = list(run)
             while waiting:
-                if await self._stopping(job_id):
+                if await self._stopping(job_id, owner):
                     break
                 try:
-                    await self._fetch_run(series, waiting, on_progress, job_id)
+                    await self._fetch_run(series, waiting, on_progress, job_id, owner)
                     break
-                except AuthenticationError:
+                except (AuthenticationError, JobTakenOverError):
                     raise
                 except Exception as failure:
                     # the client yields chunks in time order: the first one not done failed
                     error = failure
-                    await self._backfills.mark_failed(waiting[0].id, str(failure))
+                    await self._backfills.mark_failed(
+                        waiting[0].id, str(failure), job_id=job_id, owner=owner
+                    )
                     series.failed += 1
                     series.errors.append(
                         f"{series.area.short_name} {series.data_type} "
@@ -327,8 +365,10 @@ class BackfillService:
                     )
                     log.warning("backfill.chunk_failed", error=str(failure))
                     del waiting[0]
-            if await self._stopping(job_id):
+            if await self._stopping(job_id, owner):
                 break
+        if owner in self._lost:
+            return  # taken over: the new owner's run is the one to record
         await self._runs.record(
             CollectionRun(
                 run_kind="backfill",
@@ -414,8 +454,10 @@ class BackfillService:
         waiting: list[BackfillChunk],
         on_progress: ProgressCallback | None,
         job_id: int,
+        owner: str,
     ) -> None:
-        """Fetch adjacent chunks as one range; chunks leave ``waiting`` as they are stored."""
+        """Fetch adjacent chunks as one range; chunks leave ``waiting`` as they are stored,
+        each in one transaction fenced by the run's claim."""
         chunks = self._collector.chunks(
             series.area, series.data_type, waiting[0].chunk_start, waiting[-1].chunk_end
         )
@@ -430,6 +472,7 @@ class BackfillService:
                 )
                 finished = [c for c in waiting if c.chunk_end <= chunk.end]
                 async with self._engine.begin() as connection:
+                    await self._backfills.fence(connection, job_id, owner)
                     stored = await self._points.upsert(points, connection)
                     for done in finished:
                         await self._backfills.mark_done(done.id, stored, connection)
@@ -440,7 +483,7 @@ class BackfillService:
                 series.processing_ms += (time.perf_counter() - tick) * 1000
                 if on_progress is not None:
                     on_progress(series, len(finished))
-                if finished and await self._stopping(job_id):
+                if finished and await self._stopping(job_id, owner):
                     break
 
     async def fraction_covered(
