@@ -81,7 +81,7 @@ async def _backfill_runs(container: Container) -> int:
 async def test_a_run_whose_job_was_taken_over_stores_nothing_more(
     container: Container, fake_platform: FakePlatform, client: EntsoeClient
 ) -> None:
-    fake_platform.latency = 0.15
+    fake_platform.latency = 0.5  # slow enough to take the job over in the middle
     first = _service(container, client)
     running = asyncio.create_task(first.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
     deadline = time.monotonic() + 60
@@ -128,7 +128,7 @@ async def test_two_tasks_of_one_process_never_both_write_a_job(
     container: Container, fake_platform: FakePlatform, client: EntsoeClient
 ) -> None:
     """The second claim of a job wins even in the same process (its token is its own)."""
-    fake_platform.latency = 0.15
+    fake_platform.latency = 0.5  # slow enough to take the job over in the middle
     service = _service(container, client)
     first = asyncio.create_task(service.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
     deadline = time.monotonic() + 60
