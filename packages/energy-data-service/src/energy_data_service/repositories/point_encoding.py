@@ -20,12 +20,12 @@ cyclic garbage collector paused (``cyclic_gc_paused``); no ``await`` happens in 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby, repeat
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from service_common import cyclic_gc_paused
 
@@ -43,6 +43,7 @@ _TIMESTAMP = datetime.timestamp
 SeriesIdentity = tuple[Any, ...]
 """The values of ``SERIES_IDENTITY`` of one series."""
 Provenance = tuple[str, int, datetime | None, datetime]
+_Known = TypeVar("_Known", int, datetime)
 """document mRID, revision number, createdDateTime, fetch time of one fetched document."""
 
 
@@ -138,6 +139,31 @@ def known_from(fetched: datetime) -> int:
     return math.ceil(seconds) if fetched.microsecond else int(seconds)
 
 
+def _key_columns(
+    batch: PreparedBatch,
+    series_ids: dict[SeriesIdentity, int],
+    fetch_ids: dict[Provenance, int],
+    known: Callable[[datetime], _Known],
+) -> tuple[Iterable[int], Iterable[int], Iterable[_Known]]:
+    """The series id, fetch id and known-from columns shared by ``rows`` and ``copy_records``:
+    repeated constants when the batch is one series or one document, else looked up per row."""
+    count = len(batch)
+    if batch.series_of is None:
+        (only,) = batch.series
+        series_column: Iterable[int] = repeat(series_ids[only], count)
+    else:
+        series_column = map(series_ids.__getitem__, batch.series_of)
+    if batch.document_of is None:
+        (document,) = batch.documents
+        fetch_column: Iterable[int] = repeat(fetch_ids[document], count)
+        known_column: Iterable[_Known] = repeat(known(document[3]), count)
+    else:
+        known_of = {d: known(d[3]) for d in batch.documents}
+        fetch_column = map(fetch_ids.__getitem__, batch.document_of)
+        known_column = map(known_of.__getitem__, batch.document_of)
+    return series_column, fetch_column, known_column
+
+
 def rows(
     batch: PreparedBatch,
     series_ids: dict[SeriesIdentity, int],
@@ -145,21 +171,10 @@ def rows(
 ) -> list[tuple[Any, ...]]:
     """The ``points`` rows of the batch, times as epoch seconds."""
     with cyclic_gc_paused():
-        count = len(batch)
         columns = batch.columns
-        if batch.series_of is None:
-            (only,) = batch.series
-            series_column: Iterable[int] = repeat(series_ids[only], count)
-        else:
-            series_column = map(series_ids.__getitem__, batch.series_of)
-        if batch.document_of is None:
-            (document,) = batch.documents
-            fetch_column: Iterable[int] = repeat(fetch_ids[document], count)
-            known_column: Iterable[int] = repeat(known_from(document[3]), count)
-        else:
-            known = {d: known_from(d[3]) for d in batch.documents}
-            fetch_column = map(fetch_ids.__getitem__, batch.document_of)
-            known_column = map(known.__getitem__, batch.document_of)
+        series_column, fetch_column, known_column = _key_columns(
+            batch, series_ids, fetch_ids, known_from
+        )
         ends: Iterable[Any] = columns[_FIELD["end"]]
         if any(ends):
             ends = [None if end is None else int(end.timestamp()) for end in ends]
@@ -184,21 +199,10 @@ def copy_records(
 ) -> list[tuple[Any, ...]]:
     """The same rows as ``rows`` with times as aware datetimes (a COPY into ``points``)."""
     with cyclic_gc_paused():
-        count = len(batch)
         columns = batch.columns
-        if batch.series_of is None:
-            (only,) = batch.series
-            series_column: Iterable[int] = repeat(series_ids[only], count)
-        else:
-            series_column = map(series_ids.__getitem__, batch.series_of)
-        if batch.document_of is None:
-            (document,) = batch.documents
-            fetch_column: Iterable[int] = repeat(fetch_ids[document], count)
-            known_column: Iterable[datetime] = repeat(_known_moment(document[3]), count)
-        else:
-            known = {d: _known_moment(d[3]) for d in batch.documents}
-            fetch_column = map(fetch_ids.__getitem__, batch.document_of)
-            known_column = map(known.__getitem__, batch.document_of)
+        series_column, fetch_column, known_column = _key_columns(
+            batch, series_ids, fetch_ids, _known_moment
+        )
         starts: Iterable[datetime] = columns[_FIELD["timestamp"]]
         if any(map(_MICROSECOND, starts)):
             starts = list(map(_whole_second, starts))
