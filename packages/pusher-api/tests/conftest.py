@@ -41,7 +41,8 @@ class RunningApi:
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         """An HTTP client for this service (close it, e.g. `async with`)."""
-        return httpx.AsyncClient(base_url=self.base_url, timeout=30, **options)
+        options.setdefault("timeout", 30)
+        return httpx.AsyncClient(base_url=self.base_url, **options)
 
 
 def unique_topic(prefix: str = "commands") -> str:
