@@ -40,8 +40,12 @@ class RunningApi:
     settings: Settings
 
     def client(self, **options: Any) -> httpx.AsyncClient:
-        """An HTTP client for this service (close it, e.g. `async with`)."""
-        options.setdefault("timeout", 30)
+        """An HTTP client for this service (close it, e.g. `async with`).
+
+        Tests that send hundreds of requests at once queue them for the client's 100
+        connections; on a loaded machine that wait is the client's, so it has no deadline.
+        """
+        options.setdefault("timeout", httpx.Timeout(30, pool=None))
         return httpx.AsyncClient(base_url=self.base_url, **options)
 
 

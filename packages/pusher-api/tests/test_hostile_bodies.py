@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-import httpx
 import pytest
 
 from .conftest import RunningApi, command, unique_topic
@@ -71,9 +70,7 @@ async def test_a_deep_item_of_a_batch_fails_alone(api: RunningApi) -> None:
 @pytest.mark.chaos
 async def test_deep_commands_beside_500_others_fail_alone(start_api: StartApi) -> None:
     with start_api(kafka_command_topic=unique_topic()) as api:
-        # 510 requests queue for the client's 100 connections; on a loaded machine the wait
-        # for a free connection is the client's, not the service's, so it has no deadline.
-        async with api.client(timeout=httpx.Timeout(30, pool=None)) as http:
+        async with api.client() as http:
 
             async def good(i: int) -> Any:
                 return await http.post(
