@@ -155,10 +155,14 @@ class Container:
                     "No ENTSO-E API token: set ENTSOE__API_TOKEN (or ENTSOE_API_TOKEN) "
                     "in the environment or in .env."
                 )
+            entsoe = self.settings.entsoe
             client = EntsoeClient(
                 token,
-                base_url=self.settings.entsoe.base_url,
-                requests_per_minute=self.settings.entsoe.requests_per_minute,
+                base_url=entsoe.base_url,
+                requests_per_minute=entsoe.requests_per_minute,
+                max_response_bytes=entsoe.max_response_bytes,
+                max_zip_bytes=entsoe.max_zip_bytes,
+                max_zip_members=entsoe.max_zip_members,
             )
             self._client = await self._exit_stack.enter_async_context(client)
         return self._client

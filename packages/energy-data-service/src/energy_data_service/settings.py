@@ -66,6 +66,12 @@ class EntsoeSettings(BaseModel):
     base_url: str = "https://web-api.tp.entsoe.eu/api"
     requests_per_minute: int | None = Field(default=400, ge=1)
     """Client-side pacing below the platform's 400/min ban threshold; empty disables pacing."""
+    max_response_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    """Longest answer body read; a longer one is refused unread beyond this (bounds memory)."""
+    max_zip_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    """Most bytes one ZIP answer may unpack to, summed from its directory before unpacking."""
+    max_zip_members: int = Field(default=10_000, ge=1)
+    """Most members one ZIP answer may list; beyond it the archive is refused unread."""
 
     @field_validator("requests_per_minute", mode="before")
     @classmethod

@@ -22,7 +22,8 @@ What is exported, by purpose:
 - Rows: ``COLUMNS``, ``iter_rows``, ``write_csv``, ``write_json``, ``to_dataframe``.
 - Time and ranges: ``step_end``, ``overlaps``, ``point_in_range``.
 - Errors (the tree is drawn in ``EntsoeError``'s module): ``EntsoeError``,
-  ``InvalidQueryError``, ``UnknownAreaError``, ``ParseError``, ``TransportError``,
+  ``InvalidQueryError``, ``UnknownAreaError``, ``ParseError``, ``AnswerTooLargeError``,
+  ``TransportError``,
   ``PlatformError``, ``AuthenticationError``, ``RateLimitError``, ``RequestTooLargeError``,
   ``ServerError``, ``AcknowledgementError``.
 - Secrets: ``redact``.
@@ -32,6 +33,7 @@ from entsoe_client._areas import Area, AreaKind
 from entsoe_client._client import ChunkResult, EntsoeClient
 from entsoe_client._exceptions import (
     AcknowledgementError,
+    AnswerTooLargeError,
     AuthenticationError,
     EntsoeError,
     InvalidQueryError,
@@ -59,6 +61,7 @@ __all__ = [
     "PSR_TYPES",
     "Acknowledgement",
     "AcknowledgementError",
+    "AnswerTooLargeError",
     "Area",
     "AreaKind",
     "AuthenticationError",

@@ -25,12 +25,13 @@ import httpx
 from entsoe_client._areas import Area
 from entsoe_client._exceptions import (
     AcknowledgementError,
+    AnswerTooLargeError,
     AuthenticationError,
     ParseError,
     RequestTooLargeError,
 )
 from entsoe_client._models import Acknowledgement, MarketDocument, TimeSeries
-from entsoe_client._parser import parse_response
+from entsoe_client._parser import MAX_ZIP_MEMBERS, MAX_ZIP_TOTAL_BYTES, parse_response
 from entsoe_client._queries import DataType, Query
 from entsoe_client._redaction import redact
 from entsoe_client._splitting import (
@@ -43,7 +44,12 @@ from entsoe_client._splitting import (
     span_of_period,
     split_range,
 )
-from entsoe_client._transport import PlatformResponse, PlatformTransport, RequestPacer
+from entsoe_client._transport import (
+    MAX_RESPONSE_BYTES,
+    PlatformResponse,
+    PlatformTransport,
+    RequestPacer,
+)
 
 logger = logging.getLogger("entsoe_client")
 
@@ -78,10 +84,19 @@ class ChunkResult:
         return sum(len(ts.points) for doc in self.documents for ts in doc.series)
 
 
-def documents_from_answer(response: PlatformResponse) -> list[MarketDocument]:
+def documents_from_answer(
+    response: PlatformResponse,
+    *,
+    max_zip_bytes: int = MAX_ZIP_TOTAL_BYTES,
+    max_zip_members: int = MAX_ZIP_MEMBERS,
+) -> list[MarketDocument]:
     """The documents of one answer; "No matching data" is empty, other refusals raise."""
     try:
-        items = parse_response(response.content)
+        items = parse_response(
+            response.content, max_zip_bytes=max_zip_bytes, max_zip_members=max_zip_members
+        )
+    except AnswerTooLargeError:
+        raise
     except ParseError:
         if response.status_code == 400:
             text = " ".join(
@@ -125,6 +140,9 @@ class EntsoeClient:
     chunks of one query are in flight at once. ``max_rate_limit_wait`` is the longest 429
     wait (``Retry-After`` or a ban) the client sits out before raising ``RateLimitError``.
     ``min_split`` is the smallest range adaptive splitting cuts a refused chunk into.
+    ``max_response_bytes``, ``max_zip_bytes`` and ``max_zip_members`` cap what one answer may
+    be (its body, what its ZIP unpacks to, its ZIP's members): beyond them the answer is an
+    ``AnswerTooLargeError``, refused before the excess is read.
     Pass ``http_client`` to share a pool; the client then puts the token in the request URL,
     so keep your own event hooks and logs behind ``entsoe_client.redact``.
     """
@@ -143,6 +161,9 @@ class EntsoeClient:
         concurrency: int = 4,
         min_split: timedelta = timedelta(hours=1),
         http_client: httpx.AsyncClient | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_zip_bytes: int = MAX_ZIP_TOTAL_BYTES,
+        max_zip_members: int = MAX_ZIP_MEMBERS,
     ) -> None:
         if not api_token or not api_token.strip():
             raise AuthenticationError(
@@ -156,6 +177,7 @@ class EntsoeClient:
         self._concurrency = concurrency
         self._min_split = min_split
         self._learned_spans: dict[DataType, Span] = {}
+        self._zip_limits = {"max_zip_bytes": max_zip_bytes, "max_zip_members": max_zip_members}
         self._transport = PlatformTransport(
             api_token.strip(),
             base_url,
@@ -167,6 +189,7 @@ class EntsoeClient:
             max_rate_limit_wait=max_rate_limit_wait,
             http_client=http_client,
             max_connections=max(10, concurrency),
+            max_response_bytes=max_response_bytes,
         )
 
     def __repr__(self) -> str:
@@ -203,13 +226,13 @@ class EntsoeClient:
         """
         if not paged:
             response = await self._transport.get(params)
-            return documents_from_answer(response), response.elapsed_ms
+            return documents_from_answer(response, **self._zip_limits), response.elapsed_ms
         documents: list[MarketDocument] = []
         seen: set[tuple[object, ...]] = set()
         total_ms = 0.0
         for offset in page_offsets(PAGE_SIZE):
             response = await self._transport.get({**params, "offset": str(offset)})
-            page = documents_from_answer(response)
+            page = documents_from_answer(response, **self._zip_limits)
             total_ms += response.elapsed_ms
             keys = {
                 (series_identity(d, ts), p.start)

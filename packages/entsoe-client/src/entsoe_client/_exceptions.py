@@ -4,6 +4,7 @@
     ├── InvalidQueryError (also ValueError)  - the query can't be sent as asked
     │   └── UnknownAreaError                 - no area by that name or EIC (lists close matches)
     ├── ParseError                           - the answer is not a document we can read
+    │   └── AnswerTooLargeError              - beyond a size or member cap of the client
     ├── TransportError                       - network failure or timeout, retries exhausted
     └── PlatformError                        - the platform refused the request
         ├── AuthenticationError              - 401: the security token is missing or wrong
@@ -41,6 +42,24 @@ class UnknownAreaError(InvalidQueryError, LookupError):
 
 class ParseError(EntsoeError):
     """The response is not a well-formed ENTSO-E document."""
+
+
+class AnswerTooLargeError(ParseError):
+    """The answer is larger than the client accepts: its body (``max_response_bytes``), the
+    total its ZIP archive unpacks to (``max_zip_bytes``) or its ZIP's member count
+    (``max_zip_members``). Refused before the excess is read, so a hostile or broken upstream
+    cannot exhaust memory.
+
+    ``limit_name`` is the ``EntsoeClient`` keyword of the cap that refused it, ``limit`` its
+    value and ``size`` what the answer has or claims (bytes or members), so a caller can name
+    its own setting in the message it shows.
+    """
+
+    def __init__(self, message: str, *, limit_name: str, limit: int, size: int) -> None:
+        super().__init__(message)
+        self.limit_name = limit_name
+        self.limit = limit
+        self.size = size
 
 
 class TransportError(EntsoeError):

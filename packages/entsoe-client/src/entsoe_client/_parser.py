@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast
 from lxml import etree
 
 from entsoe_client._areas import Area
-from entsoe_client._exceptions import ParseError
+from entsoe_client._exceptions import AnswerTooLargeError, ParseError
 from entsoe_client._models import Acknowledgement, MarketDocument, Point, TimeSeries
 from entsoe_client._point_builder import build_points, cyclic_gc_paused
 from entsoe_client._redaction import redact
@@ -77,6 +77,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACKNOWLEDGEMENT_ROOT",
+    "MAX_ZIP_MEMBERS",
+    "MAX_ZIP_TOTAL_BYTES",
     "SUPPORTED_ROOTS",
     "VALUE_ELEMENTS",
     "parse_document",
@@ -160,6 +162,10 @@ MAX_ZIP_TOTAL_BYTES: Final = 1024 * 1024 * 1024
 """An archive whose members unpack to more than this in total is refused before any is read:
 the sizes come from the archive's directory (what ``zipfile`` reads at most per member), so the
 refusal costs no memory however large the archive claims to be."""
+MAX_ZIP_MEMBERS: Final = 10_000
+"""An archive listing more members than this is refused before any is read: the platform's
+ZIP answers (outages, some balancing data) hold one document per event, a few hundred at most,
+while a crafted directory of millions of empty members costs time and memory per entry."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,18 +173,22 @@ refusal costs no memory however large the archive claims to be."""
 
 
 def parse_response(
-    data: bytes | str, *, max_zip_bytes: int = MAX_ZIP_TOTAL_BYTES
+    data: bytes | str,
+    *,
+    max_zip_bytes: int = MAX_ZIP_TOTAL_BYTES,
+    max_zip_members: int = MAX_ZIP_MEMBERS,
 ) -> list[MarketDocument | Acknowledgement]:
     """Every document in a platform answer: one XML document, several concatenated ones, or a
     ZIP archive whose members are documents (outage and some balancing answers).
 
-    Raises ``ParseError`` on malformed XML, an unsupported root, a ZIP holding no document, or
-    one unpacking to more than ``max_zip_bytes`` in total.
+    Raises ``ParseError`` on malformed XML, an unsupported root or a ZIP holding no document,
+    and its ``AnswerTooLargeError`` for a ZIP unpacking to more than ``max_zip_bytes`` in total
+    or listing more than ``max_zip_members`` members.
     """
     raw = _as_bytes(data)
     with cyclic_gc_paused():
         if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-            return _parse_zip(raw, max_zip_bytes)
+            return _parse_zip(raw, max_zip_bytes, max_zip_members)
         return [parse_document(part) for part in split_documents(raw)]
 
 
@@ -864,17 +874,32 @@ _T = TypeVar("_T")
 # ZIP answers
 
 
-def _parse_zip(raw: bytes, max_total: int) -> list[MarketDocument | Acknowledgement]:
+def _parse_zip(
+    raw: bytes, max_total: int, max_members: int
+) -> list[MarketDocument | Acknowledgement]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
         raise ParseError(f"corrupt ZIP answer: {exc}") from exc
+    members = len(archive.infolist())
+    if members > max_members:
+        archive.close()
+        raise AnswerTooLargeError(
+            f"ZIP answer lists {members} members, more than the {max_members} allowed "
+            "(max_zip_members)",
+            limit_name="max_zip_members",
+            limit=max_members,
+            size=members,
+        )
     total = sum(info.file_size for info in archive.infolist())
     if total > max_total:
         archive.close()
-        raise ParseError(
-            f"ZIP answer unpacks to {total} bytes in {len(archive.infolist())} member(s), "
-            f"more than the {max_total} allowed"
+        raise AnswerTooLargeError(
+            f"ZIP answer unpacks to {total} bytes in {members} member(s), "
+            f"more than the {max_total} allowed (max_zip_bytes)",
+            limit_name="max_zip_bytes",
+            limit=max_total,
+            size=total,
         )
     documents: list[MarketDocument | Acknowledgement] = []
     names: list[str] = []

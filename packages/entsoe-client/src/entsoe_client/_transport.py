@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from entsoe_client._exceptions import (
+    AnswerTooLargeError,
     AuthenticationError,
     EntsoeError,
     PlatformError,
@@ -31,6 +32,13 @@ from entsoe_client._exceptions import (
 from entsoe_client._redaction import install_log_redaction, redact, register_secret
 
 logger = logging.getLogger("entsoe_client")
+
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+"""The longest answer body read (after any ``Content-Encoding`` is undone); a longer one is
+refused when its ``Content-Length`` says so, or as soon as that many bytes have arrived. The
+platform's largest answers (a month of generation per unit, outages as ZIP) are a few tens of
+MB; a body beyond this is broken or hostile, and reading it whole would cost its size again in
+parsed points."""
 
 _BANNED_UNTIL = re.compile(r"banned until\s*:?\s*([^<\n]+?)\s*(?:</|\.?\s*$|\n)", re.I)
 
@@ -142,7 +150,8 @@ class PlatformTransport:
 
     Retries with exponential backoff and full jitter on 5xx, timeouts and connection errors;
     waits out a 429 when ``Retry-After`` or the ban is shorter than ``max_rate_limit_wait``;
-    fails at once on 401.
+    fails at once on 401. A body longer than ``max_response_bytes`` is an
+    ``AnswerTooLargeError`` (not retried), read no further than the cap.
     """
 
     def __init__(
@@ -158,7 +167,10 @@ class PlatformTransport:
         max_rate_limit_wait: float,
         http_client: httpx.AsyncClient | None = None,
         max_connections: int = 10,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be at least 1")
         install_log_redaction()
         register_secret(token)
         self._token = token
@@ -168,6 +180,7 @@ class PlatformTransport:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._max_rate_limit_wait = max_rate_limit_wait
+        self._max_response_bytes = max_response_bytes
         self._owns_client = http_client is None
         if http_client is None:
             inner = httpx.AsyncHTTPTransport(
@@ -248,10 +261,44 @@ class PlatformTransport:
         raise failure
 
     async def _send(self, params: Mapping[str, str]) -> httpx.Response:
-        if self._owns_client:
-            return await self._http.get(self._base_url, params=params)
-        # A client we did not build has no token-adding transport: the token goes in the URL.
-        return await self._http.get(self._base_url, params={**params, "securityToken": self._token})
+        if not self._owns_client:
+            # A client we did not build has no token-adding transport: the token goes in the URL.
+            params = {**params, "securityToken": self._token}
+        async with self._http.stream("GET", self._base_url, params=params) as response:
+            body = await self._capped_body(response)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            request=response.request,
+        )
+
+    async def _capped_body(self, response: httpx.Response) -> bytes:
+        """The body, refused past ``max_response_bytes`` without reading the rest."""
+        cap = self._max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if declared.isdigit() and int(declared) > cap and not encoded:
+            raise self._too_large(int(declared))
+        pieces: list[bytes] = []
+        size = 0
+        async for piece in response.aiter_bytes():
+            size += len(piece)
+            if size > cap:
+                raise self._too_large(size, at_least=True)
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    def _too_large(self, size: int, *, at_least: bool = False) -> AnswerTooLargeError:
+        cap = self._max_response_bytes
+        what = f"at least {size}" if at_least else str(size)
+        return AnswerTooLargeError(
+            f"The platform's answer is {what} bytes long, more than the {cap} allowed "
+            "(max_response_bytes); nothing of it was parsed.",
+            limit_name="max_response_bytes",
+            limit=cap,
+            size=size,
+        )
 
     def _backoff(self, retry: int) -> float:
         return random.uniform(0, min(self._backoff_max, self._backoff_base * 2**retry))

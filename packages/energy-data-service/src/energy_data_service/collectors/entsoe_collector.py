@@ -2,7 +2,9 @@
 
 Thin on purpose: it builds the client's ``Query`` and passes the client's chunk results on.
 Splitting into ranges the platform accepts, retries, pacing and adaptive halving on size
-refusals all live in ``entsoe_client``.
+refusals all live in ``entsoe_client``. The one thing added is the setting's name in the
+client's ``AnswerTooLargeError``: the client names its keyword (``max_zip_bytes``), an operator
+needs the variable to change (``ENTSOE__MAX_ZIP_BYTES``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
-from entsoe_client import Area, ChunkResult, EntsoeClient, Query
+from entsoe_client import AnswerTooLargeError, Area, ChunkResult, EntsoeClient, Query
+
+SETTING_OF_LIMIT = {
+    "max_response_bytes": "ENTSOE__MAX_RESPONSE_BYTES",
+    "max_zip_bytes": "ENTSOE__MAX_ZIP_BYTES",
+    "max_zip_members": "ENTSOE__MAX_ZIP_MEMBERS",
+}
+"""The client's cap keywords and the settings that set them (``container.Container.client``)."""
 
 
 class EntsoeCollector:
@@ -32,5 +41,14 @@ class EntsoeCollector:
 
         ``out_area`` is where the energy comes from, for directional data types."""
         query = Query.build(data_type, area, start, end, out_area=out_area)
-        async for chunk in self._client.iter_chunks(query):
-            yield chunk
+        try:
+            async for chunk in self._client.iter_chunks(query):
+                yield chunk
+        except AnswerTooLargeError as error:
+            setting = SETTING_OF_LIMIT.get(error.limit_name, error.limit_name)
+            raise AnswerTooLargeError(
+                f"{error} {setting}={error.limit} refused it; raise {setting} to accept it.",
+                limit_name=error.limit_name,
+                limit=error.limit,
+                size=error.size,
+            ) from None
