@@ -28,6 +28,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    bindparam,
     inspect,
     select,
     text,
@@ -178,6 +179,101 @@ async def engine_v1(database_url: str) -> Any:
         await engine.dispose()
 
 
+series_0005 = Table(
+    "series",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    *(
+        Column(name, Integer if name == "classification_sequence" else String)
+        for name in (
+            "area_code",
+            "data_type",
+            "out_area_code",
+            "psr_type",
+            "business_type",
+            "resolution",
+            "classification_sequence",
+            "registered_resource",
+            "unit",
+            "curve_type",
+        )
+    ),
+    *(
+        Column(name, UtcDateTime)
+        for name in ("first_timestamp", "last_timestamp", "first_fetched_at", "last_fetched_at")
+    ),
+)
+"""``series`` as 0004–0006 made it (before 0007 added contract type, direction, category)."""
+
+
+async def store_0005(engine: AsyncEngine, week: list[Any], *, changed_every: int) -> None:
+    """What a 0005 service stored for one series fetched twice, the second fetch an hour later
+    changing every ``changed_every``-th value: written with SQL of that schema (today's writer
+    knows only today's), so 0005's history trigger records the replaced values."""
+    from energy_data_service.db.tables import EpochSeconds, fetches, points
+
+    first = week[0]
+    later = FETCHED + timedelta(hours=1)
+    async with engine.begin() as connection:
+        fetch_ids = []
+        for fetched in (FETCHED, later):
+            result = await connection.execute(
+                fetches.insert().returning(fetches.c.id),
+                {
+                    "document_mrid": first.document_mrid,
+                    "revision_number": first.revision_number,
+                    "document_created_at": first.document_created_at,
+                    "fetched_at": fetched,
+                },
+            )
+            fetch_ids.append(result.scalar_one())
+        identity = {c: getattr(first, c) for c in series_0005.c.keys() if hasattr(first, c)}
+        series_id = (
+            await connection.execute(
+                series_0005.insert().returning(series_0005.c.id),
+                {
+                    **identity,
+                    "first_timestamp": week[0].timestamp,
+                    "last_timestamp": week[-1].timestamp,
+                    "first_fetched_at": FETCHED,
+                    "last_fetched_at": later,
+                },
+            )
+        ).scalar_one()
+        known = FETCHED.replace(microsecond=0) + timedelta(seconds=1)
+        await connection.execute(
+            points.insert(),
+            [
+                {
+                    "series_id": series_id,
+                    "timestamp": p.timestamp,
+                    "value": p.value,
+                    "price": None,
+                    "interval_end": None,
+                    "fetch_id": fetch_ids[0],
+                    "known_from": known,
+                }
+                for p in week
+            ],
+        )
+        # the second fetch states every value: the unchanged ones keep their known_from
+        await connection.execute(
+            points.update().where(points.c.series_id == series_id).values(fetch_id=fetch_ids[1])
+        )
+        changed = [p.timestamp for i, p in enumerate(week) if i % changed_every == 0]
+        stamp = bindparam("ts", type_=EpochSeconds)
+        await connection.execute(
+            points.update()
+            .where(points.c.series_id == series_id, points.c.timestamp == stamp)
+            .values(
+                value=points.c.value + 1,
+                fetch_id=fetch_ids[1],
+                known_from=later.replace(microsecond=0) + timedelta(seconds=1),
+            ),
+            [{"ts": moment} for moment in changed],
+        )
+
+
 async def test_history_keyed_by_fetch_keeps_every_row_and_then_superseded_values(
     engine_v1: AsyncEngine,
 ) -> None:
@@ -190,13 +286,8 @@ async def test_history_keyed_by_fetch_keeps_every_row_and_then_superseded_values
     week = process_documents(  # type: ignore[arg-type]
         parse_response((SAMPLES / DOCUMENTS[0]).read_bytes()), FETCHED
     )
+    await store_0005(engine_v1, week, changed_every=6)
     repo = PointRepository(engine_v1)
-    await repo.upsert(week)
-    revised = [
-        p._replace(fetched_at=FETCHED + timedelta(hours=1), value=p.value + (i % 6 == 0))
-        for i, p in enumerate(week)
-    ]
-    await repo.upsert(revised)
     history = select(point_history).order_by(*point_history.primary_key.columns)
     async with engine_v1.connect() as connection:
         before = (await connection.execute(history)).all()

@@ -51,6 +51,12 @@ class EnergyPoint(NamedTuple):
     """Production type (B01 … B25) of generation series; '' otherwise."""
     registered_resource: str = ""
     """The unit or resource of per-unit series; '' otherwise."""
+    contract_type: str = ""
+    """Horizon of exchanges and capacities (``contract_MarketAgreement.type``); '' otherwise."""
+    flow_direction: str = ""
+    """Up (A01) or down (A02) of balancing series; '' otherwise."""
+    price_category: str = ""
+    """Long (A04) or short (A05) of imbalance prices; '' otherwise."""
 
     @property
     def series_key(self) -> tuple[str, str, str, str, int]:

@@ -66,18 +66,3 @@ def is_directional(data_type: str) -> bool:
         return PLATFORM_TABLE[DataType(data_type)].out_area_param is not None
     except ValueError:
         return False
-
-
-DIRECTION_PREFIX = "direction:"
-
-
-def direction_resource(flow_direction: str) -> str:
-    """The identity slot value that keeps up and down balancing series apart."""
-    return f"{DIRECTION_PREFIX}{flow_direction}"
-
-
-def resource_and_direction(registered_resource: str) -> tuple[str | None, str | None]:
-    """``(registered_resource, flow_direction)`` as ``entsoe parse`` prints them."""
-    if registered_resource.startswith(DIRECTION_PREFIX):
-        return None, registered_resource.removeprefix(DIRECTION_PREFIX)
-    return registered_resource or None, None

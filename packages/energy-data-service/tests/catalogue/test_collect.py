@@ -108,3 +108,59 @@ def test_a_directional_type_without_out_area_says_so(cli_env: dict[str, str]) ->
     unknown = runner.invoke(app, ["collect", "--data-type", "generation_per_typ"], env=cli_env)
     assert unknown.exit_code == 2
     assert "generation_per_type" in unknown.output
+
+
+def _export(cli_env: dict[str, str], *args: str) -> list[dict[str, str]]:
+    result = runner.invoke(app, ["export", *args, "--start", START, "--end", END], env=cli_env)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if "points exported" not in line]
+    return list(csv.DictReader(io.StringIO("\n".join(lines))))
+
+
+def test_two_horizons_of_one_border_are_collected_side_by_side(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    """Day-ahead and week-ahead capacities of FR←DE_LU, asked one after the other: the stand-in
+    answers without a contract type (as the platform does) and the week-ahead values are 0.9
+    of the day-ahead ones; both are stored, neither overwrites the other."""
+    border = ["--data-type", "net_transfer_capacity", "--area", "FR", "--out-area", "DE_LU"]
+    for horizon in ("A01", "week_ahead"):
+        args = ["collect", *border, "--contract-type", horizon, "--start", START, "--end", END]
+        result = runner.invoke(app, args, env=cli_env)
+        assert result.exit_code == 0, result.output
+    asked = [r.params.get("contract_MarketAgreement.Type") for r in fake_platform.requests]
+    assert set(asked) == {"A01", "A02"}
+
+    rows = _export(cli_env, *border[:2], *border[2:])
+    by_horizon: dict[str, dict[str, float]] = {}
+    for row in rows:
+        by_horizon.setdefault(row["contract_type"], {})[row["timestamp"]] = float(row["value"])
+    assert set(by_horizon) == {"A01", "A02"}
+    day, week = by_horizon["A01"], by_horizon["A02"]
+    assert len(day) == len(week) == 24 + 25  # the 25-hour day included
+    assert all(abs(week[t] - 0.9 * day[t]) < 1e-6 for t in day)
+    only_week = _export(cli_env, *border, "--contract-type", "A02")
+    assert {float(r["value"]) for r in only_week} == set(week.values())
+
+    refused = runner.invoke(app, ["collect", *border, "--contract-type", "A05"], env=cli_env)
+    assert refused.exit_code == 2
+    assert "A02 (week_ahead)" in refused.output
+    assert "Traceback" not in refused.output
+
+
+def test_both_imbalance_prices_are_collected(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    """The long (A04) and short (A05) prices of each quarter-hour, two series the stand-in
+    tells apart only by ``imbalance_Price.category``: both stored, short = 1.25 × long."""
+    fake_platform.resolution = "PT15M"
+    args = ["collect", "--area", "FR", "--data-type", "imbalance_prices", "--start", START]
+    result = runner.invoke(app, [*args, "--end", END], env=cli_env)
+    assert result.exit_code == 0, result.output
+    rows = _export(cli_env, "--data-type", "imbalance_prices", "--area", "FR")
+    prices: dict[str, dict[str, float]] = {}
+    for row in rows:
+        prices.setdefault(row["price_category"], {})[row["timestamp"]] = float(row["value"])
+    assert set(prices) == {"A04", "A05"}
+    assert len(prices["A04"]) == len(prices["A05"]) == (24 + 25) * 4
+    assert all(abs(prices["A05"][t] - 1.25 * v) < 1e-6 for t, v in prices["A04"].items())

@@ -16,7 +16,8 @@ What is exported, by purpose:
 
 - Client: ``EntsoeClient``, ``ChunkResult``.
 - Queries: ``Query``, ``DataType``, ``Area``, ``AreaKind``, ``PLATFORM_TABLE`` and its
-  ``PlatformRule`` and ``Span``, ``PSR_TYPES``, ``parse_psr_type``.
+  ``PlatformRule`` and ``Span``, ``PSR_TYPES``, ``parse_psr_type``, ``CONTRACT_TYPES``,
+  ``parse_contract_type``.
 - Documents: ``MarketDocument``, ``TimeSeries``, ``Point``, ``Acknowledgement``.
 - Parsing: ``parse_document``, ``parse_response``.
 - Rows: ``COLUMNS``, ``iter_rows``, ``write_csv``, ``write_json``, ``to_dataframe``.
@@ -48,7 +49,14 @@ from entsoe_client._exceptions import (
 from entsoe_client._models import Acknowledgement, MarketDocument, Point, TimeSeries
 from entsoe_client._parser import parse_document, parse_response
 from entsoe_client._psr_types import PSR_TYPES, parse_psr_type
-from entsoe_client._queries import PLATFORM_TABLE, DataType, PlatformRule, Query
+from entsoe_client._queries import (
+    CONTRACT_TYPES,
+    PLATFORM_TABLE,
+    DataType,
+    PlatformRule,
+    Query,
+    parse_contract_type,
+)
 from entsoe_client._ranges import overlaps, point_in_range
 from entsoe_client._redaction import redact
 from entsoe_client._splitting import Span
@@ -57,6 +65,7 @@ from entsoe_client._time import step_end
 
 __all__ = [
     "COLUMNS",
+    "CONTRACT_TYPES",
     "PLATFORM_TABLE",
     "PSR_TYPES",
     "Acknowledgement",
@@ -85,6 +94,7 @@ __all__ = [
     "UnknownAreaError",
     "iter_rows",
     "overlaps",
+    "parse_contract_type",
     "parse_document",
     "parse_psr_type",
     "parse_response",

@@ -15,7 +15,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -297,6 +297,9 @@ class EntsoeClient:
 
     async def _chunk(self, query: Query, start: datetime, end: datetime) -> ChunkResult:
         documents, elapsed_ms = await self._fetch_range(query, start, end)
+        contract = query.asked_contract_type
+        if contract is not None:
+            documents = [_with_contract_type(d, contract) for d in documents]
         return ChunkResult(start, end, merge_documents(documents), elapsed_ms)
 
     # -- queries ---------------------------------------------------------------------------
@@ -436,3 +439,13 @@ class EntsoeClient:
         return await self.fetch_series(
             DataType.physical_flows, to_area, start, end, out_area=from_area
         )
+
+
+def _with_contract_type(document: MarketDocument, contract: str) -> MarketDocument:
+    """The document with the horizon asked for on each series that does not state its own:
+    the platform's transfer-capacity answers (A61) carry no ``contract_MarketAgreement.type``,
+    so without it a week-ahead and a day-ahead answer of one border could not be told apart."""
+    if all(s.contract_type for s in document.series):
+        return document
+    series = [s if s.contract_type else replace(s, contract_type=contract) for s in document.series]
+    return replace(document, series=series)

@@ -63,6 +63,10 @@ class TimeSeries:
     """``flowDirection.direction`` of balancing series: A01 up, A02 down, A03 symmetric."""
     contract_type: str | None = None
     """``contract_MarketAgreement.type`` (or ``type_MarketAgreement.type``): A01 day-ahead, ..."""
+    price_category: str | None = None
+    """``imbalance_Price.category`` of imbalance prices (A85): A04 excess balance (long), A05
+    insufficient balance (short). The platform sends the two prices of a quarter-hour as two
+    series that differ only by this code on their Points; read from the series' first Point."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -511,6 +511,9 @@ def _parse_series(
         by_resolution[""] = []
 
     sequence = fields.get("classification_sequence")
+    category = _price_category(periods)
+    if category:
+        fields["price_category"] = category
     return [
         _series(
             fields,
@@ -525,6 +528,20 @@ def _parse_series(
         )
         for resolution, points in by_resolution.items()
     ]
+
+
+def _price_category(periods: list[etree._Element]) -> str | None:
+    """``imbalance_Price.category`` of the first Point (imbalance prices), else ``None``: only
+    the first Point's children are looked at, so other documents pay a few element visits."""
+    for period in periods:
+        for point in period:
+            if _local(point.tag) != "Point":
+                continue
+            for child in point:
+                if _local(child.tag) == "imbalance_Price.category":
+                    return _text(child) or None
+            return None
+    return None
 
 
 def _series_zone(eics: Iterable[str | None]) -> tzinfo | None:
@@ -571,6 +588,7 @@ def _series(
         or None,
         flow_direction=fields.get("flow_direction") or None,
         contract_type=fields.get("contract_type") or None,
+        price_category=fields.get("price_category") or None,
     )
 
 

@@ -98,6 +98,14 @@ class PlatformRule:
     extra_params: tuple[tuple[str, str], ...] = ()
     paged: bool = False
     resolution: str = "PT15M"
+    contract_types: tuple[str, ...] = ()
+    """The horizons (``contract_MarketAgreement.Type``) a query may choose, the default first;
+    empty where the type has one horizon only."""
+
+    @property
+    def default_contract_type(self) -> str | None:
+        """The horizon asked for when a query names none (``None``: the type has no choice)."""
+        return self.contract_types[0] if self.contract_types else None
 
 
 def _gl(
@@ -116,7 +124,11 @@ def _gl(
 
 
 def _border(
-    document_type: str, span: Span, *extra: tuple[str, str], paged: bool = False
+    document_type: str,
+    span: Span,
+    *extra: tuple[str, str],
+    paged: bool = False,
+    contract_types: tuple[str, ...] = (),
 ) -> PlatformRule:
     """Two-area data: ``in_Domain`` is where the energy goes, ``out_Domain`` where it comes from."""
     return PlatformRule(
@@ -129,6 +141,7 @@ def _border(
         extra_params=extra,
         paged=paged,
         resolution="PT60M",
+        contract_types=contract_types,
     )
 
 
@@ -187,15 +200,22 @@ PLATFORM_TABLE: dict[DataType, PlatformRule] = {
     DataType.installed_capacity: _gl("A68", "A33", _ONE_YEAR, "P1Y"),
     DataType.installed_capacity_per_unit: _gl("A71", "A33", _ONE_YEAR, "P1Y"),
     DataType.water_reservoirs: _gl("A72", "A16", _ONE_YEAR, "P7D", psr=False),
-    # Transmission: one year per request. Scheduled exchanges ask for the total (A05) and
-    # transfer capacities for the day-ahead forecast (A01); offered capacity for the implicit
-    # day-ahead auction (one document a day, 100 to a page).
+    # Transmission: one year per request. Scheduled exchanges are published for the total (A05,
+    # the default) and the day-ahead horizon (A01); transfer capacities for day-ahead (A01, the
+    # default), week (A02), month (A03) and year (A04); a query chooses with ``contract_type``.
+    # Offered capacity: the implicit day-ahead auction (one document a day, 100 to a page).
     DataType.physical_flows: _border("A11", _ONE_YEAR),
     DataType.scheduled_exchanges: _border(
-        "A09", _ONE_YEAR, ("contract_MarketAgreement.Type", "A05")
+        "A09",
+        _ONE_YEAR,
+        ("contract_MarketAgreement.Type", "A05"),
+        contract_types=("A05", "A01"),
     ),
     DataType.net_transfer_capacity: _border(
-        "A61", _ONE_YEAR, ("contract_MarketAgreement.Type", "A01")
+        "A61",
+        _ONE_YEAR,
+        ("contract_MarketAgreement.Type", "A01"),
+        contract_types=("A01", "A02", "A03", "A04"),
     ),
     DataType.offered_capacity: _border(
         "A31",
@@ -277,6 +297,35 @@ def parse_data_type(value: DataType | str) -> DataType:
         ) from None
 
 
+CONTRACT_TYPES: dict[str, str] = {
+    "A01": "day_ahead",
+    "A02": "week_ahead",
+    "A03": "month_ahead",
+    "A04": "year_ahead",
+    "A05": "total",
+    "A06": "long_term",
+    "A07": "intraday",
+}
+"""``contract_MarketAgreement.Type`` codes and the names users may type instead."""
+
+
+def parse_contract_type(rule: PlatformRule, value: str, data_type: str = "") -> str:
+    """A contract type code (``A02`` or ``week_ahead``) the rule offers, or an error listing
+    the ones it does."""
+    text = value.strip()
+    by_name = {name: code for code, name in CONTRACT_TYPES.items()}
+    code = by_name.get(text.lower().replace("-", "_"), text.upper())
+    if code in rule.contract_types:
+        return code
+    offered = ", ".join(f"{c} ({CONTRACT_TYPES[c]})" for c in rule.contract_types)
+    if not offered:
+        raise InvalidQueryError(f"{data_type or 'this data type'} does not take a contract_type.")
+    raise InvalidQueryError(
+        f"Unknown contract type {value!r} for {data_type or 'this data type'}; "
+        f"choose one of: {offered}."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """One question to the platform, checked when created.
@@ -292,6 +341,9 @@ class Query:
     end: datetime
     psr_type: str | None = None
     out_area: Area | None = None
+    contract_type: str | None = None
+    """The horizon (``contract_MarketAgreement.Type``) of exchanges and transfer capacities;
+    ``None`` asks for the type's default (total exchanges, day-ahead capacities)."""
     rule: PlatformRule = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -323,6 +375,15 @@ class Query:
             raise InvalidQueryError(f"{self.data_type} does not take a psr_type.")
         if self.psr_type is not None:
             object.__setattr__(self, "psr_type", parse_psr_type(self.psr_type))
+        if self.contract_type is not None:
+            object.__setattr__(
+                self, "contract_type", parse_contract_type(rule, self.contract_type, self.data_type)
+            )
+
+    @property
+    def asked_contract_type(self) -> str | None:
+        """The horizon this query asks for: its own, else its type's default."""
+        return self.contract_type or self.rule.default_contract_type
 
     @classmethod
     def build(
@@ -334,6 +395,7 @@ class Query:
         *,
         psr_type: str | None = None,
         out_area: Area | str | None = None,
+        contract_type: str | None = None,
     ) -> Query:
         """A query from names as users type them (``"actual_load"``, ``"DE_LU"`` or an EIC)."""
         return cls(
@@ -347,6 +409,7 @@ class Query:
                 if out_area is None or isinstance(out_area, Area)
                 else Area.lookup(out_area)
             ),
+            contract_type=contract_type,
         )
 
     def chunks(self) -> list[tuple[datetime, datetime]]:
@@ -367,6 +430,8 @@ class Query:
         if rule.out_area_param and self.out_area is not None:
             params[rule.out_area_param] = self.out_area.eic
         params.update(rule.extra_params)
+        if self.contract_type:
+            params["contract_MarketAgreement.Type"] = self.contract_type
         if self.psr_type:
             params["psrType"] = self.psr_type
         params["periodStart"] = format_period(start)

@@ -121,8 +121,8 @@ def series_identity(document: MarketDocument, series: TimeSeries) -> SeriesKey:
 
     ``mRID`` is only the series' index inside one document, so it is not part of it; the
     resolution is, because a zone can publish a PT60M and a PT15M series for the same day. The
-    unit (generation per unit), the direction (balancing up/down) and the contract type keep
-    series apart that share everything else.
+    unit (generation per unit), the direction (balancing up/down), the contract type and the
+    imbalance price category (long/short) keep series apart that share everything else.
     """
     return (
         document.document_type,
@@ -139,6 +139,7 @@ def series_identity(document: MarketDocument, series: TimeSeries) -> SeriesKey:
         series.registered_resource,
         series.flow_direction,
         series.contract_type,
+        series.price_category,
     )
 
 

@@ -26,6 +26,8 @@ classification_sequence classification sequence position (day-ahead price sequen
 position                the point's position within its Period
 registered_resource     the unit or resource of per-unit series
 flow_direction          A01 up / A02 down for balancing series
+contract_type           contract_MarketAgreement.type (A01 day-ahead … A05 total) where stated
+price_category          A04 long / A05 short of imbalance prices
 ======================= ================================================================
 
 Absent metadata is an empty CSV cell and ``null`` in JSON.
@@ -70,6 +72,8 @@ COLUMNS: Final[tuple[str, ...]] = (
     "position",
     "registered_resource",
     "flow_direction",
+    "contract_type",
+    "price_category",
 )
 
 Row = dict[str, Any]
@@ -115,6 +119,8 @@ def _series_base(document: MarketDocument, series: TimeSeries) -> Row:
         "position": None,
         "registered_resource": series.registered_resource,
         "flow_direction": series.flow_direction,
+        "contract_type": series.contract_type,
+        "price_category": series.price_category,
     }
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from entsoe_client import PLATFORM_TABLE, DataType, InvalidQueryError, parse_contract_type
 from rich.table import Table
 
 from energy_data_service.cli._app import app
@@ -55,6 +56,15 @@ def collect(
             "from; --area is where it goes. Default: COLLECTION__BORDERS.",
         ),
     ] = None,
+    contract_type: Annotated[
+        str | None,
+        typer.Option(
+            "--contract-type",
+            help="Horizon of scheduled exchanges (A05 total, A01 day_ahead) and transfer "
+            "capacities (A01 day_ahead, A02 week_ahead, A03 month_ahead, A04 year_ahead). "
+            "Default: total exchanges, day-ahead capacities.",
+        ),
+    ] = None,
 ) -> None:
     """Fetch [--start, --end) and store it; without --start, fill every hole in the window.
 
@@ -72,15 +82,25 @@ def collect(
             types = parse_data_types(data_type, container.settings.collection.data_types)
             source = resolve_area(out_area) if out_area is not None else None
             directional = [t for t in types if is_directional(t)]
+            horizons = {t: _contract_type(t, contract_type) for t in types}
+            if contract_type is not None and not any(horizons.values()):
+                raise UsageError(
+                    "--contract-type is only for data types published per horizon "
+                    "(scheduled_exchanges, net_transfer_capacity)"
+                )
             if source is not None and not directional:
                 raise UsageError("--out-area is only for directional data types (flows, …)")
             service = await container.collection_service()
-            if first is None and source is None:
+            if first is None and source is None and contract_type is None:
                 return await service.fill_all(areas, types, run_kind="collect")
             if first is None:
                 return [
                     await service.fill_gaps(
-                        a, t, run_kind="collect", out_area=source if t in directional else None
+                        a,
+                        t,
+                        run_kind="collect",
+                        out_area=source if t in directional else None,
+                        contract_type=horizons[t],
                     )
                     for a in areas
                     for t in types
@@ -95,7 +115,12 @@ def collect(
                 raise UsageError(f"--start {first.isoformat()} is in the future")
             return [
                 await service.collect_range(
-                    a, t, first, stop, out_area=source if t in directional else None
+                    a,
+                    t,
+                    first,
+                    stop,
+                    out_area=source if t in directional else None,
+                    contract_type=horizons[t],
                 )
                 for a in areas
                 for t in types
@@ -120,3 +145,17 @@ def collect(
     console.print(table)
     if not all(r.success for r in results):
         raise typer.Exit(1)
+
+
+def _contract_type(data_type: str, contract_type: str | None) -> str | None:
+    """The horizon asked for one data type: ``--contract-type`` where the type has horizons
+    (one line naming them when it is not one of them), else ``None``."""
+    if contract_type is None:
+        return None
+    rule = PLATFORM_TABLE[DataType(data_type)]
+    if not rule.contract_types:
+        return None
+    try:
+        return parse_contract_type(rule, contract_type, data_type)
+    except InvalidQueryError as error:
+        raise UsageError(str(error)) from None

@@ -23,7 +23,14 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
-from entsoe_client import COLUMNS, InvalidQueryError, parse_psr_type
+from entsoe_client import (
+    COLUMNS,
+    PLATFORM_TABLE,
+    DataType,
+    InvalidQueryError,
+    parse_contract_type,
+    parse_psr_type,
+)
 
 from energy_data_service.cli._app import app
 from energy_data_service.cli._common import DATE_HELP, errors, parse_range, run, with_container
@@ -38,7 +45,6 @@ from energy_data_service.domain import (
 from energy_data_service.errors import UnknownChoiceError, UsageError
 from energy_data_service.series_domains import (
     is_directional,
-    resource_and_direction,
     series_domains,
 )
 
@@ -67,7 +73,6 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
     is_price = "/" in point.unit
     currency, _, price_unit = point.unit.partition("/")
     domains = series_domains(point.data_type, point.area_code, point.out_area_code)
-    resource, direction = resource_and_direction(point.registered_resource)
     values: dict[str, Any] = {
         "timestamp": point.timestamp,
         "end": point.end or step_end(point.timestamp, point.resolution, zone),
@@ -82,8 +87,10 @@ def _row(point: EnergyPoint, zone: ZoneInfo) -> tuple[Any, ...]:
         "area": domains.area,
         "in_domain": domains.in_domain,
         "out_domain": domains.out_domain,
-        "registered_resource": resource,
-        "flow_direction": direction,
+        "registered_resource": point.registered_resource or None,
+        "flow_direction": point.flow_direction or None,
+        "contract_type": point.contract_type or None,
+        "price_category": point.price_category or None,
         "resolution": point.resolution,
         "curve_type": point.curve_type,
         "unit": None if is_price else point.unit,
@@ -186,8 +193,14 @@ def export_area(name: str) -> tuple[str, ZoneInfo]:
     return area.eic, area.time_zone
 
 
-def series_filter(data_type: str, out_area: str | None, psr_type: str | None) -> dict[str, str]:
-    """Catalogue filters from ``--out-area``/``--psr-type``; one-line errors for misuse."""
+def series_filter(
+    data_type: str,
+    out_area: str | None,
+    psr_type: str | None,
+    contract_type: str | None = None,
+) -> dict[str, str]:
+    """Catalogue filters from ``--out-area``/``--psr-type``/``--contract-type``; one-line
+    errors for misuse."""
     identity: dict[str, str] = {}
     if is_directional(data_type):
         if out_area is None:
@@ -203,6 +216,12 @@ def series_filter(data_type: str, out_area: str | None, psr_type: str | None) ->
     if psr_type is not None:
         try:
             identity["psr_type"] = parse_psr_type(psr_type)
+        except InvalidQueryError as error:
+            raise UsageError(str(error)) from None
+    if contract_type is not None:
+        try:
+            rule = PLATFORM_TABLE[DataType(data_type)]
+            identity["contract_type"] = parse_contract_type(rule, contract_type, data_type)
         except InvalidQueryError as error:
             raise UsageError(str(error)) from None
     return identity
@@ -241,6 +260,14 @@ def export(
         str | None,
         typer.Option("--psr-type", help="Production type (B16 or solar, …); default: every type."),
     ] = None,
+    contract_type: Annotated[
+        str | None,
+        typer.Option(
+            "--contract-type",
+            help="Horizon of exchanges and transfer capacities: A01 day_ahead, A02 week_ahead, "
+            "A03 month_ahead, A04 year_ahead, A05 total; default: every horizon.",
+        ),
+    ] = None,
 ) -> None:
     """Write every stored point of one area × data type overlapping [--start, --end)."""
 
@@ -251,7 +278,7 @@ def export(
         assert last is not None
         area_code, zone = export_area(area)
         chosen_type = resolve_data_type(data_type)
-        identity = series_filter(chosen_type, out_area, psr_type)
+        identity = series_filter(chosen_type, out_area, psr_type, contract_type)
         if format == "parquet" and output is None:
             raise UsageError("--format parquet needs --output FILE")
 

@@ -36,11 +36,15 @@ class EntsoeCollector:
         end: datetime,
         *,
         out_area: Area | None = None,
+        contract_type: str | None = None,
     ) -> AsyncGenerator[ChunkResult, None]:
         """Each chunk as soon as it is complete, so callers can store it before the next.
 
-        ``out_area`` is where the energy comes from, for directional data types."""
-        query = Query.build(data_type, area, start, end, out_area=out_area)
+        ``out_area`` is where the energy comes from, for directional data types;
+        ``contract_type`` the horizon of exchanges and capacities (default: the type's)."""
+        query = Query.build(
+            data_type, area, start, end, out_area=out_area, contract_type=contract_type
+        )
         try:
             async for chunk in self._client.iter_chunks(query):
                 yield chunk

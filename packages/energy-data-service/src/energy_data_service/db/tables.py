@@ -63,8 +63,20 @@ SERIES_IDENTITY = (
     "resolution",
     "classification_sequence",
     "registered_resource",
+    "contract_type",
+    "flow_direction",
+    "price_category",
 )
-"""What makes a series one series (``uq_series_identity``); every other column describes it."""
+"""What makes a series one series (``uq_series_identity``); every other column describes it.
+
+``contract_type`` (``contract_MarketAgreement.type``: A01 day-ahead, A02 week, A03 month, A04
+year, A05 total, A07 intraday) tells the horizons of one border's exchanges and transfer
+capacities apart; ``flow_direction`` (A01 up, A02 down) the two directions of balancing series;
+``price_category`` (``imbalance_Price.category``: A04 excess balance / long, A05 insufficient
+balance / short) the two imbalance prices of one quarter-hour (``0007_series_qualifiers``)."""
+
+QUALIFIERS = ("contract_type", "flow_direction", "price_category")
+"""The identity columns added by ``0007``: codes of the platform, '' when a series has none."""
 
 
 class EpochSeconds(TypeDecorator[datetime]):
@@ -130,6 +142,9 @@ series = Table(
     Column("resolution", String(8), nullable=False, comment="ISO 8601 duration, e.g. PT15M"),
     Column("classification_sequence", Integer, nullable=False, comment="0 when absent"),
     Column("registered_resource", String(64), nullable=False, comment="unit/resource or ''"),
+    Column("contract_type", String(4), nullable=False, server_default="", comment="A01…A07 or ''"),
+    Column("flow_direction", String(4), nullable=False, server_default="", comment="A01/A02 or ''"),
+    Column("price_category", String(4), nullable=False, server_default="", comment="A04/A05 or ''"),
     Column("unit", String(16), nullable=False, comment="MAW, or currency/unit like EUR/MWH"),
     Column("curve_type", String(4), nullable=False, comment="A01/A03 of the latest document"),
     Column("first_timestamp", UtcDateTime, nullable=False, comment="first stored interval start"),

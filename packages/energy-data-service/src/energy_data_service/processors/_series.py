@@ -26,6 +26,11 @@ _new_tuple: Any = tuple.__new__
 _RESOLUTION_OF_STEP = {step: name for name, step in reversed(list(FIXED_STEPS.items()))}
 
 
+Qualifiers = tuple[str, str, str]
+"""``(contract_type, flow_direction, price_category)`` of a series: codes or ''."""
+NO_QUALIFIERS: Qualifiers = ("", "", "")
+
+
 def series_area(series: TimeSeries) -> str | None:
     """The EIC the series is about (load: outBiddingZone; prices: in/out domain; directional
     data: in_Domain, where the energy goes)."""
@@ -60,6 +65,7 @@ def series_points(
     unit: str,
     fetched_at: datetime,
     out_area: str | None = None,
+    qualifiers: Qualifiers = NO_QUALIFIERS,
 ) -> Iterator[EnergyPoint]:
     """Every point of ``series`` (A03 already forward-filled by the parser) as stored rows.
 
@@ -94,6 +100,7 @@ def series_points(
         repeat(other_area),
         repeat(series.psr_type or ""),
         repeat(getattr(series, "registered_resource", None) or ""),
+        *map(repeat, qualifiers),
     )
     return cast(Iterator[EnergyPoint], map(_new_tuple, repeat(EnergyPoint), rows))
 
@@ -106,8 +113,10 @@ def document_points(
     area_code: str | None,
     unit_of: Callable[[TimeSeries], str],
     out_area_of: Callable[[TimeSeries], str | None] | None = None,
+    qualifiers_of: Callable[[TimeSeries], Qualifiers] | None = None,
 ) -> list[EnergyPoint]:
-    """Points of every series of a document; a family's processor only says what the unit is.
+    """Points of every series of a document; a family's processor only says what the unit is
+    (and, where its series have them, the identity qualifiers: horizon, direction, category).
 
     A series whose area can't be told (and none was given) is skipped.
     """
@@ -125,6 +134,7 @@ def document_points(
                 unit=unit_of(series),
                 fetched_at=fetched_at,
                 out_area=None if out_area_of is None else out_area_of(series),
+                qualifiers=NO_QUALIFIERS if qualifiers_of is None else qualifiers_of(series),
             )
         )
     return points

@@ -33,6 +33,9 @@ class SeriesRow:
     resolution: str
     classification_sequence: int
     registered_resource: str
+    contract_type: str
+    flow_direction: str
+    price_category: str
     unit: str
     curve_type: str
     first_timestamp: datetime
@@ -58,16 +61,7 @@ def catalogue_query(
             raise ValueError(f"{name!r} is not part of a series' identity")
         if value is not None:
             query = query.where(s[name] == value)
-    return query.order_by(
-        s.area_code,
-        s.data_type,
-        s.out_area_code,
-        s.psr_type,
-        s.business_type,
-        s.resolution,
-        s.classification_sequence,
-        s.registered_resource,
-    )
+    return query.order_by(*(s[name] for name in SERIES_IDENTITY))
 
 
 async def find_series(

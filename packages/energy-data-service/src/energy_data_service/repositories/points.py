@@ -42,6 +42,9 @@ class SeriesBounds:
     out_area_code: str = ""
     psr_type: str = ""
     registered_resource: str = ""
+    contract_type: str = ""
+    flow_direction: str = ""
+    price_category: str = ""
 
 
 class GridCount(NamedTuple):
@@ -153,7 +156,14 @@ class PointRepository:
             row.resolution,
             row.classification_sequence,
         )
-        tail = (row.out_area_code, row.psr_type, row.registered_resource)
+        tail = (
+            row.out_area_code,
+            row.psr_type,
+            row.registered_resource,
+            row.contract_type,
+            row.flow_direction,
+            row.price_category,
+        )
         unit, curve = row.unit, row.curve_type
         async with self._engine.connect() as connection:
             result = await connection.execute(query)
@@ -221,6 +231,9 @@ class PointRepository:
                 out_area_code=row.out_area_code,
                 psr_type=row.psr_type,
                 registered_resource=row.registered_resource,
+                contract_type=row.contract_type,
+                flow_direction=row.flow_direction,
+                price_category=row.price_category,
             )
             for row in catalogue
             if row.id in stats

@@ -46,6 +46,10 @@ class SeriesKey:
     series_id: int = 0
     out_area_code: str = ""
     psr_type: str = ""
+    contract_type: str = ""
+    flow_direction: str = ""
+    price_category: str = ""
+    registered_resource: str = ""
 
     @classmethod
     def of(cls, row: SeriesRow) -> SeriesKey:
@@ -60,6 +64,10 @@ class SeriesKey:
             row.id,
             row.out_area_code,
             row.psr_type,
+            row.contract_type,
+            row.flow_direction,
+            row.price_category,
+            row.registered_resource,
         )
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from entsoe_client import Area, AuthenticationError
+from entsoe_client import PLATFORM_TABLE, Area, AuthenticationError, DataType
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, holes, merge_ranges
@@ -42,6 +42,7 @@ from energy_data_service.domain import (
     resolve_border,
 )
 from energy_data_service.processors import process_documents
+from energy_data_service.processors.transmission import CONTRACT_TYPED
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import CollectionRun, RunRepository
 from energy_data_service.series_domains import is_directional
@@ -69,6 +70,8 @@ class CollectionResult:
     chunks: int = 0
     out_area: Area | None = None
     """Where the energy comes from, for directional data types (``area`` is where it goes)."""
+    contract_type: str | None = None
+    """The horizon asked for (exchanges, capacities); ``None``: the data type's default."""
 
     @property
     def success(self) -> bool:
@@ -116,10 +119,16 @@ class CollectionService:
         *,
         run_kind: str = "collect",
         out_area: Area | None = None,
+        contract_type: str | None = None,
     ) -> CollectionResult:
         """Fetch and store ``[start, end)``; the result fails if any chunk failed."""
         result = CollectionResult(
-            area, data_type, [(start, end)], window=(start, end), out_area=out_area
+            area,
+            data_type,
+            [(start, end)],
+            window=(start, end),
+            out_area=out_area,
+            contract_type=contract_type,
         )
         await self._fetch_ranges(result, run_kind)
         return result
@@ -137,11 +146,20 @@ class CollectionService:
         return start, now
 
     async def ranges_to_fetch(
-        self, area: Area, data_type: str, now: datetime, out_area: Area | None = None
+        self,
+        area: Area,
+        data_type: str,
+        now: datetime,
+        out_area: Area | None = None,
+        contract_type: str | None = None,
     ) -> list[Interval]:
-        """Holes in the window, plus the forecast horizon (forecasts get revised)."""
+        """Holes in the window, plus the forecast horizon (forecasts get revised). Holes are
+        those of the one border and horizon asked for: another horizon's points fill none."""
         start, end = self.window(area, data_type, now)
         identity = {} if out_area is None else {"out_area_code": out_area.eic}
+        if data_type in CONTRACT_TYPED:
+            rule = PLATFORM_TABLE[DataType(data_type)]
+            identity["contract_type"] = contract_type or rule.default_contract_type or ""
         present = await self._points.present_intervals(area.eic, data_type, start, end, **identity)
         wanted = holes(present, start, end, area.time_zone)
         if data_type in FORECAST_TYPES and await self._horizon_due(area, data_type):
@@ -170,12 +188,20 @@ class CollectionService:
         *,
         run_kind: str = "gap_fill",
         out_area: Area | None = None,
+        contract_type: str | None = None,
     ) -> CollectionResult:
         """Find and fetch every hole of one area × data type in the configured window."""
         now = self._clock()
         window = self.window(area, data_type, now)
-        ranges = await self.ranges_to_fetch(area, data_type, now, out_area)
-        result = CollectionResult(area, data_type, ranges, window=window, out_area=out_area)
+        ranges = await self.ranges_to_fetch(area, data_type, now, out_area, contract_type)
+        result = CollectionResult(
+            area,
+            data_type,
+            ranges,
+            window=window,
+            out_area=out_area,
+            contract_type=contract_type,
+        )
         await self._fetch_ranges(result, run_kind)
         return result
 
@@ -232,7 +258,12 @@ class CollectionService:
         try:
             for start, end in result.ranges:
                 async for chunk in self._collector.chunks(
-                    result.area, result.data_type, start, end, out_area=result.out_area
+                    result.area,
+                    result.data_type,
+                    start,
+                    end,
+                    out_area=result.out_area,
+                    contract_type=result.contract_type,
                 ):
                     began = time.perf_counter()
                     points = process_documents(

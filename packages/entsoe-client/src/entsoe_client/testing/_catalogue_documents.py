@@ -5,8 +5,11 @@ production type with ``inBiddingZone_Domain`` plus a pumped-storage consumption 
 ``outBiddingZone_Domain``; generation per unit with ``registeredResource`` and the generating
 unit under ``MktPSRType/PowerSystemResources``; capacities as P1Y points per local year;
 reservoirs as P7D points on local weeks; transmission as Publication documents with
-``in_Domain``/``out_Domain`` and their business, contract and auction types; balancing as
-Balancing documents whose area is the document's ``area_Domain``, up and down series apart.
+``in_Domain``/``out_Domain`` and their business, contract and auction types (exchanges state
+the horizon asked for, transfer capacities do not, as recorded); balancing as Balancing
+documents whose area is the document's ``area_Domain``, up and down series apart, imbalance
+prices as two series told apart only by ``imbalance_Price.category`` on their Points (A04 long,
+A05 short, the short price 1.25 times the long one here).
 Values are ``value_at(start)`` (prices: its negative half for down-regulation), so any point
 can be checked without keeping the answer.
 """
@@ -48,6 +51,8 @@ class SeriesShape:
     """XML after ``<curveType>`` and before the Periods (``MktPSRType`` …)."""
     value_tag: str = "quantity"
     scale: float = 1.0
+    point_tail: str = ""
+    """XML after the value inside each Point (``imbalance_Price.category``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,10 @@ class Shape:
     """One series per market day (day-ahead data) instead of one over the range."""
     document_area: bool = False
     """Balancing: the area is the document's ``area_Domain``, series carry none."""
+    horizons: Mapping[str, float] | None = None
+    """Exchanges and capacities: the horizons (``contract_MarketAgreement.Type``) answered,
+    the default first, each with its value scale so the horizons of one border differ; a
+    ``{contract}`` in a series' head is the horizon asked for. Others are refused."""
 
 
 def _gl(business: str, zone: str = "inBiddingZone_Domain", unit: str = "MAW") -> str:
@@ -105,6 +114,23 @@ def _border(business: str, extra: str = "") -> SeriesShape:
         "<quantity_Measure_Unit.name>MAW</quantity_Measure_Unit.name>"
     )
     return SeriesShape(head)
+
+
+def _imbalance_price(category: str, scale: float) -> SeriesShape:
+    """An A85 series as the platform sends it: no direction, the price's category (A04 excess
+    balance / long, A05 insufficient balance / short) on every Point."""
+    unit = (
+        "<currency_Unit.name>EUR</currency_Unit.name>"
+        "<price_Measure_Unit.name>MWH</price_Measure_Unit.name>"
+    )
+    return SeriesShape(
+        f"<businessType>A19</businessType>{unit}",
+        None,
+        "",
+        "imbalance_Price.amount",
+        scale,
+        f"<imbalance_Price.category>{category}</imbalance_Price.category>",
+    )
 
 
 def _balancing(business: str, direction: str | None, value_tag: str, price: bool) -> SeriesShape:
@@ -155,14 +181,21 @@ SHAPES: dict[tuple[str, str | None], Shape] = {
     ("A69", "A40"): Shape(*_GL, (_per_type("B16"), _per_type("B19")), daily=True),
     ("A69", "A18"): Shape(*_GL, (_per_type("B16"), _per_type("B19")), daily=True),
     ("A72", "A16"): Shape(*_GL, (SeriesShape(_gl("A01", unit="MWH")),), resolution="P7D"),
+    # Exchanges state their horizon; transfer capacities do not (as the recorded A61 answers).
     ("A09", None): Shape(
         *_PUBLICATION,
-        (_border("A06", "<contract_MarketAgreement.type>A05</contract_MarketAgreement.type>"),),
+        (
+            _border(
+                "A06", "<contract_MarketAgreement.type>{contract}</contract_MarketAgreement.type>"
+            ),
+        ),
+        horizons={"A05": 1.0, "A01": 0.5},
     ),
     ("A61", None): Shape(
         *_PUBLICATION,
-        (_border("A27", "<contract_MarketAgreement.type>A01</contract_MarketAgreement.type>"),),
+        (_border("A27"),),
         daily=True,
+        horizons={"A01": 1.0, "A02": 0.9, "A03": 0.8, "A04": 0.7},
     ),
     ("A31", None): Shape(
         *_PUBLICATION,
@@ -188,7 +221,7 @@ SHAPES: dict[tuple[str, str | None], Shape] = {
     ),
     ("A85", None): Shape(
         *_BALANCING,
-        tuple(_balancing("A19", d, "imbalance_Price.amount", True) for d in _UP_DOWN),
+        (_imbalance_price("A04", 1.0), _imbalance_price("A05", 1.25)),
         document_area=True,
     ),
     ("A86", None): Shape(
@@ -237,24 +270,37 @@ def _local_weeks(start: datetime, end: datetime) -> list[tuple[datetime, datetim
     return weeks
 
 
-def _point(position: int, value: float, tag: str) -> str:
-    return f"<Point><position>{position}</position><{tag}>{value!r}</{tag}></Point>"
+def _point(position: int, value: float, tag: str, tail: str = "") -> str:
+    return f"<Point><position>{position}</position><{tag}>{value!r}</{tag}>{tail}</Point>"
 
 
-def _period(start: datetime, end: datetime, resolution: str, series: SeriesShape) -> str:
+def _period(
+    start: datetime, end: datetime, resolution: str, series: SeriesShape, scale: float = 1.0
+) -> str:
     head = (
         f"<Period><timeInterval><start>{_iso(start)}</start><end>{_iso(end)}</end>"
         f"</timeInterval><resolution>{resolution}</resolution>"
     )
+    factor = series.scale * scale
+    tag, tail = series.value_tag, series.point_tail
     if resolution in ("P1Y", "P7D"):
-        return head + _point(1, value_at(start) * series.scale, series.value_tag) + "</Period>"
+        return head + _point(1, value_at(start) * factor, tag, tail) + "</Period>"
     step = _STEPS[resolution]
     count = int((end - start) / step)
     points = "".join(
-        _point(i + 1, value_at(start + step * i) * series.scale, series.value_tag)
-        for i in range(count)
+        _point(i + 1, value_at(start + step * i) * factor, tag, tail) for i in range(count)
     )
     return head + points + "</Period>"
+
+
+def horizon_of(params: Mapping[str, str], shape: Shape) -> tuple[str, float] | None:
+    """The horizon asked for and its value scale; ``None`` for a horizon the type does not
+    publish (the platform answers "No matching data found")."""
+    if shape.horizons is None:
+        return "", 1.0
+    asked = params.get("contract_MarketAgreement.Type") or next(iter(shape.horizons))
+    scale = shape.horizons.get(asked)
+    return None if scale is None else (asked, scale)
 
 
 def _ranges(
@@ -289,13 +335,15 @@ def catalogue_document(
         s for s in shape.series if wanted_psr is None or s.psr_type in (None, wanted_psr)
     ]
     periods = _ranges(shape, start, end, chosen)
+    contract, scale = horizon_of(params, shape) or ("", 1.0)
     series_xml: list[str] = []
     for series in shapes:
+        head = series.head.format(area=area, out_area=out_area, contract=contract)
         for period_start, period_end in periods:
+            period = _period(period_start, period_end, chosen, series, scale)
             series_xml.append(
                 f"<TimeSeries><mRID>{len(series_xml) + 1}</mRID>"
-                f"{series.head.format(area=area, out_area=out_area)}<curveType>A01</curveType>"
-                f"{series.tail}{_period(period_start, period_end, chosen, series)}</TimeSeries>"
+                f"{head}<curveType>A01</curveType>{series.tail}{period}</TimeSeries>"
             )
     first = periods[0][0] if periods else start
     last = periods[-1][1] if periods else end

@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from entsoe_client.testing._catalogue_documents import horizon_of, shape_for
 from entsoe_client.testing._documents import (
     acknowledgement,
     generate_document,
@@ -352,6 +353,9 @@ class FakePlatform:
         if paged is not None:
             return Reply(delay=delay, **_as_fields(paged))
         if int(params.get("offset") or 0) > 0:  # a generated answer is always one page
+            return Reply(delay=delay, **_as_fields(Reply.no_data()))
+        shape = shape_for(params)
+        if shape is not None and horizon_of(params, shape) is None:  # a horizon not published
             return Reply(delay=delay, **_as_fields(Reply.no_data()))
         body = generate_document(
             params,
