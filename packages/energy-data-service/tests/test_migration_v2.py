@@ -227,7 +227,8 @@ async def store_0005(engine: AsyncEngine, week: list[Any], *, changed_every: int
                 },
             )
             fetch_ids.append(result.scalar_one())
-        identity = {c: getattr(first, c) for c in series_0005.c.keys() if hasattr(first, c)}
+        names = [column.name for column in series_0005.columns]
+        identity = {c: getattr(first, c) for c in names if hasattr(first, c)}
         series_id = (
             await connection.execute(
                 series_0005.insert().returning(series_0005.c.id),
