@@ -95,6 +95,7 @@ class Container:
             poll_seconds=schedule.leader_poll_seconds,
         )
         self.scheduler.fencing_token = lambda: self.leader.fencing_token
+        self.scheduler.leader_term = lambda: self.leader.term
         self._exit_stack = AsyncExitStack()
         self._client: EntsoeClient | None = None
 

@@ -23,6 +23,7 @@
     ├── DeliveryError                      - an alert notice did not reach its receiver
     │   └── WebhookDeliveryError           - the receiver refused the notice
     └── LeadershipLostError                - this process no longer holds the scheduler lock
+        └── TermOverError                  - a job's write refused: its leader's term is over
 
 The client's own errors (``entsoe_client.EntsoeError``: a rejected token, a refused query) pass
 through unchanged: wrapping them would hide which one it was.
@@ -157,3 +158,15 @@ class WebhookDeliveryError(DeliveryError):
 
 class LeadershipLostError(EnergyDataError):
     """The session no longer holds the scheduler lock."""
+
+
+class TermOverError(LeadershipLostError):
+    """A scheduled job tried to write after the term it started in ended (a newer leader was
+    elected meanwhile): the write is refused and the job stops, so a deposed leader's job never
+    writes beside the new leader's."""
+
+    def __init__(self, term: int, newest: int | None) -> None:
+        later = f"term {newest} began" if newest is not None else "its row is gone"
+        super().__init__(f"leader term {term} is over ({later}): the job's write was refused")
+        self.term = term
+        self.newest = newest

@@ -2,8 +2,9 @@
 
 Writes go through ``point_writes.write_points`` (the version rule, the history and the bulk
 paths live there, the row encoders in ``point_encoding``); ``upsert`` takes an optional
-connection so a caller can store points and record progress atomically. The reads here serve
-coverage, bounds, export and the latest point.
+connection so a caller can store points and record progress atomically. Every write of a
+scheduled job is fenced by its leader's term (``leader_terms.fence_job_writes``): a job whose
+term is over stores nothing. The reads here serve coverage, bounds, export and the latest point.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from energy_data_service.db.tables import fetches, points, series
 from energy_data_service.domain import FIXED_STEPS, EnergyPoint
 from energy_data_service.repositories.catalogue import SeriesRow, find_series
+from energy_data_service.repositories.leader_terms import fence_job_writes
 from energy_data_service.repositories.point_sql import overlapping, point_rows
 from energy_data_service.repositories.point_writes import write_points
 
@@ -64,13 +66,18 @@ class PointRepository:
     async def upsert(
         self, points: Iterable[EnergyPoint], connection: AsyncConnection | None = None
     ) -> int:
-        """Store ``points`` version-aware; returns how many points were written or offered."""
+        """Store ``points`` version-aware; returns how many points were written or offered.
+
+        In a scheduled job whose leader term is over this raises ``TermOverError`` and writes
+        nothing (with ``connection``, the caller's transaction is to roll back)."""
         rows = points if isinstance(points, list) else list(points)
         if not rows:
             return 0
         if connection is not None:
+            await fence_job_writes(connection)
             return await write_points(connection, rows)
         async with self._engine.begin() as own:
+            await fence_job_writes(own)
             return await write_points(own, rows)
 
     async def range(

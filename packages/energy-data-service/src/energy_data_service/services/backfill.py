@@ -39,7 +39,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
 from energy_data_service.domain import FIXED_STEPS, older_objects_frozen
-from energy_data_service.errors import CoverageGapsError, JobBusyError, JobTakenOverError
+from energy_data_service.errors import (
+    CoverageGapsError,
+    JobBusyError,
+    JobTakenOverError,
+    TermOverError,
+)
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.backfill import (
     DEFAULT_LEASE_SECONDS,
@@ -350,7 +355,7 @@ class BackfillService:
                 try:
                     await self._fetch_run(series, waiting, on_progress, job_id, owner)
                     break
-                except (AuthenticationError, JobTakenOverError):
+                except (AuthenticationError, JobTakenOverError, TermOverError):
                     raise
                 except Exception as failure:
                     # the client yields chunks in time order: the first one not done failed
@@ -421,8 +426,8 @@ class BackfillService:
                                     area_code=area.eic,
                                 )
                             )
-                    except AuthenticationError:
-                        raise
+                    except (AuthenticationError, TermOverError):
+                        raise  # a rejected token or a deposed leader: nothing more to do
                     except Exception as failure:
                         error = failure
                         failures.append(

@@ -19,7 +19,9 @@ re-fetching is harmless). A chunk that fails fails the run: the result says so w
 and the run row records it; there is no "success with holes". Every run writes one
 ``collection_runs`` row per area × data type; when the token is rejected the failed run is
 recorded (so alerting sees it at once) and the ``AuthenticationError`` propagates: no points
-are written.
+are written. In a scheduled job whose leader's term ended meanwhile the write is refused
+(``TermOverError``) and the run stops at once without recording anything: the new leader's
+jobs collect and record.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from energy_data_service.domain import (
     FORECAST_TYPES,
     resolve_border,
 )
+from energy_data_service.errors import TermOverError
 from energy_data_service.processors import process_documents
 from energy_data_service.processors.transmission import CONTRACT_TYPED
 from energy_data_service.repositories.points import PointRepository
@@ -246,7 +249,7 @@ class CollectionService:
                     tasks += [group.create_task(one_border(*pair)) for pair in borders]
         except ExceptionGroup as failed:
             # a rejected token stops every area; callers expect the error itself, not a group
-            rejected = failed.subgroup(AuthenticationError)
+            rejected = failed.subgroup((TermOverError, AuthenticationError))
             raise _first_leaf(rejected or failed) from None
         return [result for task in tasks for result in task.result()]
 
@@ -276,6 +279,13 @@ class CollectionService:
                     result.processing_ms += (time.perf_counter() - began) * 1000
                     result.response_ms += chunk.response_ms
                     result.chunks += 1
+        except TermOverError:
+            log.warning(
+                "collection.term_over",
+                area=result.area.short_name,
+                data_type=result.data_type,
+            )
+            raise
         except Exception as error:
             rejected = error if isinstance(error, AuthenticationError) else None
             result.error = str(error) or type(error).__name__

@@ -10,10 +10,13 @@ ended the session — its short TCP keepalives notice a vanished peer in about 2
 the lock to someone else.
 
 Each election is a term: a row of ``leader_terms`` whose number only grows. The fencing token
-``term:backend pid`` is recorded with every job execution the leader starts, so the history
-shows which term ran what, and overlapping terms would be visible.
+``term:backend pid`` is recorded with every job execution the leader starts, and each job runs
+in its term: its writes are refused once a newer term exists (``repositories/leader_terms.py``),
+so a leader that lost the lock without noticing yet cannot write beside its successor.
 
-SQLite is single-instance by construction: the process is the leader at once.
+SQLite has no server to hold a lock: the process leads at once, in a new term. The newest term
+leads: a leader whose term was superseded (a second ``serve`` started on the same file) steps
+down at its next poll and stays a follower, and its running jobs stop at their next write.
 """
 
 from __future__ import annotations
@@ -21,16 +24,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from energy_data_service.db.engine import is_sqlite
-from energy_data_service.db.tables import leader_terms
 from energy_data_service.errors import LeadershipLostError
 from energy_data_service.repositories.job_executions import INSTANCE
+from energy_data_service.repositories.leader_terms import begin_term, newest_term
 
 log = structlog.get_logger(__name__)
 
@@ -62,13 +64,14 @@ class LeaderElection:
         self.is_leader = False
         self.fencing_token: str | None = None
         """``term:backend pid`` of the current term while leading, else None."""
+        self.term: int | None = None
+        """The current term's number while leading, else None."""
 
     async def run(self) -> None:
         """Campaign until cancelled; on cancel, step down and release the lock."""
         try:
             if is_sqlite(self._engine):
-                await self._become_leader()
-                await asyncio.Event().wait()
+                await self._lead_on_sqlite()
             while True:
                 await self._campaign_once()
                 await asyncio.sleep(self._poll)
@@ -88,6 +91,27 @@ class LeaderElection:
                 log.warning("leader.connection_lost", error=str(error))
             await self._step_down(reason="connection lost")
 
+    async def _lead_on_sqlite(self) -> None:
+        """Lead in a new term until a newer one begins, then follow for good."""
+        async with self._engine.begin() as connection:
+            self.term = await begin_term(connection, INSTANCE, None)
+        self.fencing_token = f"{self.term}:sqlite"
+        await self._become_leader()
+        while True:
+            await asyncio.sleep(self._poll)
+            try:
+                async with self._engine.connect() as connection:
+                    newest = await newest_term(connection)
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception as error:  # SQLite busy or gone: ask again next poll
+                log.warning("leader.term_unknown", error=str(error))
+                continue
+            if newest != self.term:
+                log.warning("leader.superseded", term=self.term, newest=newest)
+                await self._step_down(reason=f"term {newest} began")
+                await asyncio.Event().wait()
+
     async def _try_lock(self) -> None:
         if self._connection is None:
             self._connection = await self._engine.connect()
@@ -103,13 +127,9 @@ class LeaderElection:
 
     async def _new_term(self, connection: AsyncConnection) -> str:
         pid = await connection.scalar(text("SELECT pg_backend_pid()"))
-        term = await connection.scalar(
-            leader_terms.insert()
-            .values(instance=INSTANCE, backend_pid=pid, elected_at=datetime.now(UTC))
-            .returning(leader_terms.c.term)
-        )
+        self.term = await begin_term(connection, INSTANCE, pid)
         await connection.commit()
-        return f"{term}:{pid}"
+        return f"{self.term}:{pid}"
 
     async def _check_connection(self) -> None:
         """Raise unless this session still holds the lock (``pg_locks``)."""
@@ -128,6 +148,7 @@ class LeaderElection:
     async def _step_down(self, reason: str) -> None:
         was_leader, self.is_leader = self.is_leader, False
         self.fencing_token = None
+        self.term = None
         if was_leader:
             log.info("leader.stepping_down", reason=reason)
             await self._on_deposed()

@@ -10,6 +10,11 @@ the same on SQLite and PostgreSQL and doubles as the queryable history behind ``
 A failed attempt is retried after an exponentially growing pause up to ``max_attempts``; each
 attempt is its own row so the history shows what happened. ``stop`` lets running jobs finish for
 a bounded time, then cancels them (recorded as ``cancelled``).
+
+Each job runs in the leader term it started in (``writes_fenced_by``): once a newer term exists
+its writes are refused (``TermOverError``) and the job ends ``cancelled`` with the reason, not
+retried — the new leader runs the schedule now. A retry due after this process lost the lead
+is not made either.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from energy_data_service.errors import UnknownJobError
+from energy_data_service.errors import TermOverError, UnknownJobError
 from energy_data_service.repositories.job_executions import JobExecution, JobExecutionRepository
+from energy_data_service.repositories.leader_terms import writes_fenced_by
 
 log = structlog.get_logger(__name__)
 
@@ -130,6 +136,9 @@ class SchedulerService:
         self.fencing_token: Callable[[], str | None] = lambda: None
         """The leader's current fencing token, recorded with each execution (set by the
         composition root)."""
+        self.leader_term: Callable[[], int | None] = lambda: None
+        """The leader's current term: each job runs in the term it started in, and its writes
+        are refused once the term is over (set by the composition root; None: unfenced)."""
 
     @property
     def is_running(self) -> bool:
@@ -234,14 +243,25 @@ class SchedulerService:
 
     async def _run_with_retries(self, job_id: str, trigger: str) -> None:
         job = self._jobs[job_id]
+        term = self.leader_term()
         for attempt in range(1, self._retry.max_attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self._retry.delay_before(attempt))
+                if self.leader_term() != term:
+                    log.info("scheduler.retry_dropped", job=job.id, term=term, reason="term over")
+                    return
             execution_id = await self._executions.start(
                 job.id, attempt=attempt, trigger=trigger, fencing_token=self.fencing_token()
             )
             try:
-                points = await job.run()
+                with writes_fenced_by(term):
+                    points = await job.run()
+            except TermOverError as error:
+                await self._executions.finish(
+                    execution_id, "cancelled", error=str(error), error_class=type(error).__name__
+                )
+                log.warning("scheduler.job_term_over", job=job.id, term=term, error=str(error))
+                return
             except asyncio.CancelledError:
                 await asyncio.shield(
                     self._executions.finish(execution_id, "cancelled", error="shut down")

@@ -174,8 +174,10 @@ class FakePlatform:
     ``max_span`` refuses (400, "exceeds the allowed maximum") any request covering more;
     ``limits`` (a copy of ``PLATFORM_LIMITS``, on unless ``platform_limits=False``) refuses as
     the platform does, in calendar months from the UTC start;
-    ``latency`` delays every answer; ``resolution``, ``curve_type`` and ``revision`` shape the
-    generated documents and may be changed between requests.
+    ``latency`` delays every answer; ``hold()`` keeps every answer back until ``release()``
+    (requests are logged as they arrive, so a test can act while a client waits);
+    ``resolution``, ``curve_type`` and ``revision`` shape the generated documents and may be
+    changed between requests.
     """
 
     def __init__(
@@ -206,6 +208,8 @@ class FakePlatform:
         self._paged: list[tuple[Mapping[str, str], int]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._answering = threading.Event()
+        self._answering.set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -287,6 +291,14 @@ class FakePlatform:
         """
         with self._lock:
             self._paged.append((dict(when or {}), total_documents))
+
+    def hold(self) -> None:
+        """Keep every answer back, from now until ``release()`` (or ``stop()``)."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        """Send the answers held back and answer at once again."""
+        self._answering.set()
 
     def clear(self) -> None:
         """Forget scripts, paged data and the request log."""
@@ -430,6 +442,9 @@ def _handler_for(platform: FakePlatform) -> Callable[..., BaseHTTPRequestHandler
             wait = platform.latency + reply.delay
             if wait > 0 and platform._stopping.wait(wait):
                 return
+            while not platform._answering.wait(0.05):
+                if platform._stopping.is_set():
+                    return
             content = reply.content or b""
             try:
                 self.send_response(reply.status)
