@@ -87,6 +87,10 @@ SCENARIOS: dict[str, list[list[EnergyPoint]]] = {
         recorded(LOAD, F0 + 2 * HOUR),
         recorded(LOAD, F0 + HOUR, revision=2, revise_every=3),
     ],
+    "an older revision over a longer span, a fresher one stored over half of it": [
+        recorded(LOAD, F0 + HOUR, revision=2, revise_every=6)[: POINTS // 2],
+        [p for index, p in enumerate(recorded(LOAD, F0, revision=1, revise_every=4)) if index % 5],
+    ],
     "two documents in one batch, the newer first": [
         recorded(LOAD, F0 + HOUR, revision=2, revise_every=6) + recorded(LOAD, F0, revision=1)
     ],
