@@ -42,6 +42,10 @@ async def test_json_pages_chain_through_the_cursor_without_loss(live_api: LiveAp
             "unit": "MAW",
             "out_area_code": "",
             "psr_type": "",
+            "contract_type": "",
+            "flow_direction": "",
+            "price_category": "",
+            "registered_resource": "",
         }
         seen += [point["timestamp"] for point in body["points"]]
         pages += 1

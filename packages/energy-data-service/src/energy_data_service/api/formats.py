@@ -17,40 +17,56 @@ import pyarrow.parquet as pq
 
 from energy_data_service.repositories.series_reads import Row, SeriesKey
 
-CSV_COLUMNS = (
-    "timestamp",
-    "value",
-    "price",
+IDENTITY_COLUMNS = (
     "area_code",
     "data_type",
     "business_type",
     "resolution",
     "classification_sequence",
     "unit",
+    "out_area_code",
+    "psr_type",
+    "contract_type",
+    "flow_direction",
+    "price_category",
+    "registered_resource",
 )
+"""The series columns every row carries, so rows of several series make one table."""
+CSV_COLUMNS = ("timestamp", "value", "price", *IDENTITY_COLUMNS)
 PARQUET_SCHEMA = pa.schema(
     [
         ("timestamp", pa.timestamp("us", tz="UTC")),
         ("value", pa.float64()),
         ("price", pa.float64()),
-        ("area_code", pa.string()),
-        ("data_type", pa.string()),
-        ("business_type", pa.string()),
-        ("resolution", pa.string()),
-        ("classification_sequence", pa.int32()),
-        ("unit", pa.string()),
+        *(
+            (name, pa.int32() if name == "classification_sequence" else pa.string())
+            for name in IDENTITY_COLUMNS
+        ),
     ]
 )
+SeriesBatches = AsyncIterator[tuple[SeriesKey, list[Row]]]
+"""Batches of rows, each with the series it belongs to (one series or several in turn)."""
 
 
-async def csv_chunks(series: SeriesKey, batches: AsyncIterator[list[Row]]) -> AsyncIterator[bytes]:
+def identity_of(series: SeriesKey) -> tuple[Any, ...]:
+    """The ``IDENTITY_COLUMNS`` of a series."""
+    return tuple(getattr(series, name) for name in IDENTITY_COLUMNS)
+
+
+def _csv_cell(value: Any) -> str:
+    text = str(value)
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n') else text
+
+
+async def csv_chunks(batches: SeriesBatches) -> AsyncIterator[bytes]:
     """Header, then one block of lines per batch of rows."""
     yield (",".join(CSV_COLUMNS) + "\n").encode()
-    suffix = (
-        f",{series.area_code},{series.data_type},{series.business_type},"
-        f"{series.resolution},{series.classification_sequence},{series.unit}\n"
-    )
-    async for batch in batches:
+    suffixes: dict[int, str] = {}
+    async for series, batch in batches:
+        suffix = suffixes.get(series.series_id)
+        if suffix is None:
+            suffix = "".join("," + _csv_cell(v) for v in identity_of(series)) + "\n"
+            suffixes[series.series_id] = suffix
         yield "".join(
             f"{ts.isoformat()},{value!r},{'' if price is None else repr(price)}{suffix}"
             for ts, value, price in batch
@@ -81,30 +97,21 @@ class _ChunkSink(io.RawIOBase):
         return data
 
 
-async def parquet_chunks(
-    series: SeriesKey, batches: AsyncIterator[list[Row]]
-) -> AsyncIterator[bytes]:
+async def parquet_chunks(batches: SeriesBatches) -> AsyncIterator[bytes]:
     """One Parquet row group per batch, flushed to the client as soon as it is written."""
     sink = _ChunkSink()
     writer = pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="zstd")
     try:
-        async for batch in batches:
+        async for series, batch in batches:
             count = len(batch)
-            table = pa.table(
-                {
-                    "timestamp": [row[0] for row in batch],
-                    "value": [row[1] for row in batch],
-                    "price": [row[2] for row in batch],
-                    "area_code": [series.area_code] * count,
-                    "data_type": [series.data_type] * count,
-                    "business_type": [series.business_type] * count,
-                    "resolution": [series.resolution] * count,
-                    "classification_sequence": [series.classification_sequence] * count,
-                    "unit": [series.unit] * count,
-                },
-                schema=PARQUET_SCHEMA,
-            )
-            writer.write_table(table)
+            columns: dict[str, list[Any]] = {
+                "timestamp": [row[0] for row in batch],
+                "value": [row[1] for row in batch],
+                "price": [row[2] for row in batch],
+            }
+            for name, value in zip(IDENTITY_COLUMNS, identity_of(series), strict=True):
+                columns[name] = [value] * count
+            writer.write_table(pa.table(columns, schema=PARQUET_SCHEMA))
             yield sink.take()
     finally:
         writer.close()

@@ -104,8 +104,8 @@ class SeriesReadRepository:
     def __init__(self, engine: AsyncEngine, latest_cache_seconds: float = 0.0) -> None:
         self._engine = engine
         self._latest_ttl = latest_cache_seconds
-        self._latest_cache: dict[tuple[str, str], tuple[float, LatestPoint | None]] = {}
-        self._latest_pending: dict[tuple[str, str], asyncio.Future[LatestPoint | None]] = {}
+        self._latest_cache: dict[tuple[Any, ...], tuple[float, LatestPoint | None]] = {}
+        self._latest_pending: dict[tuple[Any, ...], asyncio.Future[LatestPoint | None]] = {}
 
     async def series_in_range(
         self,
@@ -171,27 +171,34 @@ class SeriesReadRepository:
             after = batch[-1][0]
 
     async def latest(
-        self, area_code: str, data_type: str, as_of: datetime | None = None
+        self,
+        area_code: str,
+        data_type: str,
+        as_of: datetime | None = None,
+        **identity: str,
     ) -> LatestPoint | None:
-        """The most recent point of any series of an area × data type (first sequence on ties).
+        """The most recent point of any series of an area × data type (first sequence on ties);
+        ``identity`` narrows the series (``psr_type=``, ``out_area_code=``, …).
 
         Polled by many clients at once while it changes every 15 minutes at most, so the answer
         is kept for ``latest_cache_seconds`` (it may lag a new point by that much); an ``as_of``
         read is about the past and is never cached.
         """
         if as_of is not None:
-            return await self._latest_from_database(area_code, data_type, as_of)
-        key = (area_code, data_type)
+            return await self._latest_from_database(area_code, data_type, as_of, identity)
+        key = (area_code, data_type, *sorted(identity.items()))
         now = time.monotonic()
         cached = self._latest_cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
         if self._latest_ttl <= 0:
-            return await self._latest_from_database(area_code, data_type)
+            return await self._latest_from_database(area_code, data_type, None, identity)
         # One query per expiry however many clients ask at that moment (no stampede on the pool).
         pending = self._latest_pending.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._latest_from_database(area_code, data_type))
+            pending = asyncio.ensure_future(
+                self._latest_from_database(area_code, data_type, None, identity)
+            )
             self._latest_pending[key] = pending
             pending.add_done_callback(lambda _: self._latest_pending.pop(key, None))
         found = await asyncio.shield(pending)
@@ -199,12 +206,16 @@ class SeriesReadRepository:
         return found
 
     async def _latest_from_database(
-        self, area_code: str, data_type: str, as_of: datetime | None = None
+        self,
+        area_code: str,
+        data_type: str,
+        as_of: datetime | None = None,
+        identity: dict[str, str] | None = None,
     ) -> LatestPoint | None:
         # The newest start per series comes from the index alone (``max``); only that row is
         # then read, so the answer costs the same for a day or a decade of data.
         async with self._engine.connect() as connection:
-            catalogue = await find_series(connection, area_code, data_type)
+            catalogue = await find_series(connection, area_code, data_type, **(identity or {}))
             ends: list[tuple[datetime, SeriesRow]] = []
             for row in catalogue:
                 rows = point_rows(("timestamp",), lambda c, i=row.id: [c["series_id"] == i], as_of)

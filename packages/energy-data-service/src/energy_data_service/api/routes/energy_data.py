@@ -9,17 +9,30 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
-from entsoe_client import InvalidQueryError, parse_psr_type
+from entsoe_client import (
+    PLATFORM_TABLE,
+    DataType,
+    InvalidQueryError,
+    parse_contract_type,
+    parse_psr_type,
+)
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from service_common import OrjsonResponse
 
 from energy_data_service.api.deps import ApiKeyDep, SeriesReadsDep, SettingsDep
-from energy_data_service.api.formats import csv_chunks, parquet_chunks
+from energy_data_service.api.formats import (
+    CSV_COLUMNS,
+    SeriesBatches,
+    csv_chunks,
+    identity_of,
+    parquet_chunks,
+)
 from energy_data_service.domain import resolve_area, resolve_data_type, utc
-from energy_data_service.repositories.series_reads import SeriesKey, SeriesReadRepository
+from energy_data_service.repositories.series_reads import Row, SeriesKey, SeriesReadRepository
 from energy_data_service.series_domains import is_directional
+from energy_data_service.settings import Settings
 
 router = APIRouter(prefix="/api/v1/energy-data", tags=["energy data"], dependencies=[ApiKeyDep])
 
@@ -52,6 +65,60 @@ OutAreaParam = Annotated[
     Query(
         description="Directional data (flows, exchanges, capacities): the area the energy "
         "comes from; area_code is where it goes"
+    ),
+]
+AreaListParam = Annotated[
+    list[str],
+    Query(
+        description="Area short name (DE_LU, FR, NL, …) or EIC code; repeat it for several "
+        "areas, answered as one table"
+    ),
+]
+DataTypeListParam = Annotated[
+    list[str],
+    Query(
+        description="actual_load, day_ahead_forecast, …, day_ahead_prices; repeat it for "
+        "several data types, answered as one table"
+    ),
+]
+PsrTypeListParam = Annotated[
+    list[str] | None,
+    Query(
+        description="Production type (B16 or solar, …) of generation data; repeat it for several "
+        "(one table). Default: the first, or every type in a table"
+    ),
+]
+OutAreaListParam = Annotated[
+    list[str] | None,
+    Query(
+        description="Directional data (flows, exchanges, capacities): the area the energy comes "
+        "from (area_code is where it goes); repeat it for several borders (one table)"
+    ),
+]
+ContractTypeParam = Annotated[
+    str | None,
+    Query(
+        description="Horizon of scheduled exchanges and transfer capacities: A01 (day_ahead), "
+        "A02 (week_ahead), A03 (month_ahead), A04 (year_ahead), A05 (total). Default: any"
+    ),
+]
+DirectionParam = Annotated[
+    str | None,
+    Query(description="Balancing direction: A01 (up), A02 (down), A03 (symmetric). Default: any"),
+]
+PriceCategoryParam = Annotated[
+    str | None,
+    Query(
+        description="Imbalance price category: A04 (long, excess balance) or A05 (short, "
+        "insufficient balance). Default: any"
+    ),
+]
+LayoutParam = Annotated[
+    Literal["series", "table"] | None,
+    Query(
+        description="series: one series and its points (the default for one area and data "
+        "type); table: rows of every matching series, each carrying its identity (the default "
+        "when a parameter is repeated)"
     ),
 ]
 AsOfParam = Annotated[
@@ -106,6 +173,48 @@ class SeriesInfo(BaseModel):
     unit: str
     psr_type: str = ""
     out_area_code: str = ""
+    contract_type: str = ""
+    flow_direction: str = ""
+    price_category: str = ""
+    registered_resource: str = ""
+
+
+class TableSeries(SeriesInfo):
+    area_code: str
+    data_type: str
+
+
+class TableRow(BaseModel):
+    """One point with its series' identity (the columns of ``api.formats.CSV_COLUMNS``)."""
+
+    timestamp: datetime
+    value: float
+    price: float | None
+    area_code: str
+    data_type: str
+    business_type: str
+    resolution: str
+    classification_sequence: int
+    unit: str
+    out_area_code: str
+    psr_type: str
+    contract_type: str
+    flow_direction: str
+    price_category: str
+    registered_resource: str
+
+
+class SeriesTable(BaseModel):
+    """Several series as one table: ``rows`` ordered by series, then time; ``next_cursor`` is
+    set when more rows follow."""
+
+    start_time: datetime
+    end_time: datetime
+    as_of: datetime | None
+    series: list[TableSeries]
+    count: int
+    next_cursor: str | None
+    rows: list[TableRow]
 
 
 class SeriesPage(BaseModel):
@@ -217,6 +326,10 @@ def _info(series: SeriesKey) -> SeriesInfo:
         unit=series.unit,
         psr_type=series.psr_type,
         out_area_code=series.out_area_code,
+        contract_type=series.contract_type,
+        flow_direction=series.flow_direction,
+        price_category=series.price_category,
+        registered_resource=series.registered_resource,
     )
 
 
@@ -256,21 +369,56 @@ def _decode_cursor(cursor: str) -> tuple[str, str, int, datetime]:
         ) from None
 
 
+_DIRECTIONS = {"up": "A01", "down": "A02", "symmetric": "A03"}
+_CATEGORIES = {"long": "A04", "excess": "A04", "short": "A05", "insufficient": "A05"}
+
+
+def _code(value: str, names: dict[str, str], what: str) -> str:
+    """A code typed as the code (``A01``) or a name (``up``), or a 400 listing them."""
+    text = value.strip()
+    code = names.get(text.lower(), text.upper())
+    if code not in names.values():
+        choices = ", ".join(f"{c} ({n})" for n, c in names.items())
+        raise _bad_request(f"unknown {what} {value!r}: choose one of {choices}")
+    return code
+
+
 def _identity_filters(
-    kind: str, psr_type: str | None, out_area: str | None
-) -> tuple[str | None, str | None]:
-    """(out area EIC, production type code) from the query, or a 400 that says what to fix."""
-    if is_directional(kind) and out_area is None:
+    kind: str,
+    psr_type: str | None = None,
+    out_area: str | None = None,
+    contract_type: str | None = None,
+    direction: str | None = None,
+    price_category: str | None = None,
+    *,
+    need_out_area: bool = True,
+) -> dict[str, str]:
+    """The series-identity columns the query narrows to, or a 400 that says what to fix."""
+    if need_out_area and is_directional(kind) and out_area is None:
         raise _bad_request(
             f"{kind} is directional: give out_area, the area the energy comes from "
             "(area_code is where it goes), e.g. area_code=FR&out_area=DE_LU"
         )
+    identity: dict[str, str] = {}
     try:
-        source = resolve_area(out_area).eic if out_area is not None else None
-        production = parse_psr_type(psr_type) if psr_type is not None else None
+        if out_area is not None:
+            identity["out_area_code"] = resolve_area(out_area).eic
+        if psr_type is not None:
+            identity["psr_type"] = parse_psr_type(psr_type)
+        if contract_type is not None:
+            rule = PLATFORM_TABLE[DataType(kind)]
+            identity["contract_type"] = parse_contract_type(rule, contract_type, kind)
     except (ValueError, InvalidQueryError) as error:
         raise _bad_request(str(error)) from None
-    return source, production
+    if direction is not None:
+        identity["flow_direction"] = _code(direction, _DIRECTIONS, "direction")
+    if price_category is not None:
+        identity["price_category"] = _code(price_category, _CATEGORIES, "price_category")
+    return identity
+
+
+def _matching(candidates: list[SeriesKey], identity: dict[str, str]) -> list[SeriesKey]:
+    return [c for c in candidates if all(getattr(c, k) == v for k, v in identity.items())]
 
 
 async def _select_series(
@@ -282,30 +430,132 @@ async def _select_series(
     resolution: str | None,
     sequence: int | None,
     as_of: datetime | None = None,
-    psr_type: str | None = None,
-    out_area: str | None = None,
+    identity: dict[str, str] | None = None,
 ) -> tuple[SeriesKey | None, list[SeriesKey]]:
-    candidates = await reads.series_in_range(eic, kind, start, end, as_of)
-    source, production = _identity_filters(kind, psr_type, out_area)
-    if source is not None:
-        candidates = [c for c in candidates if c.out_area_code == source]
-    if production is not None:
-        candidates = [c for c in candidates if c.psr_type == production]
+    candidates = _matching(
+        await reads.series_in_range(eic, kind, start, end, as_of), identity or {}
+    )
     chosen = _choose(candidates, resolution, sequence)
     return chosen, [c for c in candidates if c != chosen]
 
 
+def _one(values: list[str] | None, name: str) -> str | None:
+    if not values:
+        return None
+    if any(not v.strip() for v in values):
+        raise _bad_request(f"{name} must not be empty")
+    return values[0]
+
+
+async def _table_series(
+    reads: SeriesReadRepository,
+    areas: list[str],
+    kinds: list[str],
+    start: datetime,
+    end: datetime,
+    as_of: datetime | None,
+    psr_types: list[str | None],
+    out_areas: list[str | None],
+    qualifiers: tuple[str | None, str | None, str | None],
+    resolution: str | None,
+    sequence: int | None,
+) -> list[SeriesKey]:
+    """Every stored series of every area × data type matching the filters (each repeated
+    value widens the choice), ordered by identity."""
+    found: dict[int, SeriesKey] = {}
+    for area in areas:
+        for data_type in kinds:
+            eic, _, kind, _ = _resolve(area, data_type)
+            stored = await reads.series_in_range(eic, kind, start, end, as_of)
+            for psr_type in psr_types:
+                for out_area in out_areas:
+                    identity = _identity_filters(
+                        kind,
+                        psr_type if psr_type is not None and _takes_psr(kind) else None,
+                        out_area if is_directional(kind) else None,
+                        *qualifiers,
+                        need_out_area=False,
+                    )
+                    for series in _matching(stored, identity):
+                        if resolution is not None and series.resolution != resolution.upper():
+                            continue
+                        if sequence is not None and series.classification_sequence != sequence:
+                            continue
+                        found[series.series_id] = series
+    return sorted(found.values(), key=identity_of)
+
+
+def _takes_psr(kind: str) -> bool:
+    try:
+        return PLATFORM_TABLE[DataType(kind)].psr_type_allowed
+    except ValueError:
+        return False
+
+
+def _encode_table_cursor(series: SeriesKey, after: datetime) -> str:
+    payload = ["table", series.series_id, after]
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def _decode_table_cursor(cursor: str) -> tuple[int, datetime]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        marker, series_id, after = orjson.loads(raw)
+        if marker != "table":
+            raise ValueError(marker)
+        return int(series_id), utc(datetime.fromisoformat(after))
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise _bad_request(
+            "invalid cursor: pass the next_cursor of the previous page unchanged"
+        ) from None
+
+
+async def _stream_all(
+    reads: SeriesReadRepository,
+    chosen: list[SeriesKey],
+    start: datetime,
+    end: datetime,
+    as_of: datetime | None,
+) -> SeriesBatches:
+    for series in chosen:
+        async for batch in reads.stream(series, start, end, as_of=as_of):
+            yield series, batch
+
+
+async def _one_series(
+    reads: SeriesReadRepository,
+    series: SeriesKey,
+    start: datetime,
+    end: datetime,
+    as_of: datetime | None,
+) -> SeriesBatches:
+    async for batch in reads.stream(series, start, end, as_of=as_of):
+        yield series, batch
+
+
+def _table_row(series: SeriesKey, row: Row) -> dict[str, object]:
+    return dict(zip(CSV_COLUMNS, (*row, *identity_of(series)), strict=True))
+
+
+def _table_info(series: SeriesKey) -> dict[str, object]:
+    return {
+        "area_code": series.area_code,
+        "data_type": series.data_type,
+        **_info(series).model_dump(),
+    }
+
+
 @router.get(
     "",
-    response_model=SeriesPage,
+    response_model=SeriesPage | SeriesTable,
     responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
-    summary="Points of one series in a time range (JSON pages, CSV or Parquet)",
+    summary="Points of one series, or of several as one table (JSON pages, CSV or Parquet)",
 )
 async def get_energy_data(
     reads: SeriesReadsDep,
     settings: SettingsDep,
-    area_code: AreaParam,
-    data_type: DataTypeParam,
+    area_code: AreaListParam,
+    data_type: DataTypeListParam,
     start_time: StartParam = None,
     end_time: EndParam = None,
     format: Literal["json", "csv", "parquet"] = "json",
@@ -314,16 +564,55 @@ async def get_energy_data(
     resolution: ResolutionParam = None,
     classification_sequence: SequenceParam = None,
     as_of: AsOfParam = None,
-    psr_type: PsrTypeParam = None,
-    out_area: OutAreaParam = None,
+    psr_type: PsrTypeListParam = None,
+    out_area: OutAreaListParam = None,
+    contract_type: ContractTypeParam = None,
+    direction: DirectionParam = None,
+    price_category: PriceCategoryParam = None,
+    layout: LayoutParam = None,
 ) -> object:
     """JSON answers one page (``limit``, default ``API__DEFAULT_LIMIT``) and a ``next_cursor``
     while more points follow; a ``limit`` above ``API__MAX_LIMIT`` is refused with 400. CSV and
     Parquet stream the whole range. A point belongs to the range when its interval overlaps
-    it; ``as_of`` reads the values as they were known at that instant."""
-    eic, short_name, kind, _ = _resolve(area_code, data_type)
+    it; ``as_of`` reads the values as they were known at that instant.
+
+    Repeating ``area_code``, ``data_type``, ``psr_type`` or ``out_area`` (or ``layout=table``)
+    answers every matching series as one table: each row carries its series' identity (area,
+    data type, border, production type, horizon, direction, price category …), in JSON pages
+    (``rows``), CSV or Parquet. In a table, a left-out ``psr_type`` or ``out_area`` means every
+    production type or border stored."""
+    repeated = any(len(v or ()) > 1 for v in (area_code, data_type, psr_type, out_area))
+    if layout == "table" or (layout is None and repeated):
+        return await _get_table(
+            reads,
+            settings,
+            area_code,
+            data_type,
+            start_time,
+            end_time,
+            format,
+            limit,
+            cursor,
+            resolution,
+            classification_sequence,
+            as_of,
+            psr_type,
+            out_area,
+            (contract_type, direction, price_category),
+        )
+    if repeated:
+        raise _bad_request("a repeated parameter answers a table: drop layout=series")
+    eic, short_name, kind, _ = _resolve(_one(area_code, "area_code") or "", data_type[0])
     start, end = _window(start_time, end_time, timedelta(days=1))
     known_at = parse_as_of(as_of)
+    identity = _identity_filters(
+        kind,
+        _one(psr_type, "psr_type"),
+        _one(out_area, "out_area"),
+        contract_type,
+        direction,
+        price_category,
+    )
     after: datetime | None = None
     if cursor is not None:
         business, cursor_resolution, sequence, after = _decode_cursor(cursor)
@@ -337,8 +626,7 @@ async def get_energy_data(
         resolution,
         classification_sequence,
         known_at,
-        psr_type=psr_type,
-        out_area=out_area,
+        identity,
     )
     if cursor is not None and chosen is not None and chosen.business_type != business:
         chosen = None
@@ -348,16 +636,16 @@ async def get_energy_data(
                 status_code=status.HTTP_404_NOT_FOUND,
                 detail=f"no {kind} stored for {short_name} between {start} and {end}",
             )
-        batches = reads.stream(chosen, start, end, as_of=known_at)
+        batches = _one_series(reads, chosen, start, end, known_at)
         name = f"{short_name}_{kind}_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}"
         if format == "csv":
             return StreamingResponse(
-                csv_chunks(chosen, batches),
+                csv_chunks(batches),
                 media_type="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
         return StreamingResponse(
-            parquet_chunks(chosen, batches),
+            parquet_chunks(batches),
             media_type="application/vnd.apache.parquet",
             headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'},
         )
@@ -393,17 +681,128 @@ async def get_energy_data(
     return OrjsonResponse(body)
 
 
+async def _get_table(
+    reads: SeriesReadRepository,
+    settings: Settings,
+    areas: list[str],
+    kinds: list[str],
+    start_time: datetime | None,
+    end_time: datetime | None,
+    format: Literal["json", "csv", "parquet"],
+    limit: int | None,
+    cursor: str | None,
+    resolution: str | None,
+    sequence: int | None,
+    as_of: str | None,
+    psr_types: list[str] | None,
+    out_areas: list[str] | None,
+    qualifiers: tuple[str | None, str | None, str | None],
+) -> object:
+    """Rows of every matching series, one table (see ``get_energy_data``)."""
+    for name, given in (
+        ("area_code", areas),
+        ("data_type", kinds),
+        ("psr_type", psr_types),
+        ("out_area", out_areas),
+    ):
+        _one(given, name)
+    start, end = _window(start_time, end_time, timedelta(days=1))
+    known_at = parse_as_of(as_of)
+    psr_choice: list[str | None] = list(psr_types) if psr_types else [None]
+    out_choice: list[str | None] = list(out_areas) if out_areas else [None]
+    chosen = await _table_series(
+        reads,
+        areas,
+        kinds,
+        start,
+        end,
+        known_at,
+        psr_choice,
+        out_choice,
+        qualifiers,
+        resolution,
+        sequence,
+    )
+    if format != "json":
+        if not chosen:
+            raise HTTPException(
+                status_code=status.HTTP_404_NOT_FOUND,
+                detail=f"no series of {', '.join(kinds)} stored for {', '.join(areas)} "
+                f"between {start} and {end}",
+            )
+        batches = _stream_all(reads, chosen, start, end, known_at)
+        name = f"energy_data_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}"
+        if format == "csv":
+            return StreamingResponse(
+                csv_chunks(batches),
+                media_type="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        return StreamingResponse(
+            parquet_chunks(batches),
+            media_type="application/vnd.apache.parquet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'},
+        )
+    page_size = limit or settings.api.default_limit
+    if page_size > settings.api.max_limit:
+        raise _bad_request(
+            f"limit {page_size} is above the cap of {settings.api.max_limit} rows per page: "
+            "use a smaller limit and follow next_cursor, or narrow the time range"
+        )
+    remaining = list(chosen)
+    after: datetime | None = None
+    if cursor is not None:
+        series_id, after = _decode_table_cursor(cursor)
+        ids = [s.series_id for s in chosen]
+        if series_id not in ids:
+            raise _bad_request(
+                "invalid cursor: it belongs to another query; pass the same parameters with it"
+            )
+        remaining = chosen[ids.index(series_id) :]
+    rows: list[tuple[SeriesKey, Row]] = []
+    for series in remaining:
+        wanted = page_size + 1 - len(rows)
+        if wanted <= 0:
+            break
+        page = await reads.page(series, start, end, after=after, limit=wanted, as_of=known_at)
+        rows.extend((series, row) for row in page)
+        after = None
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last_series, last_row = rows[-1]
+        next_cursor = _encode_table_cursor(last_series, last_row[0])
+    return OrjsonResponse(
+        {
+            "start_time": start,
+            "end_time": end,
+            "as_of": known_at,
+            "series": [_table_info(s) for s in chosen],
+            "count": len(rows),
+            "next_cursor": next_cursor,
+            "rows": [_table_row(series, row) for series, row in rows],
+        }
+    )
+
+
 @router.get("/latest", response_model=LatestPoint, summary="The most recent stored point")
 async def get_latest(
     reads: SeriesReadsDep,
     area_code: AreaParam,
     data_type: DataTypeParam,
     as_of: AsOfParam = None,
+    psr_type: PsrTypeParam = None,
+    out_area: OutAreaParam = None,
+    contract_type: ContractTypeParam = None,
+    direction: DirectionParam = None,
+    price_category: PriceCategoryParam = None,
 ) -> OrjsonResponse:
-    """The newest point of the area × data type; ``as_of``: the newest known at that instant."""
+    """The newest point of the area × data type (of the series the identity parameters narrow
+    to, as for the main read); ``as_of``: the newest known at that instant."""
     eic, short_name, kind, _ = _resolve(area_code, data_type)
     known_at = parse_as_of(as_of)
-    found = await reads.latest(eic, kind, known_at)
+    identity = _identity_filters(kind, psr_type, out_area, contract_type, direction, price_category)
+    found = await reads.latest(eic, kind, known_at, **identity)
     if found is None:
         when = f" as of {known_at.isoformat()}" if known_at else " yet"
         raise HTTPException(
@@ -485,10 +884,17 @@ async def get_aggregated(
     resolution: ResolutionParam = None,
     classification_sequence: SequenceParam = None,
     as_of: AsOfParam = None,
+    psr_type: PsrTypeParam = None,
+    out_area: OutAreaParam = None,
+    contract_type: ContractTypeParam = None,
+    direction: DirectionParam = None,
+    price_category: PriceCategoryParam = None,
 ) -> OrjsonResponse:
     """Buckets follow the area's local calendar (``Europe/Berlin`` for DE_LU); computed in SQL.
-    ``as_of`` aggregates the values as they were known at that instant."""
+    ``as_of`` aggregates the values as they were known at that instant; the identity
+    parameters pick the series as for the main read."""
     eic, short_name, kind, zone = _resolve(area_code, data_type)
+    identity = _identity_filters(kind, psr_type, out_area, contract_type, direction, price_category)
     start, end = _window(start_time, end_time, timedelta(days=7))
     known_at = parse_as_of(as_of)
     if (end - start) > timedelta(days=366 * 10):
@@ -500,7 +906,7 @@ async def get_aggregated(
             "use a coarser interval or a shorter range"
         )
     chosen, _ = await _select_series(
-        reads, eic, kind, start, end, resolution, classification_sequence, known_at
+        reads, eic, kind, start, end, resolution, classification_sequence, known_at, identity
     )
     rows = await reads.aggregate(chosen, buckets, known_at) if chosen is not None else []
     return OrjsonResponse(
@@ -542,14 +948,28 @@ async def get_versions(
     ],
     resolution: ResolutionParam = None,
     classification_sequence: SequenceParam = None,
+    psr_type: PsrTypeParam = None,
+    out_area: OutAreaParam = None,
+    contract_type: ContractTypeParam = None,
+    direction: DirectionParam = None,
+    price_category: PriceCategoryParam = None,
 ) -> OrjsonResponse:
     """Oldest first; each replaced value with ``known_from``/``known_until``, the current one
     with ``known_until`` null, each with the document (mRID, revision, created, fetched) that
-    brought it."""
+    brought it. The identity parameters pick the series as for the main read."""
     eic, short_name, kind, _ = _resolve(area_code, data_type)
     moment, _ = _window(timestamp, timestamp + timedelta(seconds=1), timedelta(0))
+    identity = _identity_filters(kind, psr_type, out_area, contract_type, direction, price_category)
     chosen, others = await _select_series(
-        reads, eic, kind, moment, moment + timedelta(seconds=1), resolution, classification_sequence
+        reads,
+        eic,
+        kind,
+        moment,
+        moment + timedelta(seconds=1),
+        resolution,
+        classification_sequence,
+        None,
+        identity,
     )
     found = await reads.versions(chosen, moment) if chosen is not None else []
     return OrjsonResponse(
