@@ -8,16 +8,20 @@ reported with the range, since the machine is shared (compare rows of one run, n
   WHERE) into an empty table; then the same points fetched again unchanged (no history row
   may be written) and fetched again with 1/6 of the values revised. Goal: new ≥ 50% of COPY.
 - SQLite: the same three upserts (one executemany in one transaction). Goal: new ≥ 150k rows/s.
+  Then a late document: fetched before the stored values, its first ``LATE_OVERLAP`` points
+  lie on them and lose (each kept in history with an empty span), the rest are new.
 - Backfill of one year of DE_LU actual load (35,040 PT15M points) against the local platform
   stand-in with pacing off, on SQLite, end to end (HTTP, parse, process, store, progress).
   Goal ≥ 50k points/s.
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres); run with `uv run python bench/ingest.py`.
+The load average is printed before and after: on a busy machine every figure drops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -48,13 +52,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ROWS = 100_000
 REPEATS = 5
 BACKFILL_REPEATS = 5
+LATE_OVERLAP = 1_000
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
 
-def make_points(count: int, fetched: datetime, revised: bool = False) -> list[EnergyPoint]:
+def make_points(
+    count: int, fetched: datetime, revised: bool = False, skip: int = 0
+) -> list[EnergyPoint]:
     """``count`` PT15M points of one series from one document fetched at ``fetched``; with
-    ``revised`` every sixth value differs (a correction of 1/6 of the series)."""
-    start = datetime(2020, 1, 1, tzinfo=UTC)
+    ``revised`` every sixth value differs (a correction of 1/6 of the series); the first
+    starts ``skip`` steps after 2020-01-01."""
+    start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * skip)
     return [
         EnergyPoint(
             "10Y1001A1001A82H",
@@ -177,7 +185,7 @@ def _utc(seconds: int) -> datetime:
 
 
 async def bench_sqlite(folder: Path) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {"insert": [], **{case: [] for case in CASES}}
+    results: dict[str, list[float]] = {"insert": [], **{case: [] for case in CASES}, "late": []}
     for attempt in range(REPEATS + 1):  # the first round warms up and is not counted
         timed = results if attempt else {key: [] for key in results}
         engine = create_engine(f"sqlite+aiosqlite:///{folder / f'ingest-{attempt}.db'}")
@@ -194,6 +202,13 @@ async def bench_sqlite(folder: Path) -> dict[str, list[float]]:
         async with engine.begin() as connection:
             await connection.execute(text("DELETE FROM points"))
         await timed_upserts(PointRepository(engine), engine, timed)
+        # A late document, fetched before all three: its first LATE_OVERLAP points lose.
+        late = make_points(ROWS, datetime.now(UTC) - timedelta(hours=4), skip=ROWS - LATE_OVERLAP)
+        history = await history_rows(engine)
+        began = time.perf_counter()
+        await PointRepository(engine).upsert(late)
+        timed["late"].append(len(late) / (time.perf_counter() - began))
+        assert await history_rows(engine) == history + LATE_OVERLAP
         await engine.dispose()
     return results
 
@@ -266,7 +281,12 @@ def row(case: str, rates: list[float], goal: str) -> str:
     return f"| {case} | {statistics.median(rates):,.0f} | {spread} | {goal} |"
 
 
+def load() -> str:
+    return " ".join(f"{average:.2f}" for average in os.getloadavg())
+
+
 async def main() -> None:
+    before = load()
     with tempfile.TemporaryDirectory() as folder:
         postgres = await bench_postgres()
         sqlite = await bench_sqlite(Path(folder))
@@ -278,7 +298,8 @@ async def main() -> None:
 
     print(
         f"{ROWS:,} rows per storage case, {REPEATS} repeats; backfill {BACKFILL_REPEATS} repeats;"
-        " each after one warm-up round\n"
+        f" each after one warm-up round; load average {before} before, {load()} after"
+        f" ({os.cpu_count()} cores)\n"
     )
     print("| case | median rows/s | range | goal |")
     print("|---|---:|---:|---|")
@@ -313,6 +334,13 @@ async def main() -> None:
     )
     print(row("SQLite same values fetched again (0 history rows)", sqlite["unchanged"], "—"))
     print(row("SQLite fetched again, 1/6 revised (history kept)", sqlite["revised"], "—"))
+    print(
+        row(
+            f"SQLite late older document, {LATE_OVERLAP:,} points lose (history kept), rest new",
+            sqlite["late"],
+            "—",
+        )
+    )
     print(row("Backfill DE_LU 2023 actual load, SQLite (points/s)", backfill, "≥ 50,000"))
 
 
