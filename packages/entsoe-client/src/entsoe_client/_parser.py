@@ -156,6 +156,9 @@ _DOCUMENT_DOMAINS: Final = frozenset(
     {"area_Domain.mRID", "controlArea_Domain.mRID", "domain.mRID", "acquiring_Domain.mRID"}
 )
 
+_INCREMENTAL_PARSE_BYTES: Final = 32 * 1024 * 1024
+"""From this size on a document is read series by series (``_incremental_parser``)."""
+
 MAX_ZIP_MEMBER_BYTES: Final = 512 * 1024 * 1024
 """A ZIP member larger than this once unpacked is refused (protection against ZIP bombs)."""
 MAX_ZIP_TOTAL_BYTES: Final = 1024 * 1024 * 1024
@@ -177,32 +180,44 @@ def parse_response(
     *,
     max_zip_bytes: int = MAX_ZIP_TOTAL_BYTES,
     max_zip_members: int = MAX_ZIP_MEMBERS,
+    incremental: bool | None = None,
 ) -> list[MarketDocument | Acknowledgement]:
     """Every document in a platform answer: one XML document, several concatenated ones, or a
     ZIP archive whose members are documents (outage and some balancing answers).
 
     Raises ``ParseError`` on malformed XML, an unsupported root or a ZIP holding no document,
     and its ``AnswerTooLargeError`` for a ZIP unpacking to more than ``max_zip_bytes`` in total
-    or listing more than ``max_zip_members`` members.
+    or listing more than ``max_zip_members`` members. ``incremental`` as for ``parse_document``.
     """
     raw = _as_bytes(data)
     with cyclic_gc_paused():
         if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-            return _parse_zip(raw, max_zip_bytes, max_zip_members)
-        return [parse_document(part) for part in split_documents(raw)]
+            return _parse_zip(raw, max_zip_bytes, max_zip_members, incremental)
+        return [parse_document(part, incremental=incremental) for part in split_documents(raw)]
 
 
-def parse_document(data: bytes | str) -> MarketDocument | Acknowledgement:
+def parse_document(
+    data: bytes | str, *, incremental: bool | None = None
+) -> MarketDocument | Acknowledgement:
     """One XML document: a ``MarketDocument`` with its series, or an ``Acknowledgement``.
 
     ``str`` input is encoded as UTF-8 first. External entities and DTDs are never loaded.
     Raises ``ParseError`` on malformed XML or a root element that is not a supported document.
+
+    A document of 32 MiB or more is read series by series, freeing each series' elements once
+    read, so memory stays near the document's size plus its points instead of ten times the
+    document (``_incremental_parser``); ``incremental=True``/``False`` forces either way. Both
+    give equal documents.
     """
     raw = _as_bytes(data).lstrip()
     if not raw:
         raise ParseError("empty answer: expected an ENTSO-E XML document")
     if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         raise ParseError("this is a ZIP archive, not one XML document: use parse_response()")
+    if incremental or (incremental is None and len(raw) >= _INCREMENTAL_PARSE_BYTES):
+        from entsoe_client._incremental_parser import parse_incrementally
+
+        return parse_incrementally(raw)
     try:
         root = etree.fromstring(raw, _STATE.parser)
     except etree.XMLSyntaxError as exc:
@@ -376,62 +391,98 @@ def _parse_acknowledgement(root: etree._Element) -> Acknowledgement:
 
 
 def _parse_market_document(root: etree._Element, root_name: str) -> MarketDocument:
-    mrid = ""
-    revision = 1  # the platform's first revision; a few documents omit the element
-    created: datetime | None = None
-    document_type = ""
-    process_type: str | None = None
-    period_start: datetime | None = None
-    period_end: datetime | None = None
-    domain: str | None = None
-    doc_status: str | None = None
-    series: list[TimeSeries] = []
-    warnings: list[str] = []
-    blocks = root_name in _BLOCK_ROOTS
+    builder = _DocumentBuilder(root_name)
     for child in root:
+        builder.add(child)
+    return builder.build()
+
+
+class _DocumentBuilder:
+    """A market document read child by child of its root, in document order.
+
+    The whole-tree parser hands it every child of the parsed root; the incremental parser
+    (``_incremental_parser``) each child as soon as it is complete, then frees it. A series is
+    read with the document-level domain seen before it, as the platform writes the header first.
+    """
+
+    __slots__ = (
+        "blocks",
+        "created",
+        "doc_status",
+        "document_type",
+        "domain",
+        "mrid",
+        "period_end",
+        "period_start",
+        "process_type",
+        "revision",
+        "root_name",
+        "series",
+        "warnings",
+    )
+
+    def __init__(self, root_name: str) -> None:
+        self.root_name = root_name
+        self.mrid = ""
+        self.revision = 1  # the platform's first revision; a few documents omit the element
+        self.created: datetime | None = None
+        self.document_type = ""
+        self.process_type: str | None = None
+        self.period_start: datetime | None = None
+        self.period_end: datetime | None = None
+        self.domain: str | None = None
+        self.doc_status: str | None = None
+        self.series: list[TimeSeries] = []
+        self.warnings: list[str] = []
+        self.blocks = root_name in _BLOCK_ROOTS
+
+    def add(self, child: etree._Element) -> None:
+        """Read one child of the root (a header element or a series)."""
         name = _local(child.tag)
         if name is None:
-            continue
+            return
         if name in _SERIES_TAGS:
             try:
-                series.extend(_parse_series(child, blocks, domain, warnings))
+                self.series.extend(_parse_series(child, self.blocks, self.domain, self.warnings))
             except ParseError as exc:
-                raise ParseError(f"{root_name} {mrid or '(no mRID)'!r}: {exc}") from None
+                raise ParseError(f"{self.root_name} {self.mrid or '(no mRID)'!r}: {exc}") from None
         elif name == "mRID":
-            mrid = _text(child)
+            self.mrid = _text(child)
         elif name == "revisionNumber":
-            revision = _int(_text(child), "revisionNumber")
+            self.revision = _int(_text(child), "revisionNumber")
         elif name == "type":
-            document_type = _text(child)
+            self.document_type = _text(child)
         elif name == "process.processType":
-            process_type = _text(child) or None
+            self.process_type = _text(child) or None
         elif name == "createdDateTime":
-            created = parse_timestamp(_text(child))
+            self.created = parse_timestamp(_text(child))
         elif name.endswith("timeInterval"):
-            if period_start is None:
-                period_start, period_end = _interval(child)
+            if self.period_start is None:
+                self.period_start, self.period_end = _interval(child)
         elif name.endswith("timeInterval.start"):
-            period_start = period_start or parse_timestamp(_text(child))
+            self.period_start = self.period_start or parse_timestamp(_text(child))
         elif name.endswith("timeInterval.end"):
-            period_end = period_end or parse_timestamp(_text(child))
+            self.period_end = self.period_end or parse_timestamp(_text(child))
         elif name in _DOCUMENT_DOMAINS:
-            domain = domain or _text(child) or None
+            self.domain = self.domain or _text(child) or None
         elif name == "docStatus":
-            doc_status = _text(child[0]) if len(child) else _text(child)
-    return MarketDocument(
-        mrid=mrid,
-        revision_number=revision,
-        created_at=created,
-        document_type=document_type,
-        process_type=process_type,
-        period_start=period_start,
-        period_end=period_end,
-        root_element=root_name,
-        series=series,
-        domain=domain,
-        doc_status=doc_status or None,
-        warnings=tuple(warnings),
-    )
+            self.doc_status = _text(child[0]) if len(child) else _text(child)
+
+    def build(self) -> MarketDocument:
+        return MarketDocument(
+            mrid=self.mrid,
+            revision_number=self.revision,
+            created_at=self.created,
+            document_type=self.document_type,
+            process_type=self.process_type,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            root_element=self.root_name,
+            series=self.series,
+            domain=self.domain,
+            doc_status=self.doc_status or None,
+            warnings=tuple(self.warnings),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -893,7 +944,7 @@ _T = TypeVar("_T")
 
 
 def _parse_zip(
-    raw: bytes, max_total: int, max_members: int
+    raw: bytes, max_total: int, max_members: int, incremental: bool | None
 ) -> list[MarketDocument | Acknowledgement]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
@@ -938,7 +989,10 @@ def _parse_zip(
             if member.lstrip()[:1] != b"<":
                 continue  # not XML (a readme, an empty file): nothing to parse
             try:
-                documents.extend(parse_document(part) for part in split_documents(member))
+                documents.extend(
+                    parse_document(part, incremental=incremental)
+                    for part in split_documents(member)
+                )
             except ParseError as exc:
                 raise ParseError(f"ZIP member {info.filename!r}: {exc}") from exc
     if not documents:
