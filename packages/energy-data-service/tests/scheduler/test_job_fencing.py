@@ -264,3 +264,28 @@ async def test_a_job_whose_term_ended_is_cancelled_and_not_retried(
     assert status.last_execution is not None
     assert status.last_execution.outcome == "cancelled"
     assert status.last_execution.error_class == "TermOverError"
+
+
+async def test_a_retry_due_after_the_term_ended_is_not_made(
+    executions: JobExecutionRepository,
+) -> None:
+    terms = iter([3, 4])  # the term at the first attempt, then at the retry
+    attempts: list[int | None] = []
+
+    async def flaky() -> int:
+        attempts.append(job_term.get())
+        raise RuntimeError("platform down")
+
+    scheduler = SchedulerService(
+        [ScheduledJob("collect", "test", flaky, every=timedelta(hours=1))],
+        executions,
+        RetryPolicy(max_attempts=3, base_seconds=0),
+    )
+    scheduler.leader_term = lambda: next(terms, 4)
+    assert scheduler.trigger("collect")
+    while (await scheduler.status())[0].running:
+        await asyncio.sleep(0.01)
+    assert attempts == [3]  # the retry would have run in a term not its own
+    (status,) = await scheduler.status()
+    assert status.last_execution is not None
+    assert status.last_execution.outcome == "failed"

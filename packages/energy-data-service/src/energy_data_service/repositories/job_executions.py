@@ -37,7 +37,7 @@ class JobExecution:
     error_class: str | None
     error: str | None
     fencing_token: str | None = None
-    """``term:backend pid`` of the leader that ran it (PostgreSQL), None on SQLite."""
+    """``term:backend pid`` of the leader that ran it (``term:sqlite`` on SQLite)."""
 
 
 class JobExecutionRepository:
