@@ -110,3 +110,70 @@ async def test_without_a_token_a_backfill_is_refused_at_once_and_nothing_is_stor
         )
         assert bad.status_code == 400
         assert "unknown area 'XX'" in bad.json()["detail"]
+
+
+async def test_a_backfill_of_a_border_runs_from_the_api(
+    settings: Settings, fake_platform: FakePlatform
+) -> None:
+    settings.scheduler.enabled = False
+    async with serve(settings) as api:
+        started = await api.http.post(
+            "/api/v1/backfill",
+            json={
+                "areas": ["FR"],
+                "data_types": ["physical_flows", "actual_load"],
+                "borders": ["DE_LU>FR"],
+                "start": "2026-09-01",
+                "end": "2026-09-03",
+            },
+        )
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        assert started.json()["borders"] == [["10YFR-RTE------C", DE_LU]]
+        deadline = time.monotonic() + 60
+        while (job := (await api.http.get(f"/api/v1/backfill/{job_id}")).json())[
+            "status"
+        ] == "running":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        assert job["status"] == "done", job
+        assert job["chunks"] == {"done": 2}  # the load of FR, the flows FR←DE_LU
+        flows = await api.http.get(
+            "/api/v1/energy-data",
+            params={
+                "area_code": "FR",
+                "data_type": "physical_flows",
+                "out_area": "DE_LU",
+                "start_time": "2026-09-01T00:00:00Z",
+                "end_time": "2026-09-03T00:00:00Z",
+                "limit": 1000,
+            },
+        )
+        assert flows.status_code == 200, flows.text
+        assert flows.json()["count"] == 48
+        asked = {r.params.get("out_Domain") for r in fake_platform.requests}
+        assert DE_LU in asked
+
+        refused = await api.http.post(
+            "/api/v1/backfill",
+            json={
+                "areas": ["FR"],
+                "data_types": ["physical_flows"],
+                "start": "2026-09-01",
+                "end": "2026-09-03",
+            },
+        )
+        assert refused.status_code == 400
+        assert "directional: give borders" in refused.json()["detail"]
+        wrong = await api.http.post(
+            "/api/v1/backfill",
+            json={
+                "areas": ["FR"],
+                "data_types": ["physical_flows"],
+                "borders": ["DE_LU-FR"],
+                "start": "2026-09-01",
+                "end": "2026-09-03",
+            },
+        )
+        assert wrong.status_code == 400
+        assert "FROM>TO" in wrong.json()["detail"]

@@ -164,3 +164,45 @@ def test_both_imbalance_prices_are_collected(
     assert set(prices) == {"A04", "A05"}
     assert len(prices["A04"]) == len(prices["A05"]) == (24 + 25) * 4
     assert all(abs(prices["A05"][t] - 1.25 * v) < 1e-6 for t, v in prices["A04"].items())
+
+
+def test_a_backfill_of_borders_stores_what_was_served_and_resumes_per_border(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    """``energy-data backfill`` of flows and capacities into FR from DE_LU and from BE, across
+    the DST switch: every border is its own plan and series, and a second run with --resume
+    asks for nothing again."""
+    types = ["--data-type", "physical_flows", "--data-type", "net_transfer_capacity"]
+    args = ["backfill", "--area", "FR", *types, "--out-area", "DE_LU", "--out-area", "BE"]
+    args += ["--start", START, "--end", END]
+    result = runner.invoke(app, args, env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "FR←DE_LU" in result.output
+    assert "FR←BE" in result.output
+    sent = [r.params for r in fake_platform.requests if r.status == 200]
+    asked = {(p["documentType"], p["out_Domain"]) for p in sent}
+    assert asked == {
+        (d, o) for d in ("A11", "A61") for o in ("10Y1001A1001A82H", "10YBE----------2")
+    }
+    for data_type in ("physical_flows", "net_transfer_capacity"):
+        served = _served(fake_platform, data_type)
+        for source in ("DE_LU", "BE"):
+            eic = "10Y1001A1001A82H" if source == "DE_LU" else "10YBE----------2"
+            exported = _export(
+                cli_env, "--data-type", data_type, "--area", "FR", "--out-area", source
+            )
+            expected = [r for r in served if r["out_domain"] == eic]
+            assert expected, (data_type, source)
+            assert Counter(map(key_of, exported)) == Counter(map(key_of, expected))
+            assert len(exported) == 24 + 25
+
+    before = len(fake_platform.requests)
+    again = runner.invoke(app, [*args, "--resume"], env=cli_env)
+    assert again.exit_code == 0, again.output
+    assert len(fake_platform.requests) == before  # every chunk of both borders was done
+
+    missing = runner.invoke(
+        app, ["backfill", "--area", "FR", *types, "--start", START, "--end", END], env=cli_env
+    )
+    assert missing.exit_code == 2
+    assert "directional: give --out-area" in missing.output

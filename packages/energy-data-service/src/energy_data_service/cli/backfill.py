@@ -28,7 +28,9 @@ from energy_data_service.cli._common import (
     with_container,
 )
 from energy_data_service.container import Container
+from energy_data_service.domain import resolve_area, resolve_border
 from energy_data_service.errors import UsageError
+from energy_data_service.series_domains import is_directional
 from energy_data_service.services.backfill import BackfillReport, SeriesBackfill
 
 
@@ -56,6 +58,14 @@ def backfill(
         bool,
         typer.Option(help="Skip chunks an earlier (interrupted) backfill already stored."),
     ] = False,
+    out_area: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--out-area",
+            help="Directional data (flows, exchanges, capacities): the area the energy comes "
+            "from, for each --area; repeat for more borders. Default: COLLECTION__BORDERS.",
+        ),
+    ] = None,
 ) -> None:
     """Load history chunk by chunk (one platform request each), with progress saved per chunk.
 
@@ -73,6 +83,20 @@ def backfill(
         async def body(container: Container) -> BackfillReport:
             areas = parse_areas(area, container.settings.collection.areas)
             types = parse_data_types(data_type, container.settings.collection.data_types)
+            directional = [t for t in types if is_directional(t)]
+            if out_area and not directional:
+                raise UsageError("--out-area is only for directional data types (flows, …)")
+            if out_area:
+                sources = [resolve_area(name) for name in out_area]
+                borders = [(target, source) for target in areas for source in sources]
+            else:
+                pairs = container.settings.collection.borders if directional else []
+                borders = [(target, source) for source, target in map(resolve_border, pairs)]
+            if directional and not borders:
+                raise UsageError(
+                    f"{directional[0]} is directional: give --out-area, the area the energy "
+                    "comes from (--area is where it goes), or set COLLECTION__BORDERS"
+                )
             service = await container.backfill_service()
             with Progress(
                 TextColumn("[bold]{task.description}"),
@@ -97,7 +121,7 @@ def backfill(
                         task,
                         advance=done,
                         points=sum(seen.values()),
-                        description=f"{series.area.short_name} {series.data_type}",
+                        description=f"{_name(series)} {series.data_type}",
                     )
 
                 return await service.run(
@@ -108,6 +132,7 @@ def backfill(
                     resume=resume,
                     on_planned=planned,
                     on_progress=advanced,
+                    borders=borders,
                 )
 
         return await with_container(body)
@@ -127,7 +152,7 @@ def backfill(
         table.add_column(column, justify="left" if column in ("area", "data type") else "right")
     for s in report.series:
         table.add_row(
-            s.area.short_name,
+            _name(s),
             s.data_type,
             str(s.chunks),
             str(s.skipped),
@@ -151,3 +176,10 @@ def backfill(
             "that process finishes the job."
         )
         raise typer.Exit(1)
+
+
+def _name(series: SeriesBackfill) -> str:
+    """``FR`` or, for a border, ``FR←DE_LU`` (where the energy goes ← where it comes from)."""
+    if series.out_area is None:
+        return str(series.area.short_name)
+    return f"{series.area.short_name}←{series.out_area.short_name}"

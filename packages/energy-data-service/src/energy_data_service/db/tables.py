@@ -213,6 +213,7 @@ backfill_jobs = Table(
     Column("error", Text, nullable=True),
     Column("owner", String(128), nullable=True, comment="host:pid working on it"),
     Column("lease_until", UtcDateTime, nullable=True, comment="running only until then"),
+    Column("borders", JSON, nullable=True, comment="[[area, out_area], …] of directional types"),
 )
 
 backfill_progress = Table(
@@ -229,8 +230,14 @@ backfill_progress = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("out_area_code", String(32), nullable=False, server_default="", comment="or ''"),
     UniqueConstraint(
-        "area_code", "data_type", "chunk_start", "chunk_end", name="uq_backfill_progress_chunk"
+        "area_code",
+        "out_area_code",
+        "data_type",
+        "chunk_start",
+        "chunk_end",
+        name="uq_backfill_progress_chunk",
     ),
 )
 

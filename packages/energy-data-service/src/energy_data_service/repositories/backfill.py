@@ -70,6 +70,8 @@ class BackfillJob:
     error: str | None
     owner: str | None = None
     lease_until: datetime | None = None
+    borders: list[list[str]] | None = None
+    """``[area, out_area]`` EIC pairs for the job's directional data types (flows, …)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class BackfillChunk:
     attempts: int
     error: str | None
     updated_at: datetime
+    out_area_code: str = ""
 
 
 def _now() -> datetime:
@@ -122,6 +125,7 @@ class BackfillRepository:
         *,
         owner: str | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        borders: list[list[str]] | None = None,
     ) -> int:
         """Register a job as running, leased to ``owner`` (this process); returns its id."""
         now = _now()
@@ -137,6 +141,7 @@ class BackfillRepository:
                     cancelled=False,
                     owner=owner or this_process(),
                     lease_until=now + timedelta(seconds=lease_seconds),
+                    borders=borders or None,
                 )
             )
             (job_id,) = result.inserted_primary_key or (0,)
@@ -284,16 +289,22 @@ class BackfillRepository:
             )
 
     async def resumable_job(
-        self, areas: list[str], data_types: list[str], start: datetime, end: datetime
+        self,
+        areas: list[str],
+        data_types: list[str],
+        start: datetime,
+        end: datetime,
+        borders: list[list[str]] | None = None,
     ) -> int | None:
         """The newest job over exactly this request that no live process works on."""
-        wanted = (areas, data_types, start, end)
+        wanted = (areas, data_types, start, end, borders or None)
         for job in await self.list_jobs(limit=200):
             if (
                 job.areas,
                 job.data_types,
                 job.start,
                 job.end,
+                job.borders or None,
             ) == wanted and job.status != "running":
                 return job.id
         return None
@@ -326,8 +337,10 @@ class BackfillRepository:
         *,
         resume: bool,
         owner: str | None = None,
+        out_area_code: str = "",
     ) -> list[BackfillChunk]:
-        """Make sure a progress row exists per chunk and return them in time order.
+        """Make sure a progress row exists per chunk and return them in time order
+        (``out_area_code``: the border's other area, for directional data).
 
         With ``resume`` chunks already done stay done; without it every chunk is set back to
         pending so it is fetched again (the points are upserts, so nothing is duplicated).
@@ -351,6 +364,7 @@ class BackfillRepository:
                         {
                             "job_id": job_id,
                             "area_code": area_code,
+                            "out_area_code": out_area_code,
                             "data_type": data_type,
                             "chunk_start": start,
                             "chunk_end": end,
@@ -366,7 +380,9 @@ class BackfillRepository:
                 (row.chunk_start, row.chunk_end): row
                 for row in await connection.execute(
                     select(p.id, p.chunk_start, p.chunk_end, p.status).where(
-                        p.area_code == area_code, p.data_type == data_type
+                        p.area_code == area_code,
+                        p.out_area_code == out_area_code,
+                        p.data_type == data_type,
                     )
                 )
             }
@@ -380,7 +396,11 @@ class BackfillRepository:
             rows = (
                 await connection.execute(
                     select(backfill_progress)
-                    .where(p.area_code == area_code, p.data_type == data_type)
+                    .where(
+                        p.area_code == area_code,
+                        p.out_area_code == out_area_code,
+                        p.data_type == data_type,
+                    )
                     .order_by(p.chunk_start)
                 )
             ).mappings()

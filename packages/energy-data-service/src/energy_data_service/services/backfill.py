@@ -33,19 +33,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from entsoe_client import Area, AuthenticationError, Query
+from entsoe_client import PLATFORM_TABLE, Area, AuthenticationError, DataType, Query
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.coverage import Interval, fraction_covered, holes
-from energy_data_service.domain import FIXED_STEPS, older_objects_frozen
+from energy_data_service.domain import FIXED_STEPS, older_objects_frozen, resolve_border
 from energy_data_service.errors import (
     CoverageGapsError,
     JobBusyError,
     JobTakenOverError,
     TermOverError,
+    UsageError,
 )
 from energy_data_service.processors import process_documents
+from energy_data_service.processors.transmission import CONTRACT_TYPED
 from energy_data_service.repositories.backfill import (
     DEFAULT_LEASE_SECONDS,
     BackfillChunk,
@@ -54,6 +56,7 @@ from energy_data_service.repositories.backfill import (
 )
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.runs import CollectionRun, RunRepository
+from energy_data_service.series_domains import is_directional
 from energy_data_service.settings import CollectionSettings
 
 log = structlog.get_logger(__name__)
@@ -74,6 +77,22 @@ class SeriesBackfill:
     coverage: float | None = None
     response_ms: float = 0.0
     processing_ms: float = 0.0
+    out_area: Area | None = None
+    """Where the energy comes from, for directional data (``area`` is where it goes)."""
+
+
+Border = tuple[Area, Area]
+"""(area, out_area) of directional data: where the energy goes, where it comes from."""
+
+
+def _identity(data_type: str, out_area: Area | None) -> dict[str, str]:
+    """The series one backfill plan fills: its border, and the horizon the collector asks for
+    (another horizon's points fill no hole of it)."""
+    identity = {} if out_area is None else {"out_area_code": out_area.eic}
+    if data_type in CONTRACT_TYPED:
+        rule = PLATFORM_TABLE[DataType(data_type)]
+        identity["contract_type"] = rule.default_contract_type or ""
+    return identity
 
 
 @dataclass(slots=True)
@@ -131,16 +150,33 @@ class BackfillService:
         self._runs = runs
 
     @staticmethod
-    def plan(area: Area, data_type: str, start: datetime, end: datetime) -> list[Interval]:
-        """The chunks of ``[start, end)``: exactly the requests the client would send."""
-        return Query.build(data_type, area, start, end).chunks()
+    def plan(
+        area: Area,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        out_area: Area | None = None,
+    ) -> list[Interval]:
+        """The chunks of ``[start, end)``: exactly the requests the client would send
+        (directional data: for the border ``area`` ← ``out_area``)."""
+        return Query.build(data_type, area, start, end, out_area=out_area).chunks()
 
     async def start_job(
-        self, areas: Iterable[Area], data_types: Iterable[str], start: datetime, end: datetime
+        self,
+        areas: Iterable[Area],
+        data_types: Iterable[str],
+        start: datetime,
+        end: datetime,
+        borders: Iterable[Border] = (),
     ) -> int:
         """Register a job (e.g. from the API) and return its id; ``run`` does the work."""
         return await self._backfills.create_job(
-            [a.eic for a in areas], list(data_types), start, end, lease_seconds=self._lease
+            [a.eic for a in areas],
+            list(data_types),
+            start,
+            end,
+            lease_seconds=self._lease,
+            borders=_border_codes(borders),
         )
 
     async def claim(self, job_id: int) -> str | None:
@@ -191,10 +227,13 @@ class BackfillService:
         owner: str | None = None,
         on_planned: Callable[[int], None] | None = None,
         on_progress: ProgressCallback | None = None,
+        borders: Iterable[Border] = (),
     ) -> BackfillReport:
         """Fetch every chunk not yet done (with ``resume``) or every chunk (without).
 
-        ``owner``: the token of a claim of ``job_id`` already taken (``claim``).
+        ``owner``: the token of a claim of ``job_id`` already taken (``claim``). Directional
+        data types (flows, exchanges, capacities) are loaded for each of ``borders``, the
+        others for each of ``areas``.
         """
         with older_objects_frozen():
             return await self._run(
@@ -202,6 +241,7 @@ class BackfillService:
                 data_types,
                 start,
                 end,
+                list(borders),
                 resume=resume,
                 job_id=job_id,
                 claimed=owner,
@@ -215,6 +255,7 @@ class BackfillService:
         data_types: Iterable[str],
         start: datetime,
         end: datetime,
+        borders: list[Border],
         *,
         resume: bool,
         job_id: int | None,
@@ -223,10 +264,11 @@ class BackfillService:
         on_progress: ProgressCallback | None,
     ) -> BackfillReport:
         areas, data_types = list(areas), list(data_types)
+        plans = _series_plans(areas, data_types, borders)  # refuses before a job exists
         owner = claimed or new_owner_token()
         if job_id is None and resume:
             job_id = await self._backfills.resumable_job(
-                [a.eic for a in areas], data_types, start, end
+                [a.eic for a in areas], data_types, start, end, _border_codes(borders)
             )
             if job_id is not None and not await self._claim(job_id, owner):
                 job_id = None  # taken meanwhile: work beside it under a job of our own
@@ -238,13 +280,14 @@ class BackfillService:
                 end,
                 owner=owner,
                 lease_seconds=self._lease,
+                borders=_border_codes(borders),
             )
         elif claimed is None and not await self._claim(job_id, owner):
             raise JobBusyError(job_id)
         async with self._leased(job_id, owner):
             try:
                 return await self._run_owned(
-                    job_id, owner, areas, data_types, start, end, resume, on_planned, on_progress
+                    job_id, owner, plans, start, end, resume, on_planned, on_progress
                 )
             except AuthenticationError:
                 await self._backfills.finish_job(
@@ -268,8 +311,7 @@ class BackfillService:
         self,
         job_id: int,
         owner: str,
-        areas: list[Area],
-        data_types: list[str],
+        wanted: list[tuple[Area, str, Area | None]],
         start: datetime,
         end: datetime,
         resume: bool,
@@ -280,22 +322,26 @@ class BackfillService:
         report = BackfillReport(job_id, [])
         plans: list[tuple[SeriesBackfill, list[BackfillChunk]]] = []
         try:
-            for area in areas:
-                for data_type in data_types:
-                    planned = await self._backfills.plan_chunks(
-                        job_id,
-                        area.eic,
-                        data_type,
-                        self.plan(area, data_type, start, end),
-                        resume=resume,
-                        owner=owner,
-                    )
-                    todo = [c for c in planned if c.status != "done"]
-                    series = SeriesBackfill(
-                        area, data_type, len(planned), skipped=len(planned) - len(todo)
-                    )
-                    report.series.append(series)
-                    plans.append((series, todo))
+            for area, data_type, out_area in wanted:
+                planned = await self._backfills.plan_chunks(
+                    job_id,
+                    area.eic,
+                    data_type,
+                    self.plan(area, data_type, start, end, out_area),
+                    resume=resume,
+                    owner=owner,
+                    out_area_code=out_area.eic if out_area is not None else "",
+                )
+                todo = [c for c in planned if c.status != "done"]
+                series = SeriesBackfill(
+                    area,
+                    data_type,
+                    len(planned),
+                    skipped=len(planned) - len(todo),
+                    out_area=out_area,
+                )
+                report.series.append(series)
+                plans.append((series, todo))
             if on_planned is not None:
                 on_planned(sum(len(todo) for _, todo in plans))
             for series, todo in plans:
@@ -315,7 +361,9 @@ class BackfillService:
         if report.status != "interrupted":
             await self._backfills.finish_job(job_id, report.status, errors, owner=owner)
         for series in report.series:
-            series.coverage = await self.fraction_covered(series.area, series.data_type, start, end)
+            series.coverage = await self.fraction_covered(
+                series.area, series.data_type, start, end, series.out_area
+            )
         report.seconds = time.perf_counter() - began
         return report
 
@@ -335,6 +383,7 @@ class BackfillService:
             resume=resume,
             job_id=job_id,
             owner=owner,
+            borders=[(Area.lookup(a), Area.lookup(b)) for a, b in job.borders or ()],
         )
 
     async def _run_series(
@@ -401,54 +450,63 @@ class BackfillService:
         """
         stored = 0
         failures: list[str] = []
-        for name in self._collection.areas:
-            area = Area.lookup(name)
-            for data_type in self._collection.data_types:
-                bounds = await self._points.series_bounds(area.eic, data_type)
-                if not bounds:
-                    continue
-                first = min(b.first for b in bounds)
-                last = max(b.last for b in bounds)
-                found = (await self.coverage(area, data_type, first, last)).holes
-                if not found:
-                    continue
-                started = datetime.now(UTC)
-                points = 0
-                error: Exception | None = None
-                for start, end in found:
-                    try:
-                        async for chunk in self._collector.chunks(area, data_type, start, end):
-                            points += await self._points.upsert(
-                                process_documents(
-                                    chunk.documents,
-                                    datetime.now(UTC),
-                                    data_type=data_type,
-                                    area_code=area.eic,
-                                )
+        types = self._collection.data_types
+        borders = [resolve_border(pair) for pair in self._collection.borders]
+        wanted = _series_plans(
+            [Area.lookup(name) for name in self._collection.areas],
+            [t for t in types if not is_directional(t) or borders],
+            [(target, source) for source, target in borders],
+        )
+        for area, data_type, out_area in wanted:
+            identity = _identity(data_type, out_area)
+            bounds = [
+                b
+                for b in await self._points.series_bounds(area.eic, data_type)
+                if all(getattr(b, k) == v for k, v in identity.items())
+            ]
+            if not bounds:
+                continue
+            first = min(b.first for b in bounds)
+            last = max(b.last for b in bounds)
+            found = (await self.coverage(area, data_type, first, last, out_area)).holes
+            if not found:
+                continue
+            started = datetime.now(UTC)
+            points = 0
+            error: Exception | None = None
+            for start, end in found:
+                try:
+                    chunks = self._collector.chunks(area, data_type, start, end, out_area=out_area)
+                    async for chunk in chunks:
+                        points += await self._points.upsert(
+                            process_documents(
+                                chunk.documents,
+                                datetime.now(UTC),
+                                data_type=data_type,
+                                area_code=area.eic,
                             )
-                    except (AuthenticationError, TermOverError):
-                        raise  # a rejected token or a deposed leader: nothing more to do
-                    except Exception as failure:
-                        error = failure
-                        failures.append(
-                            f"{area.short_name} {data_type} {start:%Y-%m-%d}: {failure}"
                         )
-                stored += points
-                await self._runs.record(
-                    CollectionRun(
-                        run_kind="gap_fill",
-                        area_code=area.eic,
-                        data_type=data_type,
-                        window_start=first,
-                        window_end=last,
-                        started_at=started,
-                        finished_at=datetime.now(UTC),
-                        points=points,
-                        success=error is None,
-                        error_class=type(error).__name__ if error else None,
-                        error_text=str(error) if error else None,
-                    )
+                except (AuthenticationError, TermOverError):
+                    raise  # a rejected token or a deposed leader: nothing more to do
+                except Exception as failure:
+                    error = failure
+                    failures.append(f"{area.short_name} {data_type} {start:%Y-%m-%d}: {failure}")
+            stored += points
+            await self._runs.record(
+                CollectionRun(
+                    run_kind="gap_fill",
+                    area_code=area.eic,
+                    data_type=data_type,
+                    window_start=first,
+                    window_end=last,
+                    started_at=started,
+                    finished_at=datetime.now(UTC),
+                    points=points,
+                    success=error is None,
+                    error_class=type(error).__name__ if error else None,
+                    error_text=str(error) if error else None,
                 )
+            )
         if failures:
             raise CoverageGapsError("; ".join(failures))
         return stored
@@ -464,7 +522,11 @@ class BackfillService:
         """Fetch adjacent chunks as one range; chunks leave ``waiting`` as they are stored,
         each in one transaction fenced by the run's claim."""
         chunks = self._collector.chunks(
-            series.area, series.data_type, waiting[0].chunk_start, waiting[-1].chunk_end
+            series.area,
+            series.data_type,
+            waiting[0].chunk_start,
+            waiting[-1].chunk_end,
+            out_area=series.out_area,
         )
         async with aclosing(chunks):
             async for chunk in chunks:
@@ -492,7 +554,12 @@ class BackfillService:
                     break
 
     async def fraction_covered(
-        self, area: Area, data_type: str, start: datetime, end: datetime
+        self,
+        area: Area,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        out_area: Area | None = None,
     ) -> float:
         """``coverage(...).fraction``, counted in SQL when that is exact, else by ``coverage``.
 
@@ -501,7 +568,7 @@ class BackfillService:
         cells, only the last may reach past ``end``, and with whole-second bounds every length
         is a whole number of seconds, so the sum is the one ``coverage`` makes.
         """
-        if not start.microsecond and not end.microsecond:
+        if not start.microsecond and not end.microsecond and out_area is None:
             counts = await self._points.grid_coverage(area.eic, data_type, start, end)
             if len(counts) == 1:
                 ((resolution, grid),) = counts.items()
@@ -513,13 +580,21 @@ class BackfillService:
                     overshoot = max(grid.last + step - end, timedelta(0))
                     stored = (grid.starts * step - overshoot).total_seconds()
                     return max(0.0, 1.0 - (total - stored) / total)
-        return (await self.coverage(area, data_type, start, end)).fraction
+        return (await self.coverage(area, data_type, start, end, out_area)).fraction
 
     async def coverage(
-        self, area: Area, data_type: str, start: datetime, end: datetime
+        self,
+        area: Area,
+        data_type: str,
+        start: datetime,
+        end: datetime,
+        out_area: Area | None = None,
     ) -> Coverage:
-        """Share of ``[start, end)`` covered by stored points, and the holes."""
-        present = await self._points.present_intervals(area.eic, data_type, start, end)
+        """Share of ``[start, end)`` covered by stored points, and the holes (directional
+        data: of the border ``area`` ← ``out_area``)."""
+        present = await self._points.present_intervals(
+            area.eic, data_type, start, end, **_identity(data_type, out_area)
+        )
         found = holes(present, start, end, area.time_zone)
         return Coverage(area, data_type, start, end, fraction_covered(found, start, end), found)
 
@@ -533,3 +608,26 @@ def _consecutive(chunks: list[BackfillChunk]) -> list[list[BackfillChunk]]:
         else:
             runs.append([chunk])
     return runs
+
+
+def _border_codes(borders: Iterable[Border]) -> list[list[str]] | None:
+    codes = [[area.eic, out_area.eic] for area, out_area in borders]
+    return codes or None
+
+
+def _series_plans(
+    areas: list[Area], data_types: list[str], borders: list[Border]
+) -> list[tuple[Area, str, Area | None]]:
+    """(area, data type, out area) of every series a job loads: directional types once per
+    border, the others once per area. A directional type without a border is refused."""
+    directional = [t for t in data_types if is_directional(t)]
+    if directional and not borders:
+        raise UsageError(
+            f"{directional[0]} is directional: give the borders to load (area ← out_area), "
+            "e.g. --out-area DE_LU or COLLECTION__BORDERS=DE_LU>FR"
+        )
+    plans: list[tuple[Area, str, Area | None]] = [
+        (area, t, None) for area in areas for t in data_types if t not in directional
+    ]
+    plans += [(area, t, out_area) for area, out_area in borders for t in directional]
+    return plans

@@ -22,8 +22,9 @@ from energy_data_service.api.deps import (
     OpenBackfillServiceDep,
     SettingsDep,
 )
-from energy_data_service.domain import resolve_area, resolve_data_type
+from energy_data_service.domain import resolve_area, resolve_border, resolve_data_type
 from energy_data_service.repositories.backfill import BackfillJob, BackfillRepository
+from energy_data_service.series_domains import is_directional
 from energy_data_service.services.backfill import BackfillService
 
 router = APIRouter(prefix="/api/v1/backfill", tags=["backfill"], dependencies=[ApiKeyDep])
@@ -34,6 +35,14 @@ class BackfillRequest(BaseModel):
     data_types: list[str] = Field(min_length=1, max_length=7, examples=[["actual_load"]])
     start: datetime = Field(description="ISO 8601; no offset means UTC")
     end: datetime = Field(description="Exclusive; ISO 8601; no offset means UTC")
+    borders: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="FROM>TO pairs (DE_LU>FR: energy from DE_LU into FR) for the directional "
+        "data types (physical_flows, scheduled_exchanges, net_transfer_capacity, "
+        "offered_capacity); default COLLECTION__BORDERS",
+        examples=[["DE_LU>FR"]],
+    )
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -55,6 +64,9 @@ class Backfill(BaseModel):
     finished_at: Timestamp | None
     cancelled: bool
     error: str | None
+    borders: list[list[str]] | None = Field(
+        default=None, description="[area, out_area] EIC pairs of its directional data types"
+    )
     owner: str | None = Field(default=None, description="host:pid working on it")
     lease_until: Timestamp | None = Field(
         default=None, description="running only while its owner renews this lease"
@@ -85,8 +97,17 @@ async def start_backfill(
     try:
         resolved = [resolve_area(name) for name in body.areas]
         kinds = [resolve_data_type(name) for name in body.data_types]
+        pairs = body.borders or list(settings.collection.borders)
+        borders = [(target, source) for source, target in map(resolve_border, pairs)]
     except ValueError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    directional = [kind for kind in kinds if is_directional(kind)]
+    if directional and not borders:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"{directional[0]} is directional: give borders, FROM>TO pairs such as "
+            '["DE_LU>FR"] (energy from DE_LU into FR), or set COLLECTION__BORDERS',
+        )
     start, end = bounded_time(body.start, "start"), bounded_time(body.end, "end")
     if start >= end:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "start must be before end")
@@ -98,7 +119,14 @@ async def start_backfill(
             "per backfill (BACKFILL__MAX_SPAN_DAYS): split the range into several requests",
         )
     planned = sum(
-        len(BackfillService.plan(area, kind, start, end)) for area in resolved for kind in kinds
+        len(BackfillService.plan(area, kind, start, end))
+        for area in resolved
+        for kind in kinds
+        if kind not in directional
+    ) + sum(
+        len(BackfillService.plan(area, kind, start, end, out_area))
+        for area, out_area in borders
+        for kind in directional
     )
     if planned > limits.max_chunks:
         raise HTTPException(
@@ -110,7 +138,12 @@ async def start_backfill(
     areas = [area.eic for area in resolved]
     service = await open_service()  # MissingTokenError (409) before anything is stored
     job_id = await backfills.create_job(
-        areas, kinds, start, end, lease_seconds=limits.lease_seconds
+        areas,
+        kinds,
+        start,
+        end,
+        lease_seconds=limits.lease_seconds,
+        borders=[[area.eic, out_area.eic] for area, out_area in borders if directional] or None,
     )
     background.spawn(service.run_job(job_id), name=f"backfill:{job_id}")
     job = await backfills.get_job(job_id)
