@@ -229,3 +229,62 @@ async def test_downgrade_puts_the_direction_back_in_the_resource_slot(
         (stored,) = (await connection.execute(text("SELECT count(*) FROM points"))).one()
     assert resources == {"direction:A01", "direction:A02", "direction:A03"}
     assert stored == count
+
+
+async def test_0008_keeps_backfill_progress_and_plans_borders_apart(
+    engine_0006: AsyncEngine,
+) -> None:
+    """A 0007 store's job and chunk survive 0008 as one-area progress ('' out area); after it
+    two borders into one area plan the same chunk twice, apart."""
+    from energy_data_service.repositories.backfill import BackfillRepository
+
+    await upgrade(engine_0006, "0007_series_qualifiers")
+    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
+    now: Any = FETCHED if engine_0006.dialect.name == "postgresql" else "2026-11-20 09:30:00"
+    bound: dict[str, Any] = {"now": now}
+    for name, moment in (("start", start), ("end", end)):
+        bound[name] = (
+            moment if engine_0006.dialect.name == "postgresql" else f"{moment:%Y-%m-%d %H:%M:%S.%f}"
+        )
+    async with engine_0006.begin() as connection:
+        job_id = (
+            await connection.execute(
+                text(
+                    'INSERT INTO backfill_jobs (areas, data_types, start, "end", status,'
+                    " created_at, cancelled) VALUES ('[\"10YFR-RTE------C\"]',"
+                    " '[\"actual_load\"]', :start, :end, 'done', :now, false) RETURNING id"
+                ),
+                bound,
+            )
+        ).scalar_one()
+        await connection.execute(
+            text(
+                "INSERT INTO backfill_progress (job_id, area_code, data_type, chunk_start,"
+                " chunk_end, status, points, attempts, updated_at) VALUES (:job,"
+                " '10YFR-RTE------C', 'physical_flows', :start, :end, 'done', 744, 1, :now)"
+            ),
+            {**bound, "job": job_id},
+        )
+    await upgrade(engine_0006)
+
+    repo = BackfillRepository(engine_0006)
+    job = await repo.get_job(job_id)
+    assert job is not None
+    assert job.borders is None
+    (kept,) = await repo.plan_chunks(
+        job_id, "10YFR-RTE------C", "physical_flows", [(start, end)], resume=True
+    )
+    assert (kept.out_area_code, kept.status, kept.points) == ("", "done", 744)
+    for source in ("10Y1001A1001A82H", "10YBE----------2"):
+        (planned,) = await repo.plan_chunks(
+            job_id,
+            "10YFR-RTE------C",
+            "physical_flows",
+            [(start, end)],
+            resume=True,
+            out_area_code=source,
+        )
+        assert (planned.out_area_code, planned.status) == (source, "pending")
+    async with engine_0006.connect() as connection:
+        (rows,) = (await connection.execute(text("SELECT count(*) FROM backfill_progress"))).one()
+    assert rows == 3
