@@ -82,7 +82,7 @@ def test_copy_records_match_the_plain_version(name: str) -> None:
     batch = prepare(points)
     series_ids = {key: 10 + n for n, key in enumerate(batch.series)}
     fetch_ids = {document: 100 + n for n, document in enumerate(batch.documents)}
-    fast = copy_records(batch, series_ids, fetch_ids)
+    fast = list(copy_records(batch, series_ids, fetch_ids))
     assert fast == copy_records_plain(points, series_ids, fetch_ids)
     assert all(row[1].tzinfo is not None and row[-1].tzinfo is not None for row in fast)
 

@@ -50,6 +50,7 @@ probes, not one per point of the batch.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import islice
 from operator import itemgetter, lt
 from typing import Any
@@ -273,9 +274,11 @@ def _rising_runs(batch: PreparedBatch) -> bool:
     return runs == len(batch.series)
 
 
-async def _copy_new(connection: AsyncConnection, driver: Any, records: list[Any]) -> bool:
-    """COPY ``records`` into ``points`` under a savepoint; False (and nothing written) when a
-    key is there already."""
+async def _copy_new(
+    connection: AsyncConnection, driver: Any, records: Iterable[tuple[Any, ...]]
+) -> bool:
+    """COPY ``records`` (streamed: read once, as the COPY goes) into ``points`` under a
+    savepoint; False (and nothing written) when a key is there already."""
     try:
         async with connection.begin_nested():
             await driver.copy_records_to_table("points", records=records, columns=_POINT_COLUMNS)
