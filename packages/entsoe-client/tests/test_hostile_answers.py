@@ -58,6 +58,24 @@ def _many_members(count: int) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.parametrize("members", [20_000, 70_000], ids=["end-record", "zip64-end-record"])
+def test_a_zip_declaring_too_many_members_is_refused_before_its_directory_is_read(
+    members: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = _many_members(members)
+
+    def unpacking(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the directory was parsed")
+
+    monkeypatch.setattr(zipfile, "ZipFile", unpacking)
+    began = time.perf_counter()
+    with pytest.raises(AnswerTooLargeError, match=f"lists {members} members") as caught:
+        parse_response(archive)
+    seconds = time.perf_counter() - began
+    print(f"\nZIP listing {members:,} members refused in {seconds * 1000:.2f} ms")
+    assert caught.value.size == members
+
+
 def test_a_zip_listing_too_many_members_is_refused_before_reading_one() -> None:
     archive = _many_members(20_000)
     began = time.perf_counter()

@@ -52,6 +52,7 @@ cyclic garbage collector paused), which is tested against ``Point(...)`` built o
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import zipfile
 import zlib
@@ -943,23 +944,48 @@ _T = TypeVar("_T")
 # ZIP answers
 
 
+def _declared_members(raw: bytes) -> int | None:
+    """How many members the archive's end record declares, read before ``zipfile`` parses the
+    directory (a ZipInfo object per entry: a crafted directory of millions would cost its
+    memory before any count could be checked). None when there is no end record to read."""
+    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 65_557))  # 22 bytes + a comment
+    if end < 0 or len(raw) - end < 22:
+        return None
+    (total,) = struct.unpack_from("<H", raw, end + 10)
+    locator = end - 20
+    if total != 0xFFFF or locator < 0 or raw[locator : locator + 4] != b"PK\x06\x07":
+        return int(total)
+    (record,) = struct.unpack_from("<Q", raw, locator + 8)  # Zip64: the count is 8 bytes
+    if record + 56 > len(raw) or raw[record : record + 4] != b"PK\x06\x06":
+        return int(total)
+    (count,) = struct.unpack_from("<Q", raw, record + 32)
+    return int(count)
+
+
+def _too_many_members(members: int, max_members: int) -> AnswerTooLargeError:
+    return AnswerTooLargeError(
+        f"ZIP answer lists {members} members, more than the {max_members} allowed "
+        "(max_zip_members)",
+        limit_name="max_zip_members",
+        limit=max_members,
+        size=members,
+    )
+
+
 def _parse_zip(
     raw: bytes, max_total: int, max_members: int, incremental: bool | None
 ) -> list[MarketDocument | Acknowledgement]:
+    declared = _declared_members(raw)
+    if declared is not None and declared > max_members:
+        raise _too_many_members(declared, max_members)
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
         raise ParseError(f"corrupt ZIP answer: {exc}") from exc
-    members = len(archive.infolist())
+    members = len(archive.infolist())  # an end record may understate what the directory lists
     if members > max_members:
         archive.close()
-        raise AnswerTooLargeError(
-            f"ZIP answer lists {members} members, more than the {max_members} allowed "
-            "(max_zip_members)",
-            limit_name="max_zip_members",
-            limit=max_members,
-            size=members,
-        )
+        raise _too_many_members(members, max_members)
     total = sum(info.file_size for info in archive.infolist())
     if total > max_total:
         archive.close()
