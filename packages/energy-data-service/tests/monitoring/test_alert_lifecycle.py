@@ -18,6 +18,10 @@ from datetime import UTC, datetime
 import pytest
 from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
+from energy_data_service.errors import TermOverError
+from energy_data_service.repositories.alerts import AlertRepository
+from energy_data_service.repositories.leader_terms import begin_term, writes_fenced_by
+from energy_data_service.repositories.runs import CollectionRun
 from energy_data_service.services.collection import CollectionService
 from entsoe_client import Area, AuthenticationError, EntsoeClient
 from entsoe_client.testing import FakePlatform, Reply
@@ -185,3 +189,39 @@ async def test_a_failing_channel_is_recorded_and_never_breaks_collection(
     assert "503" in (failed.error or "")
     # Collection itself carried on normally.
     assert await collect(collecting) is True
+
+
+async def test_a_deposed_leaders_evaluation_opens_and_sends_nothing(
+    monitored: Container, webhook: WebhookReceiver, smtp_server: SmtpServer
+) -> None:
+    """An alert evaluation in a job whose leader's term is over opens no alert and sends no
+    notice; the new leader's evaluation then opens it and notifies once."""
+    monitored.runs.listeners.clear()  # evaluate below, in a term, not after each run
+    now = datetime.now(UTC)
+    for _ in range(3):
+        await monitored.runs.record(
+            CollectionRun(
+                run_kind="scheduled",
+                area_code=Area.DE_LU.eic,
+                data_type="actual_load",
+                window_start=DAY_START,
+                window_end=DAY_END,
+                started_at=now,
+                finished_at=now,
+                points=0,
+                success=False,
+                error_class="ServerError",
+                error_text="503",
+            )
+        )
+    async with monitored.engine.begin() as connection:
+        old = await begin_term(connection, "a:1", None)
+        new = await begin_term(connection, "b:2", None)
+    with writes_fenced_by(old), pytest.raises(TermOverError):
+        await monitored.alert_service.evaluate()
+    assert await AlertRepository(monitored.engine).active() == []
+    assert webhook.deliveries == []
+    with writes_fenced_by(new):
+        evaluation = await monitored.alert_service.evaluate()
+    assert len(evaluation.opened) == 1
+    assert verified(webhook) == [("alert.opened", "DE_LU/actual_load")]

@@ -2,7 +2,9 @@
 
 At most one active (unresolved) alert exists per rule × subject: a partial unique index enforces
 it, so two evaluations racing (after a run and on the schedule, or on two replicas) cannot open
-the same alert twice; the loser gets the existing alert back.
+the same alert twice; the loser gets the existing alert back. In a scheduled job every write
+here is fenced by the leader's term (``leader_terms``): a deposed leader's evaluation opens,
+resolves and records nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from energy_data_service.alerts.rules import Condition
 from energy_data_service.db.monitoring_tables import alert_deliveries, alerts
 from energy_data_service.errors import AlertNotFoundError
+from energy_data_service.repositories.leader_terms import (
+    ensure_job_term_current,
+    fence_job_writes,
+)
 
 ALERT_STATES = ("open", "acknowledged", "resolved")
 
@@ -59,6 +65,11 @@ class AlertRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    async def ensure_term_current(self) -> None:
+        """``TermOverError`` when this runs in a scheduled job whose leader's term is over."""
+        async with self._engine.connect() as connection:
+            await ensure_job_term_current(connection)
+
     async def active(self) -> list[Alert]:
         """Unresolved alerts (open or acknowledged)."""
         return await self._select(alerts.c.resolved_at.is_(None))
@@ -67,6 +78,7 @@ class AlertRepository:
         """The active alert for the condition's rule × subject, and whether it is new."""
         try:
             async with self._engine.begin() as connection:
+                await fence_job_writes(connection)
                 await connection.execute(
                     insert(alerts).values(
                         rule=condition.rule,
@@ -90,6 +102,7 @@ class AlertRepository:
     async def resolve(self, alert_id: int, now: datetime) -> None:
         """Mark an alert resolved (its condition cleared)."""
         async with self._engine.begin() as connection:
+            await fence_job_writes(connection)
             await connection.execute(
                 update(alerts)
                 .where(alerts.c.id == alert_id, alerts.c.resolved_at.is_(None))
@@ -99,6 +112,7 @@ class AlertRepository:
     async def acknowledge(self, alert_id: int, now: datetime, by: str | None) -> Alert:
         """Record that someone took ownership; a resolved alert stays resolved."""
         async with self._engine.begin() as connection:
+            await fence_job_writes(connection)
             await connection.execute(
                 update(alerts)
                 .where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None))
@@ -136,6 +150,7 @@ class AlertRepository:
         """Set ``notified_at`` / ``recovery_notified_at`` on the first delivered notice."""
         column = "notified_at" if notice == "opened" else "recovery_notified_at"
         async with self._engine.begin() as connection:
+            await fence_job_writes(connection)
             await connection.execute(
                 update(alerts)
                 .where(alerts.c.id == alert_id, alerts.c[column].is_(None))
@@ -145,6 +160,7 @@ class AlertRepository:
     async def record_delivery(self, alert_id: int, delivery: Delivery) -> None:
         """Keep one delivery attempt's outcome."""
         async with self._engine.begin() as connection:
+            await fence_job_writes(connection)
             await connection.execute(
                 insert(alert_deliveries).values(
                     alert_id=alert_id,

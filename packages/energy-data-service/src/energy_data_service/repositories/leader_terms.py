@@ -17,6 +17,10 @@ COMMITTED) sees the new term. On SQLite the fence's first statement is a write (
 row locks), which takes the database's write lock for the rest of the transaction: the new
 term's insert waits for it, or came first and is seen.
 
+Alert writes are fenced the same way, and a notice is sent only after ``ensure_job_term_current``
+found the term current, so a deposed leader neither opens alerts nor sends their notices beside
+the new leader.
+
 Outside a scheduled job (the CLI, an API-started backfill) ``job_term`` is unset and the fence
 lets every write through: those writes are not the schedule's and have their own guards (a
 backfill's owner token).
@@ -89,4 +93,13 @@ async def fence_job_writes(connection: AsyncConnection) -> None:
         await connection.execute(update(leader_terms).where(t.term == term).values(term=t.term))
     newest = await newest_term(connection)
     if newest != term:
+        raise TermOverError(term, newest)
+
+
+async def ensure_job_term_current(connection: AsyncConnection) -> None:
+    """``TermOverError`` when the current scheduled job's term is over; for an action that is
+    no database write (an alert notice sent out), checked just before it. A no-op outside
+    scheduled jobs."""
+    term = job_term.get()
+    if term is not None and (newest := await newest_term(connection)) != term:
         raise TermOverError(term, newest)

@@ -29,6 +29,7 @@ from energy_data_service.alerts.notice import Channel, Notice, NoticeKind
 from energy_data_service.alerts.rules import Condition, ScoreSnapshot
 from energy_data_service.alerts.settings import RULE_NAMES, AlertSettings
 from energy_data_service.domain import area_label
+from energy_data_service.errors import TermOverError
 from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.repositories.alerts import Alert, AlertRepository, Delivery
 from energy_data_service.repositories.monitoring import MonitoringRepository
@@ -119,6 +120,8 @@ class AlertService:
             async with self._lock:
                 self._queued = False
                 await self._evaluate_locked()
+        except TermOverError as error:  # queued by a job of a term that ended since
+            log.info("alerts.evaluation_skipped", reason=str(error))
         except Exception:
             log.exception("alerts.evaluation_failed")
 
@@ -257,6 +260,7 @@ class AlertService:
             opened_at=alert.opened_at,
             resolved_at=alert.resolved_at,
         )
+        await self._alerts.ensure_term_current()  # a deposed leader's job sends nothing
         started = time.perf_counter()
         try:
             await channel.send(notice)
