@@ -109,11 +109,18 @@ def robust_outliers(
 
 
 def flat_line_points(
-    points: Sequence[Observation], resolution: str, zone: ZoneInfo, min_duration: timedelta
+    points: Sequence[Observation],
+    resolution: str,
+    zone: ZoneInfo,
+    min_duration: timedelta,
+    *,
+    ignore_zero: bool = False,
 ) -> int:
     """Points inside runs of identical consecutive values lasting at least ``min_duration``.
 
     A run breaks at a changed value and at a hole (a missing interval is not "the same value").
+    With ``ignore_zero`` runs of zeros do not count (solar at night, a border flowing the other
+    way).
     """
     flagged = 0
     run = 0
@@ -129,10 +136,12 @@ def flat_line_points(
         if continues:
             run += 1
         else:
-            flagged += _flat(run, run_start, previous, resolution, zone, min_duration)
+            if not (ignore_zero and previous is not None and previous.value == 0):
+                flagged += _flat(run, run_start, previous, resolution, zone, min_duration)
             run, run_start = 1, point.timestamp
         previous = point
-    flagged += _flat(run, run_start, previous, resolution, zone, min_duration)
+    if not (ignore_zero and previous is not None and previous.value == 0):
+        flagged += _flat(run, run_start, previous, resolution, zone, min_duration)
     return flagged
 
 

@@ -13,8 +13,9 @@ stability               5     1 − share of values published differently before
 forecast accuracy       5     1 − MAPE / 100 (load forecasts with actuals only)
 ====================  ======  ==================================================
 
-Components that do not apply (forecast accuracy without actuals) drop out and the weights of
-the rest are rescaled. A day with no value at all scores 0.
+Components that do not apply (forecast accuracy without actuals, flat lines of types published
+as values held for days) drop out and the weights of the rest are rescaled. A day with no
+value at all scores 0.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from energy_data_service.quality.checks import (
 )
 from energy_data_service.quality.days import expected_intervals
 from energy_data_service.quality.settings import QualitySettings
+from energy_data_service.quality.value_rules import flat_lines_checked, zero_runs_normal
 
 WEIGHTS = {
     "completeness": 50.0,
@@ -79,21 +81,36 @@ def assess_day(
     history: Mapping[datetime, float],
     actual_load: Sequence[Observation] | None,
     settings: QualitySettings,
+    consumption: bool = False,
 ) -> DayQuality:
     """Run every check on ``points`` (the series' values inside local ``day``).
 
     ``history`` maps earlier UTC interval starts of the same series to values (the outlier
     reference); ``actual_load`` is the area's actual load for the day when ``data_type`` is a
-    load forecast.
+    load forecast; ``consumption`` marks a generation document's consumption series (pumping),
+    whose values may take any sign. The data type's rules (``value_rules``) decide which values
+    are valid and whether flat lines (or only non-zero ones) count.
     """
     expected = expected_intervals(day, zone, resolution)
     missing = missing_intervals(expected, [p.timestamp for p in points], resolution, zone)
     values = [p.value for p in points]
-    invalid = invalid_values(values, data_type, settings.price_min, settings.price_max)
+    invalid = invalid_values(
+        values, data_type, settings.price_min, settings.price_max, consumption=consumption
+    )
     outlier_times = robust_outliers(
         points, history, zone, settings.outlier_weeks, settings.outlier_threshold
     )
-    flat = flat_line_points(points, resolution, zone, timedelta(hours=settings.flat_line_hours))
+    flat = (
+        flat_line_points(
+            points,
+            resolution,
+            zone,
+            timedelta(hours=settings.flat_line_hours),
+            ignore_zero=zero_runs_normal(data_type),
+        )
+        if flat_lines_checked(data_type)
+        else 0
+    )
     churn = revised_share(points)
     mape = (
         forecast_mape(points, resolution, actual_load, zone)
@@ -110,6 +127,8 @@ def assess_day(
             "flat_lines": 1 - flat / present,
             "stability": 1 - churn,
         }
+        if not flat_lines_checked(data_type):
+            del fractions["flat_lines"]  # held values are how the type is published
         if mape is not None:
             fractions["forecast_accuracy"] = max(0.0, 1 - mape / 100)
     return DayQuality(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +17,37 @@ from energy_data_service.repositories.catalogue import find_series
 from energy_data_service.repositories.point_sql import overlapping
 
 SeriesId = tuple[str, str, str, str, int]
-"""area_code, data_type, business_type, resolution, classification_sequence."""
+"""area_code, data_type, business_type, resolution, classification_sequence: the key daily
+scores are kept under."""
+
+
+class QualitySeries(NamedTuple):
+    """One catalogue series as the checks see it: the score key plus the rest of its identity
+    (production type, border, horizon, direction, price category, unit), so production types or
+    borders of one area are judged each on their own points."""
+
+    area_code: str
+    data_type: str
+    business_type: str
+    resolution: str
+    classification_sequence: int
+    out_area_code: str = ""
+    psr_type: str = ""
+    contract_type: str = ""
+    flow_direction: str = ""
+    price_category: str = ""
+    registered_resource: str = ""
+
+    @property
+    def id(self) -> SeriesId:
+        """The key its daily score is stored under."""
+        return (
+            self.area_code,
+            self.data_type,
+            self.business_type,
+            self.resolution,
+            self.classification_sequence,
+        )
 
 
 @dataclass(frozen=True)
@@ -60,7 +91,7 @@ class QualityRepository:
 
     async def observations(
         self, area_code: str, data_type: str, start: datetime, end: datetime
-    ) -> dict[SeriesId, list[Observation]]:
+    ) -> dict[QualitySeries, list[Observation]]:
         """Points of every series of an area × data type overlapping ``[start, end)``, each
         with whether it has had another value (a row in ``point_history``)."""
         p, h = points.c, point_history.c
@@ -69,7 +100,7 @@ class QualityRepository:
             .where(h.series_id == p.series_id, h.timestamp == p.timestamp)
             .exists()
         )
-        series: dict[SeriesId, list[Observation]] = defaultdict(list)
+        series: dict[QualitySeries, list[Observation]] = defaultdict(list)
         async with self._engine.connect() as connection:
             for row in await find_series(connection, area_code, data_type):
                 query = (
@@ -77,13 +108,25 @@ class QualityRepository:
                     .where(*overlapping(p, row.id, row.resolution, start, end))
                     .order_by(p.timestamp)
                 )
-                key = (area_code, data_type, row.business_type, row.resolution)
+                key = QualitySeries(
+                    area_code,
+                    data_type,
+                    row.business_type,
+                    row.resolution,
+                    row.classification_sequence,
+                    row.out_area_code,
+                    row.psr_type,
+                    row.contract_type,
+                    row.flow_direction,
+                    row.price_category,
+                    row.registered_resource,
+                )
                 found = [
                     Observation(ts, float(value), bool(changed))
                     for ts, value, changed in await connection.execute(query)
                 ]
                 if found:
-                    series[(*key, row.classification_sequence)].extend(found)
+                    series[key].extend(found)
         return dict(series)
 
     async def series_ids(self, area_code: str, data_type: str) -> list[SeriesId]:

@@ -19,11 +19,18 @@ import structlog
 
 from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
 from energy_data_service.monitoring.metrics import ServiceMetrics
+from energy_data_service.processors.transmission import CONTRACT_TYPED
 from energy_data_service.quality.checks import Observation, gap_ranges
 from energy_data_service.quality.days import local_day_bounds
 from energy_data_service.quality.score import DayQuality, assess_day, trend
 from energy_data_service.quality.settings import QualitySettings
-from energy_data_service.repositories.quality import QualityRepository, SeriesId, StoredScore
+from energy_data_service.repositories.quality import (
+    QualityRepository,
+    QualitySeries,
+    SeriesId,
+    StoredScore,
+)
+from energy_data_service.series_domains import is_consumption, is_directional
 from energy_data_service.settings import CollectionSettings
 
 if TYPE_CHECKING:
@@ -48,10 +55,14 @@ class SeriesQuality:
     quality: DayQuality
     trend: float | None
     gaps: list[tuple[datetime, datetime]]
+    identity: QualitySeries | None = None
+    """The series' whole identity (production type, border, horizon …) when it has more than
+    the score key."""
 
     def as_json(self) -> dict[str, Any]:
         """The report's entry for this series (what the API and the CLI print)."""
         q = self.quality
+        whole = self.identity or QualitySeries(*_id(self))
         return {
             "area": self.area,
             "area_code": self.area_code,
@@ -59,6 +70,12 @@ class SeriesQuality:
             "business_type": self.business_type,
             "resolution": self.resolution,
             "classification_sequence": self.classification_sequence,
+            "out_area_code": whole.out_area_code,
+            "psr_type": whole.psr_type,
+            "contract_type": whole.contract_type,
+            "flow_direction": whole.flow_direction,
+            "price_category": whole.price_category,
+            "registered_resource": whole.registered_resource,
             "score": q.score,
             "trend": self.trend,
             "completeness_percent": round(q.completeness, 2),
@@ -183,7 +200,7 @@ class DataQualityService:
             replace(r, trend=trend(r.quality.score, by_series.get(_id(r), []))) for r in results
         ]
         now = self._clock()
-        await self._repository.save([_stored(r, now) for r in results])
+        await self._repository.save(_stored_scores(results, now))
         for r in results:
             self._metrics.quality_score.labels(r.area, r.data_type, r.resolution).set(
                 r.quality.score
@@ -192,7 +209,7 @@ class DataQualityService:
 
     def _assess(
         self,
-        series: SeriesId,
+        series: QualitySeries,
         observations: list[Observation],
         day: date,
         zone: ZoneInfo,
@@ -200,7 +217,7 @@ class DataQualityService:
         end: datetime,
         actual_day: list[Observation],
     ) -> SeriesQuality:
-        area_code, data_type, business_type, resolution, sequence = series
+        area_code, data_type, business_type, resolution, sequence = series.id
         long_steps = step_end(start, resolution, zone) - start >= timedelta(hours=23)
         in_day = [
             o
@@ -218,6 +235,7 @@ class DataQualityService:
             history=history,
             actual_load=actual_day if data_type != "actual_load" else None,
             settings=self._settings,
+            consumption=is_consumption(data_type, area_code, series.out_area_code),
         )
         return SeriesQuality(
             area=area_label(area_code),
@@ -229,6 +247,7 @@ class DataQualityService:
             quality=quality,
             trend=None,
             gaps=gap_ranges(quality.missing, resolution, zone),
+            identity=series,
         )
 
     async def scores(
@@ -252,9 +271,22 @@ class DataQualityService:
         done = []
         for series in report.series:
             area = resolve_area(series.area_code)
+            whole = series.identity or QualitySeries(*_id(series))
+            out_area = (
+                resolve_area(whole.out_area_code)
+                if whole.out_area_code and is_directional(series.data_type)
+                else None
+            )
+            contract = (whole.contract_type or None) if series.data_type in CONTRACT_TYPED else None
             for start, end in series.gaps:
                 result = await service.collect_range(
-                    area, series.data_type, start, end, run_kind="gap_fill"
+                    area,
+                    series.data_type,
+                    start,
+                    end,
+                    run_kind="gap_fill",
+                    out_area=out_area,
+                    contract_type=contract,
                 )
                 done.append(
                     Remediation(
@@ -308,3 +340,36 @@ def _stored(result: SeriesQuality, now: datetime) -> StoredScore:
         forecast_mape=q.forecast_mape,
         computed_at=now,
     )
+
+
+def _stored_scores(results: list[SeriesQuality], now: datetime) -> list[StoredScore]:
+    """One stored score per score key: series that share it (production types, borders,
+    horizons of one area × data type) are kept together, their counts summed and the worst
+    score kept, so a bad production type is not hidden by good ones."""
+    by_key: dict[SeriesId, list[StoredScore]] = {}
+    for result in results:
+        by_key.setdefault(_id(result), []).append(_stored(result, now))
+    kept = []
+    for scores in by_key.values():
+        first = scores[0]
+        if len(scores) == 1:
+            kept.append(first)
+            continue
+        present = sum(s.present for s in scores)
+        kept.append(
+            replace(
+                first,
+                score=min(s.score for s in scores),
+                expected=sum(s.expected for s in scores),
+                present=present,
+                missing=sum(s.missing for s in scores),
+                invalid=sum(s.invalid for s in scores),
+                outliers=sum(s.outliers for s in scores),
+                flat_points=sum(s.flat_points for s in scores),
+                revised_share=sum(s.revised_share * s.present for s in scores) / present
+                if present
+                else 0.0,
+                forecast_mape=next((s.forecast_mape for s in scores if s.forecast_mape), None),
+            )
+        )
+    return kept
