@@ -145,6 +145,14 @@ async def test_horizons_and_areas_in_one_table_and_filters_on_every_read(
         expected = [(t, v) for t, v in _expected(path) if OCTOBER["start_time"] <= t]
         assert got == expected, contract
 
+    coverage = await live_api.http.get(
+        "/api/v1/coverage",
+        params=[("area_code", "NL"), ("data_type", "net_transfer_capacity"), *OCTOBER.items()],
+    )
+    assert coverage.status_code == 200, coverage.text
+    horizons = {s["contract_type"]: s["percent_complete"] for s in coverage.json()["series"]}
+    assert horizons == {"A01": 14.286, "A02": 100.0}  # day-ahead: one day of the week
+
     week = [*base, ("contract_type", "week_ahead"), *OCTOBER.items()]
     one = await live_api.http.get("/api/v1/energy-data", params=week)
     assert one.status_code == 200, one.text

@@ -155,6 +155,12 @@ def test_every_horizon_of_a_border_is_its_own_series(tmp_path: Path) -> None:
         assert Counter(map(key_of, one)) == Counter(map(key_of, reference)), name
     week = _export(env, *border, *window, "--contract-type", "week_ahead")
     assert len(week) == expected["A02"]
+    status = runner.invoke(app, ["status"], env={**env, "COLUMNS": "250"})
+    assert status.exit_code == 0, status.output
+    lines = [line for line in status.output.splitlines() if "net_transfer_capac" in line]
+    assert len(lines) == 4, status.output
+    for name in ("day_ahead", "week_ahead", "month_ahead", "year_ahead"):
+        assert sum(name in line for line in lines) == 1, (name, status.output)
     refused = runner.invoke(app, ["export", *border, *window, "--contract-type", "A05"], env=env)
     assert refused.exit_code != 0
     assert "A01 (day_ahead), A02 (week_ahead)" in refused.output

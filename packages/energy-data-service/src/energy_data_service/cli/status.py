@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from entsoe_client import CONTRACT_TYPES
 from rich.table import Table
 
 from energy_data_service.cli._app import app
@@ -30,6 +31,8 @@ class SeriesStatus:
     data_type: str
     out_area: str
     psr_type: str
+    variant: str
+    """Horizon, balancing direction or imbalance price category (``A02``, ``up``, ``long``)."""
     resolutions: str
     first: datetime
     last: datetime
@@ -40,20 +43,37 @@ class SeriesStatus:
 
 async def collect_status(container: Container) -> list[SeriesStatus]:
     """First/last point, completeness and holes between them, per series."""
-    grouped: dict[tuple[str, str, str, str], list[tuple[datetime, datetime, str, int]]] = {}
+    grouped: dict[tuple[str, ...], list[tuple[datetime, datetime, str, int]]] = {}
     for bounds in await container.points.series_bounds():
-        identity = (bounds.area_code, bounds.data_type, bounds.out_area_code, bounds.psr_type)
+        identity = (
+            bounds.area_code,
+            bounds.data_type,
+            bounds.out_area_code,
+            bounds.psr_type,
+            bounds.contract_type,
+            bounds.flow_direction,
+            bounds.price_category,
+        )
         grouped.setdefault(identity, []).append(
             (bounds.first, bounds.last, bounds.resolution, bounds.points)
         )
     lines = []
-    for (area_code, data_type, out_area, psr_type), series in sorted(grouped.items()):
+    for key, series in sorted(grouped.items()):
+        area_code, data_type, out_area, psr_type, contract, direction, category = key
         zone = area_time_zone(area_code)
         first = min(s[0] for s in series)
         last = max(s[1] for s in series)
         end = max(step_end(s[1], s[2], zone) for s in series if s[1] == last)
         present = await container.points.present_intervals(
-            area_code, data_type, first, end, out_area_code=out_area, psr_type=psr_type
+            area_code,
+            data_type,
+            first,
+            end,
+            out_area_code=out_area,
+            psr_type=psr_type,
+            contract_type=contract,
+            flow_direction=direction,
+            price_category=category,
         )
         found = holes(present, first, end, zone)
         lines.append(
@@ -62,6 +82,15 @@ async def collect_status(container: Container) -> list[SeriesStatus]:
                 data_type=data_type,
                 out_area=_other_side(data_type, area_code, out_area),
                 psr_type=psr_type,
+                variant=" ".join(
+                    v
+                    for v in (
+                        CONTRACT_TYPES.get(contract, contract),
+                        _DIRECTIONS.get(direction, direction),
+                        _CATEGORIES.get(category, category),
+                    )
+                    if v
+                ),
                 resolutions=", ".join(sorted({s[2] for s in series})),
                 first=first,
                 last=last,
@@ -71,6 +100,10 @@ async def collect_status(container: Container) -> list[SeriesStatus]:
             )
         )
     return lines
+
+
+_DIRECTIONS = {"A01": "up", "A02": "down", "A03": "symmetric"}
+_CATEGORIES = {"A04": "long", "A05": "short"}
 
 
 def _other_side(data_type: str, area_code: str, out_area: str) -> str:
@@ -114,6 +147,7 @@ def status(
             "data type",
             "from / kind",
             "production type",
+            "horizon / side",
             "resolution",
             "first (UTC)",
             "last (UTC)",
@@ -130,6 +164,7 @@ def status(
                 line.data_type,
                 line.out_area,
                 line.psr_type,
+                line.variant,
                 line.resolutions,
                 f"{line.first:%Y-%m-%d %H:%M}",
                 f"{line.last:%Y-%m-%d %H:%M}",

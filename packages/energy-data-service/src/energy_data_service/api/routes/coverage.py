@@ -34,6 +34,15 @@ class SeriesCoverage(BaseModel):
     """Directional data: the area the energy comes from; generation: the area itself marks a
     consumption series."""
     psr_type: str = ""
+    contract_type: str = ""
+    """Horizon of exchanges and capacities (A01 day-ahead … A05 total)."""
+    flow_direction: str = ""
+    """Balancing: A01 up, A02 down."""
+    price_category: str = ""
+    """Imbalance prices: A04 long, A05 short."""
+
+
+_IDENTITY = ("out_area_code", "psr_type", "contract_type", "flow_direction", "price_category")
 
 
 class Coverage(BaseModel):
@@ -86,19 +95,19 @@ async def get_coverage(
         zone = ZoneInfo(area.tz_name)
         for kind in kinds:
             stored = await points.series_bounds(area.eic, kind)
-            identities = sorted({(b.out_area_code, b.psr_type) for b in stored}) or [("", "")]
-            for out_area, psr_type in identities:  # each border and production type apart
-                present = await points.present_intervals(
-                    area.eic, kind, start, end, out_area_code=out_area, psr_type=psr_type
-                )
+            identities = sorted(
+                {tuple(getattr(b, name) for name in _IDENTITY) for b in stored}
+            ) or [("",) * len(_IDENTITY)]
+            for values in identities:  # each border, production type, horizon … apart
+                identity = dict(zip(_IDENTITY, values, strict=True))
+                present = await points.present_intervals(area.eic, kind, start, end, **identity)
                 found = holes(present, start, end, zone)
                 result.append(
                     SeriesCoverage(
                         area_code=area.eic,
                         area=str(area.short_name),
                         data_type=kind,
-                        out_area_code=out_area,
-                        psr_type=psr_type,
+                        **identity,
                         percent_complete=round(100 * fraction_covered(found, start, end), 3),
                         gaps=[Gap(start=a, end=b) for a, b in found],
                     )
