@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,12 +49,15 @@ def connector_settings(bootstrap_servers: str) -> MqttConnectorSettings:
 
 
 @contextlib.contextmanager
-def running_connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Popen[bytes]]:
+def running_connector(
+    settings: MqttConnectorSettings, delivered: list[int] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`pusher-api connector mqtt` as users run it, serving once this is entered.
 
     Share one per module: starting costs seconds (imports, a 3 s consumer group join). Stopped
-    with SIGTERM at the end, which must end it cleanly. Its log goes to a file, not a pipe, so
-    a chatty connector never blocks on a full pipe.
+    with SIGTERM at the end, which must end it cleanly, having delivered at least one command
+    (the number it logs when it stops is appended to `delivered`). Its log goes to a file, not
+    a pipe, so a chatty connector never blocks on a full pipe.
     """
     command = [
         str(Path(sys.executable).parent / "pusher-api"),
@@ -89,7 +93,11 @@ def running_connector(settings: MqttConnectorSettings) -> Iterator[subprocess.Po
         log.seek(0)
         output = log.read().decode(errors="replace")
     assert process.returncode == 0, output
-    assert "connector.command_delivered" in output, output
+    stopped = re.search(r"connector\.stopped .*delivered=(\d+)", output)
+    assert stopped is not None, output
+    assert int(stopped.group(1)) >= 1, output
+    if delivered is not None:
+        delivered.append(int(stopped.group(1)))
 
 
 @contextlib.contextmanager

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     kafka_timeout_ms: int = Field(
         default=5000, gt=0, description="longest wait for the broker before answering 503"
     )
+    kafka_status_group: str | None = Field(
+        default=None,
+        description="consumer group of the status consumers: replicas on one PostgreSQL share "
+        "the status topic's partitions (default pusher-api-status); empty, and the default on "
+        "SQLite (one process owns the file), reads every partition without a group",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, gt=0, lt=65536)
@@ -103,3 +109,10 @@ class Settings(BaseSettings):
 
     log_format: Literal["json", "text"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def status_group(self) -> str | None:
+        """The status consumers' consumer group, None for no group (see kafka_status_group)."""
+        if self.kafka_status_group is not None:
+            return self.kafka_status_group or None
+        return None if self.database_url.startswith("sqlite") else "pusher-api-status"
