@@ -164,5 +164,5 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         """Nothing to hand over: positions are stored with every applied batch."""
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("status consumer assigned", partitions=sorted(tp.partition for tp in assigned))
+        log.info("status_consumer.assigned", partitions=sorted(tp.partition for tp in assigned))
         await self._owner.seek_to_stored(self._consumer, assigned)
