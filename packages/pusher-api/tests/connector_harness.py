@@ -82,7 +82,14 @@ def running_connector(
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            asyncio.run(_wait_until_serving(settings))
+            try:
+                asyncio.run(_wait_until_serving(settings))
+            except TimeoutError:
+                log.seek(0)
+                raise AssertionError(
+                    "the connector delivered no command in time:\n"
+                    + log.read().decode(errors="replace")[-5000:]
+                ) from None
             yield process
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
@@ -145,7 +152,8 @@ async def _wait_until_serving(settings: MqttConnectorSettings) -> None:
     try:
         reader = StatusReader(consumer)
         command = await CommandWriter(producer, settings.kafka_command_topic).send("warm-up")
-        await reader.wait_for(command.request_id, CommandStatus.delivered, timeout=60)
+        # minutes on a loaded machine: interpreters starting, a consumer group forming
+        await reader.wait_for(command.request_id, CommandStatus.delivered, timeout=180)
     finally:
         await consumer.stop()
         await producer.stop()
