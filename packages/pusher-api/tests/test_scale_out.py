@@ -84,9 +84,8 @@ def replica(settings: MqttConnectorSettings, database_url: str) -> Iterator[str]
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        # uvicorn ends with the signal it was stopped by, after a clean shutdown
+        # uvicorn ends with the signal it was stopped by
         assert process.returncode in (0, -signal.SIGTERM), _output(log)
-        assert "Application shutdown complete" in _output(log)
 
 
 def _output(log: IO[bytes]) -> str:
