@@ -41,6 +41,25 @@ log = structlog.get_logger(__name__)
 _APPLY_ATTEMPTS = 5
 
 
+_GROUP_REQUEST_TIMEOUT_MS = 40_000
+
+
+def _request_timeout_ms(settings: Settings, group: str | None) -> int:
+    """How long the consumer waits for any answer of the broker.
+
+    In a group this must outlast a rebalance: the broker holds each member's JoinGroup until
+    every member has rejoined (librdkafka's mock until the session timeout less a second, 9 s).
+    With 5 s the JoinGroup of every member already in the group timed out whenever another
+    joined or left: each dropped its connection and asked again, the broker had meanwhile
+    handed partitions to members whose answer went to a closed connection, and those
+    partitions had no reader until the next rebalance, which went the same way. aiokafka's
+    default (40 s) is above the session timeout (10 s), as Kafka's own clients have it.
+    """
+    if group is None:
+        return max(settings.kafka_timeout_ms, 5000)
+    return max(settings.kafka_timeout_ms, _GROUP_REQUEST_TIMEOUT_MS)
+
+
 class StatusConsumer:
     """Consumes `KAFKA_STATUS_TOPIC` into the store."""
 
@@ -51,6 +70,11 @@ class StatusConsumer:
         self._topic = settings.kafka_status_topic
         self.connected = False
         self.last_error: str | None = None
+        self.partitions: dict[int, int | None] = {}
+        """The status topic's partitions this consumer reads now, each with the offset of the
+        next report it applies (None until it has a stored position or applied one there);
+        `GET /api/v1/status` shows it, so an operator (and the scale-out test) sees which
+        replica owns which partition and how far it got."""
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting with backoff when Kafka or the store fail."""
@@ -63,7 +87,7 @@ class StatusConsumer:
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
-                request_timeout_ms=max(self._settings.kafka_timeout_ms, 5000),
+                request_timeout_ms=_request_timeout_ms(self._settings, group),
                 partition_assignment_strategy=GROUP_ASSIGNORS,
             )
             try:
@@ -78,11 +102,13 @@ class StatusConsumer:
                 await self._consume(consumer)
             except (KafkaError, SQLAlchemyError, OSError) as error:
                 self.connected = False
+                self.partitions = {}
                 self.last_error = f"status consumer: {error!r}"
                 log.warning("status_consumer.failed", error=repr(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
+                self.partitions = {}
                 with contextlib.suppress(KafkaError, OSError):
                     await consumer.stop()
 
@@ -98,8 +124,15 @@ class StatusConsumer:
         """Seek each of `partitions` to the position stored with the last reports applied."""
         stored = await self._store.status_offsets(self._topic)
         for partition in partitions:
-            if partition.partition in stored:
-                consumer.seek(partition, stored[partition.partition])
+            position = stored.get(partition.partition)
+            if position is not None:
+                consumer.seek(partition, position)
+            self.partitions[partition.partition] = position
+
+    def revoked(self, partitions: Set[TopicPartition]) -> None:
+        """`partitions` went to another member of the group."""
+        for partition in partitions:
+            self.partitions.pop(partition.partition, None)
 
     async def _apply(
         self, reports: list[StatusReport], next_offsets: dict[int, int]
@@ -137,6 +170,9 @@ class StatusConsumer:
                             error=str(error).splitlines()[0],
                         )
             applied = await self._apply(reports, next_offsets)
+            for partition, offset in next_offsets.items():
+                if partition in self.partitions:  # not revoked while the batch was applied
+                    self.partitions[partition] = offset
             for report in reports:
                 self._metrics.status_reports.labels(report.status.value).inc()
             for report, device_id in applied.refused:
@@ -162,6 +198,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Nothing to hand over: positions are stored with every applied batch."""
+        self._owner.revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("status_consumer.assigned", partitions=sorted(tp.partition for tp in assigned))

@@ -44,6 +44,8 @@ async def service_status(
     return {
         "kafka_connected": publisher.connected,
         "status_consumer_connected": consumer.connected,
+        # partition → next offset to apply: which status partitions this replica reads
+        "status_partitions": {str(p): offset for p, offset in sorted(consumer.partitions.items())},
         "uptime_s": round(time.monotonic() - services.started_at, 3),
         "last_error": publisher.last_error or consumer.last_error,
         "counters": services.metrics.counters(),
