@@ -2,9 +2,9 @@
 
 Every command that opens the database calls ``upgrade`` first, so a fresh clone and an old
 database both end at the newest schema. Processes that start at the same moment (e.g. `serve`
-and a `backfill`) migrate one at a time: on PostgreSQL under a transaction-scoped advisory lock,
-on an SQLite file under an exclusive lock on a ``.migrate-lock`` file beside it, taken before
-the version is read and the copy made, so the second process finds the schema current.
+and a `backfill`) migrate one at a time (``service_common.migrations``: an advisory lock on
+PostgreSQL, a ``.migrate-lock`` file beside an SQLite file, taken before the version is read and
+the copy made), so the second process finds the schema current.
 
 On SQLite a database already at the target revision is recognised by one plain read first,
 without any lock: the migration transaction takes SQLite's write lock (``BEGIN IMMEDIATE``)
@@ -22,16 +22,15 @@ once every migration has succeeded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import structlog
-from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from service_common.migrations import advisory_lock, run_upgrade, sqlite_file_lock
+from service_common.migrations import alembic_config as _alembic_config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -47,11 +46,8 @@ COMPRESS_AFTER = "30 days"
 
 
 def alembic_config(url: str) -> Config:
-    """Alembic configuration without an ini file (the package carries its own scripts)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
+    """Alembic configuration for this package's scripts, without an ini file."""
+    return _alembic_config(MIGRATIONS, url)
 
 
 async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
@@ -61,16 +57,13 @@ async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
         if engine.dialect.name == "sqlite":
             if await _sqlite_at(engine, revision):
                 return
-            async with _sqlite_file_lock(engine):
+            async with sqlite_file_lock(engine):
                 await _upgrade_sqlite(engine.url.render_as_string(hide_password=False), revision)
             return
         async with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK}
-                )
+            await advisory_lock(connection, _MIGRATION_LOCK)
             url = engine.url.render_as_string(hide_password=False)
-            await connection.run_sync(_run_alembic, url, revision)
+            await connection.run_sync(run_upgrade, MIGRATIONS, url, revision)
         if engine.dialect.name == "postgresql":
             await enable_timescaledb(engine)
     finally:
@@ -91,7 +84,7 @@ async def _upgrade_sqlite(url: str, revision: str) -> None:
         if pending and database and database != ":memory:" and not database.startswith("file:"):
             backup = await asyncio.to_thread(_sqlite_copy, Path(database))
         async with engine.begin() as connection:
-            await connection.run_sync(_run_alembic, url, revision)
+            await connection.run_sync(run_upgrade, MIGRATIONS, url, revision)
     except Exception:
         if backup is not None:
             log.error("migration.failed", kept_copy=str(backup))
@@ -160,38 +153,6 @@ def _sqlite_copy(database: Path) -> Path | None:
         src.close()
         dst.close()
     return backup
-
-
-@contextlib.asynccontextmanager
-async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Hold an exclusive lock on ``<database>.migrate-lock`` (SQLite files only)."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield
-        return
-    try:
-        import fcntl
-    except ImportError:  # Windows: one process at a time is up to the user
-        yield
-        return
-    lock = await asyncio.to_thread(_open_lock_file, database)
-    try:
-        await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
-        yield
-    finally:
-        lock.close()  # closing the descriptor releases the lock
-
-
-def _open_lock_file(database: str) -> BinaryIO:
-    path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(path.name + ".migrate-lock").open("a+b")
-
-
-def _run_alembic(connection: Connection, url: str, revision: str) -> None:
-    config = alembic_config(url)
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
 
 
 async def enable_timescaledb(engine: AsyncEngine) -> bool:

@@ -5,25 +5,23 @@ more before it starts serving, so a fresh database, a store of an older revision
 created before the pusher had migrations (tables there, no version row: revision 0001 completes
 it in place) all end at the newest schema without losing a row.
 
-Replicas that start together migrate one at a time: on PostgreSQL under a transaction-scoped
-advisory lock (the id the store took for the same purpose before it had migrations, so an old
-replica and a new one also take turns), on an SQLite file under an exclusive lock on a
-``.migrate-lock`` file beside it. The second finds the schema current and changes nothing.
+Replicas that start together migrate one at a time (``service_common.migrations``): on
+PostgreSQL under a transaction-scoped advisory lock (the id the store took for the same purpose
+before it had migrations, so an old replica and a new one also take turns), on an SQLite file
+under an exclusive lock on a ``.migrate-lock`` file beside it. The second finds the schema
+current and changes nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from service_common.migrations import advisory_lock, run_upgrade, sqlite_file_lock
+from service_common.migrations import alembic_config as _alembic_config
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
@@ -37,11 +35,8 @@ MIGRATION_LOCK = 7215461
 
 
 def alembic_config(url: str = "") -> Config:
-    """Alembic configuration without an ini file (the package carries its own scripts)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
+    """Alembic configuration for the store's scripts, without an ini file."""
+    return _alembic_config(MIGRATIONS, url)
 
 
 def head() -> str:
@@ -53,12 +48,9 @@ def head() -> str:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database behind `engine` to `revision`, one process at a time."""
-    async with _sqlite_file_lock(engine), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK}
-            )
-        await connection.run_sync(_run_alembic, revision)
+    async with sqlite_file_lock(engine), engine.begin() as connection:
+        await advisory_lock(connection, MIGRATION_LOCK)
+        await connection.run_sync(run_upgrade, MIGRATIONS, "", revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
@@ -70,38 +62,6 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 def _current(connection: Connection) -> str | None:
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
     return context.get_current_revision()
-
-
-def _run_alembic(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
-
-
-@contextlib.asynccontextmanager
-async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Hold an exclusive lock on ``<database>.migrate-lock`` (SQLite files only)."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield
-        return
-    try:
-        import fcntl
-    except ImportError:  # Windows: starting one replica at a time is up to the operator
-        yield
-        return
-    lock = await asyncio.to_thread(_open_lock_file, database)
-    try:
-        await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
-        yield
-    finally:
-        lock.close()  # closing the descriptor releases the lock
-
-
-def _open_lock_file(database: str) -> BinaryIO:
-    path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(path.name + ".migrate-lock").open("a+b")
 
 
 MIGRATION_TIMEOUT_S = 120.0
