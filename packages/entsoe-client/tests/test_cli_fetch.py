@@ -215,3 +215,24 @@ def test_the_installed_command_runs_without_traceback(platform: FakePlatform) ->
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert TOKEN not in bad.stderr + completed.stderr
+
+
+def test_a_horizon_is_asked_for_and_stamped_on_series_that_state_none(
+    env: dict[str, str], platform: FakePlatform
+) -> None:
+    """Week-ahead capacities: the request carries contract_MarketAgreement.Type A02; the answer
+    (as the platform's A61 answers) states no contract type, so the client stamps the one asked
+    for; a horizon the type does not have is one line, exit 2, nothing sent."""
+    args = ["-d", "net_transfer_capacity", "-a", "FR", "--out-area", "DE_LU"]
+    args += ["--start", "2024-03-01", "--end", "2024-03-02"]
+    result = run(env, *args, "--contract-type", "week_ahead")
+    assert result.exit_code == 0, result.stderr
+    (request,) = platform.requests
+    assert request.params["contract_MarketAgreement.Type"] == "A02"
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows
+    assert {r["contract_type"] for r in rows} == {"A02"}
+    refused = run(env, *args, "--contract-type", "A07")
+    assert refused.exit_code == 2
+    assert "A02 (week_ahead)" in refused.stderr
+    assert len(platform.requests) == 1

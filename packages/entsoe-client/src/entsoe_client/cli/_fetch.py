@@ -115,7 +115,16 @@ def fetch(
     ] = None,
     out_area: Annotated[
         str | None,
-        typer.Option(help="physical_flows only: the area the energy flows out of."),
+        typer.Option(
+            help="Directional data (flows, exchanges, capacities): the area the energy comes from."
+        ),
+    ] = None,
+    contract_type: Annotated[
+        str | None,
+        typer.Option(
+            help="Horizon of exchanges (A05 total, A01 day_ahead) and transfer capacities (A01 "
+            "day_ahead, A02 week_ahead, A03 month_ahead, A04 year_ahead)."
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
@@ -148,6 +157,7 @@ def fetch(
             parse_moment(end, "end"),
             psr_type=psr_type,
             out_area=out_area,
+            contract_type=contract_type,
         )
         if not token:
             raise InvalidQueryError(
