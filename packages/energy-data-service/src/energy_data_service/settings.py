@@ -175,6 +175,25 @@ class CollectionSettings(BaseModel):
     borders: CommaSeparated[str] = Field(default_factory=list)
     """Directional pairs for flows, exchanges and capacities, ``FROM>TO`` (``DE_LU>FR``: energy
     from DE_LU into FR); directional data types are collected for these instead of ``areas``."""
+    contract_types: CommaSeparated[str] = Field(default_factory=list)
+    """Horizons of exchanges and transfer capacities to keep complete (``A01,A02`` or
+    ``day_ahead,week_ahead``), each where the type publishes it; empty: each type's default
+    (total exchanges, day-ahead capacities)."""
+
+    @field_validator("contract_types")
+    @classmethod
+    def _known_contract_types(cls, names: list[str]) -> list[str]:
+        from entsoe_client import CONTRACT_TYPES
+
+        by_name = {name: code for code, name in CONTRACT_TYPES.items()}
+        codes = []
+        for name in names:
+            code = by_name.get(name.strip().lower().replace("-", "_"), name.strip().upper())
+            if code not in CONTRACT_TYPES:
+                choices = ", ".join(f"{c} ({n})" for c, n in CONTRACT_TYPES.items())
+                raise ValueError(f"unknown contract type {name!r}: choose from {choices}")
+            codes.append(code)
+        return codes
 
     @field_validator("areas")
     @classmethod

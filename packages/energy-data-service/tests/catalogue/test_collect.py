@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import timedelta
 
 from energy_data_service.cli import app
 from energy_data_service.domain import DATA_TYPES
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 from .rows import key_of
 
 runner = CliRunner()
+_HOUR = timedelta(hours=1)
 START, END = "2024-10-26T00:00+02:00", "2024-10-28T00:00+01:00"
 NEW_TYPES = DATA_TYPES[7:]
 COARSE = ("installed_capacity", "installed_capacity_per_unit", "water_reservoirs")
@@ -206,3 +208,35 @@ def test_a_backfill_of_borders_stores_what_was_served_and_resumes_per_border(
     )
     assert missing.exit_code == 2
     assert "directional: give --out-area" in missing.output
+
+
+def test_gap_filling_keeps_the_configured_horizons_of_every_border(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    """``COLLECTION__CONTRACT_TYPES=day_ahead,week_ahead``: gap filling fetches both horizons
+    of the capacities of each configured border, exchanges only their day-ahead (the one of the
+    two they publish), and a second pass finds nothing of either missing."""
+    env = {
+        **cli_env,
+        "COLLECTION__AREAS": "FR",
+        "COLLECTION__DATA_TYPES": "net_transfer_capacity,scheduled_exchanges",
+        "COLLECTION__BORDERS": "DE_LU>FR",
+        "COLLECTION__CONTRACT_TYPES": "day_ahead,week_ahead",
+        "COLLECTION__LOOKBACK_DAYS": "2",
+    }
+    result = runner.invoke(app, ["collect"], env=env)
+    assert result.exit_code == 0, result.output
+    asked = {
+        (r.params["documentType"], r.params.get("contract_MarketAgreement.Type"))
+        for r in fake_platform.requests
+    }
+    assert asked == {("A61", "A01"), ("A61", "A02"), ("A09", "A01")}
+    before = len(fake_platform.requests)
+    again = runner.invoke(app, ["collect"], env=env)
+    assert again.exit_code == 0, again.output
+    # only the forecast-like horizon at "now" may be asked again, never the stored past
+    repeated = fake_platform.requests[before:]
+    assert all(r.period[0] >= fake_platform.requests[0].period[1] - _HOUR for r in repeated)
+    wrong = runner.invoke(app, ["collect"], env={**env, "COLLECTION__CONTRACT_TYPES": "A09"})
+    assert wrong.exit_code == 2
+    assert "unknown contract type 'A09'" in wrong.output

@@ -238,8 +238,15 @@ class CollectionService:
         async def one_border(source: Area, target: Area) -> list[CollectionResult]:
             async with gate:
                 return [
-                    await self.fill_gaps(target, data_type, run_kind=run_kind, out_area=source)
+                    await self.fill_gaps(
+                        target,
+                        data_type,
+                        run_kind=run_kind,
+                        out_area=source,
+                        contract_type=horizon,
+                    )
                     for data_type in border_types
+                    for horizon in self.horizons(data_type)
                 ]
 
         try:
@@ -252,6 +259,13 @@ class CollectionService:
             rejected = failed.subgroup((TermOverError, AuthenticationError))
             raise _first_leaf(rejected or failed) from None
         return [result for task in tasks for result in task.result()]
+
+    def horizons(self, data_type: str) -> list[str | None]:
+        """The horizons of ``data_type`` kept complete: those of ``COLLECTION__CONTRACT_TYPES``
+        the type publishes, else its default (``None``)."""
+        offered = PLATFORM_TABLE[DataType(data_type)].contract_types
+        chosen = [code for code in self._collection.contract_types if code in offered]
+        return list(chosen) or [None]
 
     # -- shared ------------------------------------------------------------------------------
 
