@@ -240,3 +240,34 @@ def test_gap_filling_keeps_the_configured_horizons_of_every_border(
     wrong = runner.invoke(app, ["collect"], env={**env, "COLLECTION__CONTRACT_TYPES": "A09"})
     assert wrong.exit_code == 2
     assert "unknown contract type 'A09'" in wrong.output
+
+
+def test_every_catalogue_type_is_backfilled_as_served(
+    cli_env: dict[str, str], fake_platform: FakePlatform
+) -> None:
+    """``energy-data backfill`` of every catalogue type (directional ones for FR←DE_LU) across
+    the autumn DST switch, the coarse ones over the local year: what is stored is exactly what
+    the stand-in served."""
+    fake_platform.resolution = "PT15M"
+    fine = [arg for t in NEW_TYPES if t not in COARSE for arg in ("--data-type", t)]
+    coarse = [arg for t in COARSE for arg in ("--data-type", t)]
+    for types, extra, (first, last) in (
+        (fine, ["--out-area", "DE_LU"], (START, END)),
+        (coarse, [], YEAR),
+    ):
+        args = ["backfill", "--area", "FR", *types, *extra, "--start", first, "--end", last]
+        result = runner.invoke(app, args, env=cli_env)
+        assert result.exit_code == 0, result.output
+    for data_type in NEW_TYPES:
+        served = _served(fake_platform, data_type)
+        assert served, data_type
+        export = ["export", "--data-type", data_type, "--area", "FR"]
+        export += ["--start", min(r["timestamp"] for r in served)]
+        export += ["--end", max(r["end"] for r in served)]
+        if PLATFORM_TABLE[DataType(data_type)].out_area_param:
+            export += ["--out-area", "DE_LU"]
+        result = runner.invoke(app, export, env=cli_env)
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.stdout.splitlines() if "points exported" not in line]
+        exported = list(csv.DictReader(io.StringIO("\n".join(lines))))
+        assert Counter(map(key_of, exported)) == Counter(map(key_of, served)), data_type
