@@ -5,7 +5,7 @@ heard through PostgreSQL's NOTIFY, on PostgreSQL). A change carries only which c
 and to what state; a watcher reads the command's row when it wants the rest, so it always shows
 committed state, and a missed or repeated change does no harm. Watchers are server-sent event
 streams (one command, or one device's commands), the cancel route waiting for a connector's
-answer, and the webhook sender.
+answer, and the webhook sender (woken by an event, it needs no list of changes).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class ChangeFeed:
         self._by_request: dict[str, set[asyncio.Queue[Change]]] = {}
         self._by_device: dict[str, set[asyncio.Queue[Change]]] = {}
         self._everything: set[asyncio.Queue[Change]] = set()
+        self._wakers: set[asyncio.Event] = set()
         self.listening = True
         """False while changes from other replicas cannot be heard (PostgreSQL listener
         down)."""
@@ -44,7 +45,20 @@ class ChangeFeed:
     @property
     def watched(self) -> bool:
         """Whether anyone watches at all: the hot path skips building changes otherwise."""
-        return bool(self._by_request or self._by_device or self._everything)
+        return bool(self._by_request or self._by_device or self._everything or self._wakers)
+
+    @contextmanager
+    def woken(self) -> Iterator[asyncio.Event]:
+        """An event set whenever changes are published (once per published group, whatever
+        its size), for a watcher that only needs to know that something moved: it costs the
+        hot path nothing per change, where a queue of every change cost two queue operations
+        per command (a tenth of a batch's time in the profile)."""
+        event = asyncio.Event()
+        self._wakers.add(event)
+        try:
+            yield event
+        finally:
+            self._wakers.discard(event)
 
     @contextmanager
     def watch(
@@ -71,6 +85,8 @@ class ChangeFeed:
 
     def publish(self, changes: Iterable[Change]) -> None:
         """Hand each change to the queues watching its command, its device, or everything."""
+        for event in self._wakers:
+            event.set()
         by_request, by_device, everything = self._by_request, self._by_device, self._everything
         if not (by_request or by_device or everything):
             return
@@ -84,6 +100,8 @@ class ChangeFeed:
 
     def resync(self) -> None:
         """Tell every watcher to read its commands again."""
+        for event in self._wakers:
+            event.set()
         for registry in (*self._by_request.values(), *self._by_device.values(), self._everything):
             for queue in registry:
                 queue.put_nowait(RESYNC)

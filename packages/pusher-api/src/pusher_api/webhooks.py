@@ -54,12 +54,21 @@ class WebhookSender:
         self._secret = secret.get_secret_value() if secret is not None else None
 
     async def run_forever(self) -> None:
-        """Claim, send, record; wake on any change or every second."""
+        """Claim, send, record; wake on any change or every second.
+
+        A claim is a write (it leases the rows), so it is made only when a read finds a
+        delivery due: under load the sender wakes on every batch of changes, and claiming
+        each time put a write transaction beside every batch's own (on SQLite they queue for
+        the one writer) although no command had a webhook."""
         async with httpx.AsyncClient(timeout=self._settings.webhook_timeout_s) as http:
-            with self._store.feed.watch() as changes:
+            with self._store.feed.woken() as changed:
                 while True:
+                    changed.clear()  # a change from here on wakes the next round
                     try:
-                        due = await self._store.claim_webhooks(datetime.now(UTC), _LEASE_S)
+                        now = datetime.now(UTC)
+                        due = []
+                        if await self._store.has_due_webhooks(now):
+                            due = await self._store.claim_webhooks(now, _LEASE_S)
                         await asyncio.gather(*(self._send(http, d) for d in due))
                     except (SQLAlchemyError, OSError) as error:
                         log.warning("webhooks.sender_failed", error=repr(error))
@@ -67,9 +76,7 @@ class WebhookSender:
                     if due:
                         continue  # a command's next delivery may be due now
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(changes.get(), _POLL_S)
-                    while not changes.empty():
-                        changes.get_nowait()
+                        await asyncio.wait_for(changed.wait(), _POLL_S)
 
     async def _send(self, http: httpx.AsyncClient, delivery: WebhookDelivery) -> None:
         view = await status_view(self._store, delivery.request_id)

@@ -583,6 +583,18 @@ class CommandStore:
 
     # --- webhooks ---------------------------------------------------------------------------
 
+    async def has_due_webhooks(self, now: datetime) -> bool:
+        """Whether any delivery is due (a read of one index entry; no lock, no write)."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(webhook_deliveries.c.id)
+                    .where(webhook_deliveries.c.next_attempt_at <= now)
+                    .limit(1)
+                )
+            ).first()
+        return row is not None
+
     async def claim_webhooks(
         self, now: datetime, lease_s: float, limit: int = 100
     ) -> list[WebhookDelivery]:
