@@ -9,19 +9,18 @@ FindCoordinator responses and clients then connect there, around the proxy. So t
 the protocol's length-prefixed frames, remembers which requests were Metadata (api key 3) or
 FindCoordinator (api key 10) by correlation id, and in their responses rewrites the broker's port
 (`host` string followed by the 4-byte port) to its own. Same length, so frames stay valid for
-every protocol version. It runs its own event loop in a thread, so sync and async tests can both
-use it.
+every protocol version. It is a `service_common.testing.tcp_relay.TcpRelay` (its own event loop
+in a thread, so sync and async tests can both use it) whose pipes read frames.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import struct
-import threading
-from concurrent.futures import Future
-from types import TracebackType
+from collections.abc import Coroutine
 from typing import Any
+
+from service_common.testing import TcpRelay, relay
 
 _METADATA = 3
 _FIND_COORDINATOR = 10
@@ -39,41 +38,30 @@ async def _read_frame(reader: asyncio.StreamReader) -> bytes:
     return header + await reader.readexactly(size)
 
 
-class KafkaProxy:
+class KafkaProxy(TcpRelay):
     """`with KafkaProxy("127.0.0.1:N") as proxy:` clients use `proxy.bootstrap_servers`."""
 
     def __init__(self, upstream: str, listen_host: str = "127.0.0.1", listen_port: int = 0):
-        self._upstream = _split_address(upstream)
-        self._listen_host = listen_host
-        self._listen_port = listen_port
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.Server | None = None
-        self._connections: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
+        super().__init__(_split_address(upstream), listen_host, listen_port)
 
     @property
     def bootstrap_servers(self) -> str:
         """The proxy's fixed `host:port`: what clients are given as bootstrap servers."""
-        return f"{self._listen_host}:{self._listen_port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def upstream(self) -> str:
         """The broker the proxy forwards to."""
         return f"{self._upstream[0]}:{self._upstream[1]}"
 
-    def _call(self, coroutine: Any) -> Any:
-        future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        return future.result(timeout=10)
-
     def start(self) -> str:
         """Start listening (on a free port the first time) and return `bootstrap_servers`."""
-        self._thread.start()
-        self._call(self._listen())
+        self._begin()
         return self.bootstrap_servers
 
     def cut(self) -> None:
         """Drop every open connection abruptly and refuse new ones until `restore()`."""
-        self._call(self._cut())
+        self._call(self._refuse())
 
     def restore(self) -> None:
         """Accept connections again on the same port."""
@@ -83,101 +71,34 @@ class KafkaProxy:
         """Forward new connections to another broker (e.g. a restarted dev broker)."""
         self._upstream = _split_address(upstream)
 
-    def close(self) -> None:
-        """Cut all connections and stop the proxy's thread."""
-        if self._thread.is_alive():
-            self._call(self._cut())
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-            self._loop.close()
-
-    async def _listen(self) -> None:
-        if self._server is not None:
-            return
-        self._server = await asyncio.start_server(
-            self._handle, self._listen_host, self._listen_port, reuse_address=True
-        )
-        self._listen_port = self._server.sockets[0].getsockname()[1]
-
-    async def _cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for client_writer, upstream_writer in list(self._connections):
-            client_writer.transport.abort()
-            upstream_writer.transport.abort()
-        self._connections.clear()
-
-    async def _handle(
-        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
-    ) -> None:
-        host, port = self._upstream
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
-        except OSError:
-            client_writer.transport.abort()
-            return
-        pair = (client_writer, upstream_writer)
-        self._connections.add(pair)
+    def _pipes(
+        self,
+        client_reader: asyncio.StreamReader,
+        client: asyncio.StreamWriter,
+        upstream_reader: asyncio.StreamReader,
+        upstream: asyncio.StreamWriter,
+        upstream_address: tuple[str, int],
+    ) -> list[Coroutine[Any, Any, None]]:
+        """Requests noted by correlation id; their responses get the proxy's port."""
+        host, port = upstream_address
         to_rewrite: set[int] = set()
         broker_address = host.encode() + _FRAME_SIZE.pack(port)
-        proxy_address = host.encode() + _FRAME_SIZE.pack(self._listen_port)
-        pipes = [
-            asyncio.ensure_future(self._pipe_requests(client_reader, upstream_writer, to_rewrite)),
-            asyncio.ensure_future(
-                self._pipe_responses(
-                    upstream_reader, client_writer, to_rewrite, broker_address, proxy_address
-                )
-            ),
+        proxy_address = host.encode() + _FRAME_SIZE.pack(self.port)
+
+        async def note_request(frame: bytes) -> bytes:
+            api_key = int.from_bytes(frame[4:6], "big", signed=True)
+            if api_key in (_METADATA, _FIND_COORDINATOR):
+                to_rewrite.add(int.from_bytes(frame[8:12], "big", signed=True))
+            return frame
+
+        async def rewrite_response(frame: bytes) -> bytes:
+            correlation_id = int.from_bytes(frame[4:8], "big", signed=True)
+            if correlation_id in to_rewrite:
+                to_rewrite.discard(correlation_id)
+                return frame.replace(broker_address, proxy_address)
+            return frame
+
+        return [
+            relay(client_reader, upstream, _read_frame, note_request),
+            relay(upstream_reader, client, _read_frame, rewrite_response),
         ]
-        try:
-            await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pipe in pipes:
-                pipe.cancel()
-            client_writer.transport.abort()
-            upstream_writer.transport.abort()
-            self._connections.discard(pair)
-
-    @staticmethod
-    async def _pipe_requests(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, to_rewrite: set[int]
-    ) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while True:
-                frame = await _read_frame(reader)
-                api_key = int.from_bytes(frame[4:6], "big", signed=True)
-                if api_key in (_METADATA, _FIND_COORDINATOR):
-                    to_rewrite.add(int.from_bytes(frame[8:12], "big", signed=True))
-                writer.write(frame)
-                await writer.drain()
-
-    @staticmethod
-    async def _pipe_responses(
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        to_rewrite: set[int],
-        broker_address: bytes,
-        proxy_address: bytes,
-    ) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while True:
-                frame = await _read_frame(reader)
-                correlation_id = int.from_bytes(frame[4:8], "big", signed=True)
-                if correlation_id in to_rewrite:
-                    to_rewrite.discard(correlation_id)
-                    frame = frame.replace(broker_address, proxy_address)
-                writer.write(frame)
-                await writer.drain()
-
-    def __enter__(self) -> KafkaProxy:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
