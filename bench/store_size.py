@@ -28,15 +28,8 @@ from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
 from energy_data_service.domain import EnergyPoint
 from energy_data_service.repositories.points import PointRepository
-from service_common import UtcDateTime
+from energy_data_service.testing import energy_points_v1, v1_row, v1_store
 from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
     text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,34 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 POINTS = 35_040
 START = datetime(2024, 12, 31, 23, tzinfo=UTC)
 V2_TABLES = ("series", "fetches", "points", "point_history")
-
-v1 = MetaData()
-energy_points = Table(
-    "energy_points",
-    v1,
-    Column("area_code", String(32), nullable=False),
-    Column("data_type", String(32), nullable=False),
-    Column("business_type", String(8), nullable=False),
-    Column("resolution", String(8), nullable=False),
-    Column("classification_sequence", Integer, nullable=False),
-    Column("timestamp", UtcDateTime, nullable=False),
-    Column("value", Float(precision=53), nullable=False),
-    Column("unit", String(16), nullable=False),
-    Column("curve_type", String(4), nullable=False),
-    Column("document_mrid", String(64), nullable=False),
-    Column("revision_number", Integer, nullable=False),
-    Column("document_created_at", UtcDateTime, nullable=True),
-    Column("fetched_at", UtcDateTime, nullable=False),
-    PrimaryKeyConstraint(
-        "area_code",
-        "data_type",
-        "timestamp",
-        "business_type",
-        "resolution",
-        "classification_sequence",
-    ),
-    sqlite_with_rowid=False,
-)
 
 
 def fetch(fetched: datetime, revised: bool) -> list[EnergyPoint]:
@@ -106,19 +71,16 @@ async def store_v2(engine: AsyncEngine) -> None:
 
 async def store_v1(engine: AsyncEngine) -> None:
     """The v1 schema and its upsert (newer or equal revision replaces)."""
-    await upgrade(engine, "0003_monitoring")
+    await v1_store(engine)
     insert: Any = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
-    keys = [c.name for c in energy_points.primary_key.columns]
+    keys = [c.name for c in energy_points_v1.primary_key.columns]
     for points in fetches():
-        rows = [p._asdict() for p in points]
-        for row in rows:
-            for extra in ("price", "end", "out_area_code", "psr_type", "registered_resource"):
-                row.pop(extra)
-        statement = insert(energy_points)
+        rows = [v1_row(p) for p in points]
+        statement = insert(energy_points_v1)
         statement = statement.on_conflict_do_update(
             index_elements=keys,
             set_={c: statement.excluded[c] for c in rows[0] if c not in keys},
-            where=statement.excluded.revision_number >= energy_points.c.revision_number,
+            where=statement.excluded.revision_number >= energy_points_v1.c.revision_number,
         )
         async with engine.begin() as connection:
             for begin in range(0, len(rows), 5_000):

@@ -18,14 +18,13 @@ from energy_data_service.domain import area_time_zone, step_end
 from energy_data_service.processors import process_documents
 from energy_data_service.repositories.points import PointRepository
 from energy_data_service.repositories.series_reads import SeriesReadRepository
+from energy_data_service.testing import V1_COLUMNS, energy_points_v1, v1_row, v1_store
 from entsoe_client import parse_response
 from service_common import UtcDateTime
 from sqlalchemy import (
     Column,
-    Float,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     String,
     Table,
     bindparam,
@@ -45,34 +44,6 @@ DOCUMENTS = (
 )
 FETCHED = datetime(2026, 11, 20, 9, 30, 0, 400_000, tzinfo=UTC)
 
-v1 = MetaData()
-energy_points_v1 = Table(
-    "energy_points",
-    v1,
-    Column("area_code", String(32), nullable=False),
-    Column("data_type", String(32), nullable=False),
-    Column("business_type", String(8), nullable=False),
-    Column("resolution", String(8), nullable=False),
-    Column("classification_sequence", Integer, nullable=False),
-    Column("timestamp", UtcDateTime, nullable=False),
-    Column("value", Float(precision=53), nullable=False),
-    Column("unit", String(16), nullable=False),
-    Column("curve_type", String(4), nullable=False),
-    Column("document_mrid", String(64), nullable=False),
-    Column("revision_number", Integer, nullable=False),
-    Column("document_created_at", UtcDateTime, nullable=True),
-    Column("fetched_at", UtcDateTime, nullable=False),
-    PrimaryKeyConstraint(
-        "area_code",
-        "data_type",
-        "timestamp",
-        "business_type",
-        "resolution",
-        "classification_sequence",
-    ),
-)
-V1_COLUMNS = [c.name for c in energy_points_v1.columns]
-
 
 def recorded_rows() -> list[dict[str, Any]]:
     """v1 rows of the recorded documents, each document fetched a minute after the last."""
@@ -81,16 +52,10 @@ def recorded_rows() -> list[dict[str, Any]]:
         documents = parse_response((SAMPLES / name).read_bytes())
         fetched = FETCHED + timedelta(minutes=index)
         for point in process_documents(documents, fetched):  # type: ignore[arg-type]
-            row = {column: getattr(point, column) for column in V1_COLUMNS}
+            row = v1_row(point)
             key = tuple(row[c] for c in ("area_code", "data_type", "timestamp", "business_type"))
             rows[(*key, row["resolution"], row["classification_sequence"])] = row
     return list(rows.values())
-
-
-async def v1_store(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:
-    await upgrade(engine, "0003_monitoring")
-    async with engine.begin() as connection:
-        await connection.execute(energy_points_v1.insert(), rows)
 
 
 def comparable(row: dict[str, Any]) -> tuple[Any, ...]:
