@@ -93,3 +93,23 @@ def test_errors_name_the_variable(
     with pytest.raises(SettingsError) as raised:
         load_settings()
     assert expected in str(raised.value)
+
+
+def test_the_leaders_stale_bound_defaults_from_the_poll_and_must_exceed_its_step_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from energy_data_service.services.leader_election import LeaderElection
+
+    monkeypatch.setenv("SCHEDULER__LEADER_STALE_SECONDS", "")
+    assert load_settings().scheduler.leader_stale_seconds is None
+    stale = LeaderElection(None, None, None, poll_seconds=5).stale_seconds  # type: ignore[arg-type]
+    assert stale == 20  # twice (5 s poll + 5 s check timeout)
+    monkeypatch.setenv("SCHEDULER__LEADER_STALE_SECONDS", "12")
+    assert load_settings().scheduler.leader_stale_seconds == 12
+    monkeypatch.setenv("SCHEDULER__LEADER_STALE_SECONDS", "10")  # = poll + check timeout
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "SCHEDULER" in str(raised.value)
+    assert "must exceed the poll plus the check timeout" in str(raised.value)
+    with pytest.raises(ValueError, match="must exceed"):
+        LeaderElection(None, None, None, poll_seconds=5, stale_seconds=10)  # type: ignore[arg-type]

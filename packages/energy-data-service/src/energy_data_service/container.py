@@ -93,6 +93,7 @@ class Container:
             on_elected=self.scheduler.start,
             on_deposed=self.scheduler.stop,
             poll_seconds=schedule.leader_poll_seconds,
+            stale_seconds=schedule.leader_stale_seconds,
         )
         self.scheduler.fencing_token = lambda: self.leader.fencing_token
         self.scheduler.leader_term = lambda: self.leader.term

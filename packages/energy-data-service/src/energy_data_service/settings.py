@@ -119,6 +119,28 @@ class SchedulerSettings(BaseModel):
     """On SIGTERM running jobs may finish for this long before they are cancelled."""
     leader_poll_seconds: float = Field(default=5, gt=0, le=300)
     """How often a follower replica tries to take the scheduler lock (PostgreSQL only)."""
+    leader_stale_seconds: float | None = Field(default=None, gt=0, le=3600)
+    """A follower ends the lock holder's session once it has been silent this long, and leads
+    (PostgreSQL only). Unset: twice (poll + check timeout), 20 s at the default poll; it must
+    exceed one poll plus the check timeout (``max(poll, 1 s)``)."""
+
+    @field_validator("leader_stale_seconds", mode="before")
+    @classmethod
+    def _unset_stale(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _stale_after_step_down(self) -> SchedulerSettings:
+        # The same bound as ``leader_election.step_down_seconds``: a follower must not end a
+        # leader before the leader's own timeout has made it step down.
+        step_down = self.leader_poll_seconds + max(self.leader_poll_seconds, 1.0)
+        if self.leader_stale_seconds is not None and self.leader_stale_seconds <= step_down:
+            raise ValueError(
+                f"SCHEDULER__LEADER_STALE_SECONDS ({self.leader_stale_seconds:g}) must exceed the"
+                f" poll plus the check timeout ({step_down:g} s at SCHEDULER__LEADER_POLL_SECONDS"
+                f" {self.leader_poll_seconds:g}); leave it unset for twice that"
+            )
+        return self
 
     @field_validator("backfill_time_utc")
     @classmethod
