@@ -79,9 +79,19 @@ class TcpRelay:
         """Drop everything and stop the relay's thread."""
         if self._thread.is_alive():
             self._call(self._refuse())
+            self._call(self._cancel_handlers())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
             self._loop.close()
+
+    async def _cancel_handlers(self) -> None:
+        """End the connection handlers still waiting (a blackholed connection's pipes wait
+        forever), so none is left pending when the loop closes."""
+        current = asyncio.current_task()
+        handlers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
     async def _listen(self) -> None:
         if self._server is None:
