@@ -202,7 +202,15 @@ async def test_a_stalled_cli_backfill_resumed_elsewhere_never_writes_again(
             assert time.monotonic() < deadline
             assert process.poll() is None
             await asyncio.sleep(0.01)
-        # Freeze it outside a transaction (frozen inside one it would hold SQLite's lock).
+        # Hold the platform's answers so the process ends up waiting on one, whatever the
+        # machine's load; then freeze it outside a transaction (frozen inside one it would
+        # hold SQLite's lock).
+        asked = len(fake_platform.requests)
+        fake_platform.hold()
+        while len(fake_platform.requests) == asked:
+            assert time.monotonic() < deadline
+            assert process.poll() is None
+            await asyncio.sleep(0.01)
         while True:
             os.kill(process.pid, signal.SIGSTOP)
             if _writable(database):
@@ -216,6 +224,7 @@ async def test_a_stalled_cli_backfill_resumed_elsewhere_never_writes_again(
         assert job.status == "interrupted"
 
         fake_platform.latency = 0.0
+        fake_platform.release()  # the frozen process's held answer waits in its socket
         resumed = await _service(container, client, lease=2).run(
             [DE_LU], ["actual_load"], YEAR_START, YEAR_END, resume=True
         )
