@@ -22,6 +22,7 @@ from energy_data_service.container import Container
 from energy_data_service.db.engine import create_engine
 from energy_data_service.db.migrate import upgrade
 from energy_data_service.settings import Settings
+from entsoe_client import EntsoeClient
 from entsoe_client.testing import FakePlatform
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -87,6 +88,16 @@ def fake_platform() -> Iterator[FakePlatform]:
     """The ENTSO-E stand-in on loopback, accepting ``TOKEN``."""
     with FakePlatform(token=TOKEN) as platform:
         yield platform
+
+
+@pytest.fixture
+async def client(fake_platform: FakePlatform) -> AsyncIterator[EntsoeClient]:
+    """A client of the fake platform, which answers at PT15M; fast retries, pacing off."""
+    fake_platform.resolution = "PT15M"
+    async with EntsoeClient(
+        TOKEN, base_url=fake_platform.url, requests_per_minute=None, backoff_base=0.01
+    ) as built:
+        yield built
 
 
 @pytest.fixture

@@ -6,47 +6,28 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.db.tables import backfill_progress
 from energy_data_service.db.tables import points as points_table
 from energy_data_service.services.backfill import BackfillService
 from energy_data_service.settings import Settings
-from entsoe_client import Area, EntsoeClient
+from entsoe_client import EntsoeClient
 from entsoe_client.testing import FakePlatform, Reply, value_at
 from sqlalchemy import delete, func, select
 
-DE_LU = Area.DE_LU
-YEAR_START, YEAR_END = datetime(2023, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)
-ENERGY_DATA = Path(sys.executable).with_name("energy-data")
-
-
-def backfill_service(container: Container, client: EntsoeClient) -> BackfillService:
-    return BackfillService(
-        collector=EntsoeCollector(client),
-        engine=container.engine,
-        points=container.points,
-        backfills=container.backfills,
-        runs=container.runs,
-        collection=container.settings.collection,
-    )
-
-
-@pytest.fixture
-async def client(fake_platform: FakePlatform) -> AsyncIterator[EntsoeClient]:
-    fake_platform.resolution = "PT15M"
-    async with EntsoeClient(
-        "test-token", base_url=fake_platform.url, requests_per_minute=None, backoff_base=0.01
-    ) as built:
-        yield built
+from .scheduler.backfill_harness import (
+    DE_LU,
+    YEAR_END,
+    YEAR_START,
+    backfill_service,
+    start_cli_backfill,
+)
 
 
 def test_chunk_plan_respects_platform_limits() -> None:
@@ -122,24 +103,8 @@ async def test_resume_after_sigkill_matches_an_uninterrupted_run(
     tmp_path: Path,
 ) -> None:
     fake_platform.latency = 0.3  # slow enough to kill it mid-run
-    command = [
-        str(ENERGY_DATA),
-        "backfill",
-        "--area",
-        "DE_LU",
-        "--data-type",
-        "actual_load",
-        "--start",
-        "2023-01-01",
-        "--end",
-        "2024-01-01",
-    ]
-    process = subprocess.Popen(
-        command,
-        env={**cli_env, "BACKFILL__LEASE_SECONDS": "2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    env = {**cli_env, "BACKFILL__LEASE_SECONDS": "2"}
+    process = start_cli_backfill(env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120  # start-up is slow on a loaded CI machine
         while time.monotonic() < deadline:

@@ -15,47 +15,27 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from energy_data_service.collectors.entsoe_collector import EntsoeCollector
 from energy_data_service.container import Container
 from energy_data_service.db.tables import backfill_jobs, backfill_progress, collection_runs
 from energy_data_service.errors import JobTakenOverError
-from energy_data_service.services.backfill import BackfillService
-from entsoe_client import Area, EntsoeClient
+from entsoe_client import EntsoeClient
 from entsoe_client.testing import FakePlatform, value_at
 from sqlalchemy import func, select, update
 
-DE_LU = Area.DE_LU
-YEAR_START, YEAR_END = datetime(2023, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)
-ENERGY_DATA = Path(sys.executable).with_name("energy-data")
+from .scheduler.backfill_harness import (
+    DE_LU,
+    YEAR_END,
+    YEAR_START,
+    backfill_service,
+    start_cli_backfill,
+)
+
 OTHER = "other-host:4242/0badcafe"
-
-
-def _service(container: Container, client: EntsoeClient, lease: float = 60) -> BackfillService:
-    return BackfillService(
-        collector=EntsoeCollector(client),
-        engine=container.engine,
-        points=container.points,
-        backfills=container.backfills,
-        runs=container.runs,
-        collection=container.settings.collection,
-        lease_seconds=lease,
-    )
-
-
-@pytest.fixture
-async def client(fake_platform: FakePlatform) -> AsyncIterator[EntsoeClient]:
-    fake_platform.resolution = "PT15M"
-    async with EntsoeClient(
-        "test-token", base_url=fake_platform.url, requests_per_minute=None, backoff_base=0.01
-    ) as built:
-        yield built
 
 
 async def _chunks(container: Container) -> dict[str, int]:
@@ -82,7 +62,7 @@ async def test_a_run_whose_job_was_taken_over_stores_nothing_more(
     container: Container, fake_platform: FakePlatform, client: EntsoeClient
 ) -> None:
     fake_platform.latency = 0.5  # slow enough to take the job over in the middle
-    first = _service(container, client)
+    first = backfill_service(container, client)
     running = asyncio.create_task(first.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
     deadline = time.monotonic() + 60
     while (await _chunks(container))["done"] < 2:
@@ -116,7 +96,7 @@ async def test_a_run_whose_job_was_taken_over_stores_nothing_more(
 
     # The new owner completes the job from the stored progress.
     fake_platform.latency = 0.0
-    done = await _service(container, client).run_job(job.id, owner=OTHER)
+    done = await backfill_service(container, client).run_job(job.id, owner=OTHER)
     assert done.status == "done"
     assert await _chunks(container) == {"done": 12, "attempts": 12}
     points = await container.points.range(DE_LU.eic, "actual_load", YEAR_START, YEAR_END)
@@ -129,7 +109,7 @@ async def test_two_tasks_of_one_process_never_both_write_a_job(
 ) -> None:
     """The second claim of a job wins even in the same process (its token is its own)."""
     fake_platform.latency = 0.5  # slow enough to take the job over in the middle
-    service = _service(container, client)
+    service = backfill_service(container, client)
     first = asyncio.create_task(service.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
     deadline = time.monotonic() + 60
     while (await _chunks(container))["done"] < 2:
@@ -177,25 +157,8 @@ async def test_a_stalled_cli_backfill_resumed_elsewhere_never_writes_again(
 ) -> None:
     database = Path(str(container.engine.url.database))
     fake_platform.latency = 0.3
-    command = [
-        str(ENERGY_DATA),
-        "backfill",
-        "--area",
-        "DE_LU",
-        "--data-type",
-        "actual_load",
-        "--start",
-        "2023-01-01",
-        "--end",
-        "2024-01-01",
-    ]
-    process = subprocess.Popen(
-        command,
-        env={**cli_env, "BACKFILL__LEASE_SECONDS": "2"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = {**cli_env, "BACKFILL__LEASE_SECONDS": "2"}
+    process = start_cli_backfill(env, stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while (await _chunks(container))["done"] < 3:
@@ -225,7 +188,7 @@ async def test_a_stalled_cli_backfill_resumed_elsewhere_never_writes_again(
 
         fake_platform.latency = 0.0
         fake_platform.release()  # the frozen process's held answer waits in its socket
-        resumed = await _service(container, client, lease=2).run(
+        resumed = await backfill_service(container, client, lease=2).run(
             [DE_LU], ["actual_load"], YEAR_START, YEAR_END, resume=True
         )
         assert (resumed.status, resumed.job_id) == ("done", job.id)

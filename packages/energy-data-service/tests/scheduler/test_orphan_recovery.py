@@ -17,19 +17,16 @@ import httpx
 import pytest
 from entsoe_client.testing import FakePlatform
 
-from .test_serve_process import ENERGY_DATA, TOKEN, _environment, start_replica  # noqa: F401
+from .backfill_harness import chunks_done, serve_environment, start_cli_backfill
+from .backfill_harness import job as _job
+from .test_serve_process import start_replica  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
-LEASE = 2.0
 RANGE = ("--start", "2025-01-01", "--end", "2026-01-01")
 
 
 def _jobs(url: str) -> list[dict[str, object]]:
     return list(httpx.get(f"{url}/api/v1/backfill", timeout=5, trust_env=False).json())
-
-
-def _job(url: str, job_id: object) -> dict[str, object]:
-    return dict(httpx.get(f"{url}/api/v1/backfill/{job_id}", timeout=5, trust_env=False).json())
 
 
 def test_a_killed_cli_backfill_is_finished_by_the_running_serve(
@@ -38,34 +35,21 @@ def test_a_killed_cli_backfill_is_finished_by_the_running_serve(
     tmp_path: Path,
 ) -> None:
     fake_platform.latency = 0.3
-    env = _environment(
+    env = serve_environment(
         f"sqlite+aiosqlite:///{tmp_path / 'energy.db'}",
-        ENTSOE__API_TOKEN=TOKEN,
-        ENTSOE__BASE_URL=fake_platform.url,
-        ENTSOE__REQUESTS_PER_MINUTE="",
-        SCHEDULER__ENABLED="false",
-        BACKFILL__LEASE_SECONDS=str(LEASE),
+        fake_platform,
         BACKFILL__RECOVERY_SECONDS="0.5",
     )
     serve = start_replica(env)  # type: ignore[operator]
     serve.wait_ready(180)
-    cli = subprocess.Popen(
-        [ENERGY_DATA, "backfill", "--area", "DE_LU", "--data-type", "actual_load", *RANGE],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    cli = start_cli_backfill(env, *RANGE, cwd=tmp_path, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while True:
             assert time.monotonic() < deadline
             assert cli.poll() is None, cli.stderr.read() if cli.stderr else ""
             jobs = _jobs(serve.url)
-            if (
-                jobs
-                and int(dict(_job(serve.url, jobs[0]["id"])["chunks"] or {}).get("done", 0)) >= 3
-            ):  # type: ignore[call-overload]
+            if jobs and chunks_done(serve.url, jobs[0]["id"]) >= 3:
                 break
             time.sleep(0.05)
         os.kill(cli.pid, signal.SIGKILL)
@@ -76,7 +60,7 @@ def test_a_killed_cli_backfill_is_finished_by_the_running_serve(
             cli.wait(10)
     killed_at = time.monotonic()
     (job,) = _jobs(serve.url)
-    assert int(dict(_job(serve.url, job["id"])["chunks"] or {}).get("done", 0)) < 12  # type: ignore[call-overload]
+    assert chunks_done(serve.url, job["id"]) < 12
     killed_owner = job["owner"]
 
     fake_platform.latency = 0.0

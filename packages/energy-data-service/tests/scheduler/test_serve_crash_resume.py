@@ -15,15 +15,11 @@ import httpx
 import pytest
 from entsoe_client.testing import FakePlatform
 
-from .test_serve_process import TOKEN, _environment, start_replica  # noqa: F401  (fixture)
+from .backfill_harness import LEASE, chunks_done, serve_environment
+from .backfill_harness import job as _job
+from .test_serve_process import start_replica  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
-LEASE = 2.0
-
-
-def _job(url: str, job_id: int) -> dict[str, object]:
-    answer = httpx.get(f"{url}/api/v1/backfill/{job_id}", timeout=5, trust_env=False)
-    return dict(answer.json())
 
 
 def test_serve_killed_mid_backfill_resumes_it_on_restart(
@@ -32,14 +28,7 @@ def test_serve_killed_mid_backfill_resumes_it_on_restart(
     tmp_path: Path,
 ) -> None:
     fake_platform.latency = 0.3
-    env = _environment(
-        f"sqlite+aiosqlite:///{tmp_path / 'energy.db'}",
-        ENTSOE__API_TOKEN=TOKEN,
-        ENTSOE__BASE_URL=fake_platform.url,
-        ENTSOE__REQUESTS_PER_MINUTE="",
-        SCHEDULER__ENABLED="false",
-        BACKFILL__LEASE_SECONDS=str(LEASE),
-    )
+    env = serve_environment(f"sqlite+aiosqlite:///{tmp_path / 'energy.db'}", fake_platform)
     first = start_replica(env)  # type: ignore[operator]
     first.wait_ready()
     body = {
@@ -50,7 +39,7 @@ def test_serve_killed_mid_backfill_resumes_it_on_restart(
     }
     job_id = httpx.post(f"{first.url}/api/v1/backfill", json=body, timeout=10).json()["id"]
     deadline = time.monotonic() + 60
-    while int(dict(_job(first.url, job_id)["chunks"] or {}).get("done", 0)) < 3:  # type: ignore[call-overload]
+    while chunks_done(first.url, job_id) < 3:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.kill(first.process.pid, signal.SIGKILL)
