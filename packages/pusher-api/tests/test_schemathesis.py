@@ -6,38 +6,19 @@ Server-Sent Events streams are left out (they stay open until the client leaves)
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
+
+from service_common.testing import run_schemathesis
 
 from .conftest import RunningApi
 
 
 async def test_no_generated_request_gets_a_server_error(api: RunningApi, tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
+    returncode, text = await run_schemathesis(
         f"{api.base_url}/openapi.json",
-        "--checks",
-        "not_a_server_error",
-        "--max-examples",
-        "5",
-        "--exclude-path-regex",
-        "/events$",  # Server-Sent Events streams stay open by design
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--seed",
-        "4",
-        "--request-timeout",
-        "20",
-        "--no-shrink",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path,
+        tmp_path,
+        max_examples=5,
+        options=("--exclude-path-regex", "/events$"),  # SSE streams stay open by design
     )
-    output, _ = await process.communicate()
-    text = output.decode(errors="replace")
-    assert process.returncode == 0, text[-6000:]
+    assert returncode == 0, text[-6000:]
     assert " passed" in text

@@ -5,9 +5,9 @@ Collection is off in ``live_api`` (no token), so the POST routes answer without 
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
+
+from service_common.testing import run_schemathesis
 
 from .conftest import LiveApi, seed, series
 from .test_energy_data import DST_END
@@ -15,29 +15,9 @@ from .test_energy_data import DST_END
 
 async def test_no_generated_request_gets_a_server_error(live_api: LiveApi, tmp_path: Path) -> None:
     await seed(live_api.container, series(DST_END, 200))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
-        f"{live_api.url}/openapi.json",
-        "--checks",
-        "not_a_server_error",
-        "--max-examples",
-        "10",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--seed",
-        "4",
-        "--request-timeout",
-        "20",
-        "--no-shrink",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path,
+    returncode, text = await run_schemathesis(
+        f"{live_api.url}/openapi.json", tmp_path, max_examples=10
     )
-    output, _ = await process.communicate()
-    text = output.decode(errors="replace")
-    assert process.returncode == 0, text[-6000:]
+    assert returncode == 0, text[-6000:]
     assert " passed" in text
     assert "generated" in text
