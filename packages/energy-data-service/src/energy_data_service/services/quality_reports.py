@@ -20,6 +20,12 @@ import structlog
 from energy_data_service.domain import area_label, area_time_zone, resolve_area, step_end
 from energy_data_service.monitoring.metrics import ServiceMetrics
 from energy_data_service.processors.transmission import CONTRACT_TYPED
+from energy_data_service.quality.capacity_years import (
+    YearFinding,
+    capacity_year_findings,
+    holds_yearly_capacity,
+    local_year_bounds,
+)
 from energy_data_service.quality.checks import Observation, gap_ranges
 from energy_data_service.quality.days import local_day_bounds
 from energy_data_service.quality.score import DayQuality, assess_day, trend
@@ -58,6 +64,27 @@ class SeriesQuality:
     identity: QualitySeries | None = None
     """The series' whole identity (production type, border, horizon …) when it has more than
     the score key."""
+    findings: list[YearFinding] = field(default_factory=list)
+    """Rules broken over more than the day: a capacity held for a year that changes within the
+    local year the day lies in (``quality.capacity_years``)."""
+
+    def label(self) -> str:
+        """The series in one line: area/type/business type/resolution and what sets it apart."""
+        whole = self.identity or QualitySeries(*_id(self))
+        extra = [
+            f"{name}={value}"
+            for name, value in (
+                ("psr_type", whole.psr_type),
+                ("out_area", whole.out_area_code and area_label(whole.out_area_code)),
+                ("contract_type", whole.contract_type),
+                ("direction", whole.flow_direction),
+                ("price_category", whole.price_category),
+                ("resource", whole.registered_resource),
+            )
+            if value
+        ]
+        base = f"{self.area}/{self.data_type}/{self.business_type}/{self.resolution}"
+        return " ".join([base, *extra])
 
     def as_json(self) -> dict[str, Any]:
         """The report's entry for this series (what the API and the CLI print)."""
@@ -89,6 +116,9 @@ class SeriesQuality:
             "flat_line_points": q.flat_points,
             "revised_share": round(q.revised_share, 4),
             "forecast_mape_percent": None if q.forecast_mape is None else round(q.forecast_mape, 2),
+            "findings": [
+                {**f.as_json(), "message": f.describe(self.label())} for f in self.findings
+            ],
         }
 
 
@@ -116,6 +146,7 @@ class QualityReport:
                 else f"{worst.area}/{worst.data_type}/{worst.resolution}",
                 "missing_intervals": sum(len(s.quality.missing) for s in self.series),
                 "without_data": self.without_data,
+                "findings": sum(len(s.findings) for s in self.series),
             },
             "series": [s.as_json() for s in self.series],
         }
@@ -185,6 +216,8 @@ class DataQualityService:
                     self._assess(series, observations, day, zone, start, end, actual_day)
                     for series, observations in sorted(stored.items())
                 ]
+                if holds_yearly_capacity(data_type):
+                    assessed = await self._year_findings(assessed, day, zone)
                 # A series that ended (prices went from PT60M to PT15M on 2025-10-01) is not
                 # missing data while another series of the same area and type covers the day.
                 if any(a.quality.present for a in assessed):
@@ -206,6 +239,27 @@ class DataQualityService:
                 r.quality.score
             )
         return QualityReport(day=day, generated_at=now, series=results, without_data=without)
+
+    async def _year_findings(
+        self, assessed: list[SeriesQuality], day: date, zone: ZoneInfo
+    ) -> list[SeriesQuality]:
+        """Add the findings of the local year ``day`` lies in to each capacity series."""
+        if not assessed:
+            return assessed
+        first = assessed[0]
+        year_start, year_end = local_year_bounds(day.year, zone)
+        year = await self._repository.observations(
+            first.area_code, first.data_type, year_start, year_end
+        )
+        done = []
+        for result in assessed:
+            whole = result.identity or QualitySeries(*_id(result))
+            inside = [o for o in year.get(whole, []) if year_start <= o.timestamp < year_end]
+            findings = capacity_year_findings(inside, zone)
+            for finding in findings:
+                log.warning("quality.capacity_year", finding=finding.describe(result.label()))
+            done.append(replace(result, findings=findings))
+        return done
 
     def _assess(
         self,
