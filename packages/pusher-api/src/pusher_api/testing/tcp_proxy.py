@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Coroutine
-from typing import Any
 
-from service_common.testing import TcpRelay, relay
+from service_common.testing.tcp_relay import Direction, TcpRelay
 
 _METADATA = 3
 _FIND_COORDINATOR = 10
@@ -71,14 +69,7 @@ class KafkaProxy(TcpRelay):
         """Forward new connections to another broker (e.g. a restarted dev broker)."""
         self._upstream = _split_address(upstream)
 
-    def _pipes(
-        self,
-        client_reader: asyncio.StreamReader,
-        client: asyncio.StreamWriter,
-        upstream_reader: asyncio.StreamReader,
-        upstream: asyncio.StreamWriter,
-        upstream_address: tuple[str, int],
-    ) -> list[Coroutine[Any, Any, None]]:
+    def _directions(self, upstream_address: tuple[str, int]) -> tuple[Direction, Direction]:
         """Requests noted by correlation id; their responses get the proxy's port."""
         host, port = upstream_address
         to_rewrite: set[int] = set()
@@ -98,7 +89,4 @@ class KafkaProxy(TcpRelay):
                 return frame.replace(broker_address, proxy_address)
             return frame
 
-        return [
-            relay(client_reader, upstream, _read_frame, note_request),
-            relay(upstream_reader, client, _read_frame, rewrite_response),
-        ]
+        return (_read_frame, note_request), (_read_frame, rewrite_response)

@@ -16,10 +16,8 @@ It is a `TcpRelay` (its own event loop in a thread, so sync and async tests can 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any
 
-from service_common.testing.tcp_relay import TcpRelay, read_available, relay
+from service_common.testing.tcp_relay import Direction, TcpRelay, read_available
 
 
 class FaultyTcpProxy(TcpRelay):
@@ -60,18 +58,8 @@ class FaultyTcpProxy(TcpRelay):
     def _keeps_finished(self) -> bool:
         return self.mode == "blackhole"  # a partition closes nothing
 
-    def _pipes(
-        self,
-        client_reader: asyncio.StreamReader,
-        client: asyncio.StreamWriter,
-        upstream_reader: asyncio.StreamReader,
-        upstream: asyncio.StreamWriter,
-        upstream_address: tuple[str, int],
-    ) -> list[Coroutine[Any, Any, None]]:
-        return [
-            relay(client_reader, upstream, read_available, self._forward),
-            relay(upstream_reader, client, read_available, self._forward),
-        ]
+    def _directions(self, upstream_address: tuple[str, int]) -> tuple[Direction, Direction]:
+        return (read_available, self._forward), (read_available, self._forward)
 
     async def _forward(self, data: bytes) -> bytes | None:
         await self._flowing.wait()  # a partition holds the bytes

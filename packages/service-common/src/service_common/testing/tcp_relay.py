@@ -3,7 +3,8 @@
 `TcpRelay` listens on a port in an event loop of its own (so sync and async tests can both use
 it), opens a connection upstream for each client and pipes bytes both ways with `relay` until
 either side ends. What a proxy adds is its hooks: whether a new connection is served at all,
-how a pipe reads and what it forwards, and whether a finished connection is aborted.
+how each pipe reads and what it forwards (`_directions`), and whether a finished connection
+is aborted.
 `FaultyTcpProxy` (network faults) and `pusher_api.testing.tcp_proxy.KafkaProxy` (a Kafka
 broker's own address rewritten) are the two.
 """
@@ -20,6 +21,8 @@ from typing import Any, Self
 
 ReadChunk = Callable[[asyncio.StreamReader], Awaitable[bytes]]
 Forward = Callable[[bytes], Awaitable[bytes | None]]
+Direction = tuple[ReadChunk, Forward]
+"""How one pipe reads its chunks and what it forwards of each."""
 
 
 async def read_available(reader: asyncio.StreamReader) -> bytes:
@@ -120,16 +123,9 @@ class TcpRelay:
         """Whether a connection whose pipes ended stays open (else both sides are aborted)."""
         return False
 
-    def _pipes(
-        self,
-        client_reader: asyncio.StreamReader,
-        client: asyncio.StreamWriter,
-        upstream_reader: asyncio.StreamReader,
-        upstream: asyncio.StreamWriter,
-        upstream_address: tuple[str, int],
-    ) -> list[Coroutine[Any, Any, None]]:
-        """The two pipes of one connection: client to upstream, upstream to client."""
-        return [relay(client_reader, upstream), relay(upstream_reader, client)]
+    def _directions(self, upstream_address: tuple[str, int]) -> tuple[Direction, Direction]:
+        """A new connection's two pipes: client to upstream, then upstream to client."""
+        return (read_available, forward_as_is), (read_available, forward_as_is)
 
     async def _handle(
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
@@ -144,9 +140,10 @@ class TcpRelay:
             client.transport.abort()
             return
         self._transports.add(upstream.transport)
+        (read_request, forward_request), (read_answer, forward_answer) = self._directions(address)
         pipes = [
-            asyncio.ensure_future(pipe)
-            for pipe in self._pipes(client_reader, client, upstream_reader, upstream, address)
+            asyncio.ensure_future(relay(client_reader, upstream, read_request, forward_request)),
+            asyncio.ensure_future(relay(upstream_reader, client, read_answer, forward_answer)),
         ]
         try:
             await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
