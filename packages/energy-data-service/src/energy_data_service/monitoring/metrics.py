@@ -7,8 +7,9 @@ each monitoring evaluation; ``scheduler_leader`` is set at scrape time from the 
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
 from service_common import AppMetrics
+
+SERIES = ["area", "data_type"]
 
 
 class ServiceMetrics(AppMetrics):
@@ -16,75 +17,57 @@ class ServiceMetrics(AppMetrics):
 
     def __init__(self) -> None:
         super().__init__()
-        registry = self.registry
-        self.collection_runs = Counter(
+        self.collection_runs = self.counter(
             "energy_data_collection_runs_total",
             "Collection runs recorded, by outcome",
-            ["area", "data_type", "run_kind", "outcome"],
-            registry=registry,
+            [*SERIES, "run_kind", "outcome"],
         )
-        self.collection_points = Counter(
-            "energy_data_collection_points_total",
-            "Points stored by collection runs",
-            ["area", "data_type"],
-            registry=registry,
+        self.collection_points = self.counter(
+            "energy_data_collection_points_total", "Points stored by collection runs", SERIES
         )
-        self.collection_failures = Counter(
+        self.collection_failures = self.counter(
             "energy_data_collection_failures_total",
             "Failed collection runs by error class",
-            ["area", "data_type", "error_class"],
-            registry=registry,
+            [*SERIES, "error_class"],
         )
-        self.platform_response = Histogram(
+        self.platform_response = self.histogram(
             "energy_data_platform_response_seconds",
             "Time the platform took to answer one run's requests",
             ["data_type"],
             buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
-            registry=registry,
         )
-        self.series_age = Gauge(
+        self.series_age = self.gauge(
             "energy_data_series_age_seconds",
             "Now minus the end of the newest stored interval (negative: data reaches into the "
             "future)",
-            ["area", "data_type"],
-            registry=registry,
+            SERIES,
         )
-        self.series_overdue = Gauge(
+        self.series_overdue = self.gauge(
             "energy_data_series_overdue_seconds",
             "How far the newest stored interval is behind the publication schedule (> 0 is stale)",
-            ["area", "data_type"],
-            registry=registry,
+            SERIES,
         )
-        self.alerts_active = Gauge(
-            "energy_data_alerts_active", "Unresolved alerts", ["rule"], registry=registry
-        )
-        self.alert_deliveries = Counter(
+        self.alerts_active = self.gauge("energy_data_alerts_active", "Unresolved alerts", ["rule"])
+        self.alert_deliveries = self.counter(
             "energy_data_alert_deliveries_total",
             "Alert notices by channel and outcome",
             ["channel", "outcome"],
-            registry=registry,
         )
-        self.quality_score = Gauge(
+        self.quality_score = self.gauge(
             "energy_data_quality_score",
             "Latest daily quality score (0–100)",
-            ["area", "data_type", "resolution"],
-            registry=registry,
+            [*SERIES, "resolution"],
         )
-        self.http_requests = Counter(
+        self.http_requests = self.counter(
             "energy_data_http_requests_total",
             "HTTP requests answered",
             ["method", "route", "status"],
-            registry=registry,
         )
-        self.http_latency = Histogram(
+        self.http_latency = self.histogram(
             "energy_data_http_request_seconds",
             "Time to answer an HTTP request (until the response starts)",
             ["method", "route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=registry,
         )
-        self.scheduler_leader = Gauge(
-            "energy_data_scheduler_leader",
-            "1 while this replica runs the collection schedule",
-            registry=registry,
+        self.scheduler_leader = self.gauge(
+            "energy_data_scheduler_leader", "1 while this replica runs the collection schedule"
         )
