@@ -23,6 +23,7 @@ import pytest
 from energy_data_service.container import Container
 from energy_data_service.db.tables import backfill_jobs, backfill_progress, collection_runs
 from energy_data_service.errors import JobTakenOverError
+from energy_data_service.repositories.backfill import BackfillJob
 from entsoe_client import EntsoeClient
 from entsoe_client.testing import FakePlatform, value_at
 from sqlalchemy import func, select, update
@@ -58,25 +59,31 @@ async def _backfill_runs(container: Container) -> int:
         return int(await connection.scalar(query) or 0)
 
 
-async def test_a_run_whose_job_was_taken_over_stores_nothing_more(
-    container: Container, fake_platform: FakePlatform, client: EntsoeClient
-) -> None:
-    fake_platform.latency = 0.5  # slow enough to take the job over in the middle
-    first = backfill_service(container, client)
-    running = asyncio.create_task(first.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
+async def _lease_runs_out(container: Container, running: asyncio.Task[object]) -> BackfillJob:
+    """Once ``running`` has stored two chunks, its job's lease is made to have run out."""
     deadline = time.monotonic() + 60
     while (await _chunks(container))["done"] < 2:
         assert time.monotonic() < deadline
         assert not running.done()
         await asyncio.sleep(0.01)
     (job,) = await container.backfills.list_jobs()
-    # The first run stalls past its lease (as a frozen process would); another process claims.
     async with container.engine.begin() as connection:
         await connection.execute(
             update(backfill_jobs)
             .where(backfill_jobs.c.id == job.id)
             .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
         )
+    return job
+
+
+async def test_a_run_whose_job_was_taken_over_stores_nothing_more(
+    container: Container, fake_platform: FakePlatform, client: EntsoeClient
+) -> None:
+    fake_platform.latency = 0.5  # slow enough to take the job over in the middle
+    first = backfill_service(container, client)
+    running = asyncio.create_task(first.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
+    # The first run stalls past its lease (as a frozen process would); another process claims.
+    job = await _lease_runs_out(container, running)
     assert await container.backfills.claim_job(job.id, OTHER)
     at_takeover = await _chunks(container)
 
@@ -111,18 +118,7 @@ async def test_two_tasks_of_one_process_never_both_write_a_job(
     fake_platform.latency = 0.5  # slow enough to take the job over in the middle
     service = backfill_service(container, client)
     first = asyncio.create_task(service.run([DE_LU], ["actual_load"], YEAR_START, YEAR_END))
-    deadline = time.monotonic() + 60
-    while (await _chunks(container))["done"] < 2:
-        assert time.monotonic() < deadline
-        assert not first.done()
-        await asyncio.sleep(0.01)
-    (job,) = await container.backfills.list_jobs()
-    async with container.engine.begin() as connection:  # the first task's lease runs out
-        await connection.execute(
-            update(backfill_jobs)
-            .where(backfill_jobs.c.id == job.id)
-            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
-        )
+    job = await _lease_runs_out(container, first)  # the first task's lease runs out
     fake_platform.latency = 0.0
     second = await service.run_job(job.id)
     report = await asyncio.wait_for(first, 60)
