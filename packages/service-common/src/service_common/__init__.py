@@ -1,7 +1,9 @@
 """Pieces the energy data service and the pusher API share, one copy each.
 
 Internal to the workspace: both services depend on it, the ENTSO-E client does not (it stands
-alone). Each module does one thing; import from this root.
+alone). Each module does one thing; import from this root. Two modules stand apart, loaded only
+where they are used: ``service_common.migrations`` (the Alembic machinery of both services'
+``migrate``) and ``service_common.testing`` (the test helpers both suites share).
 """
 
 from service_common.api_key import check_api_key
