@@ -213,15 +213,25 @@ async def test_catalogue_series_are_scored_each_by_their_type_rules(
         assert by_identity[("generation_per_type", "B10", fr)].invalid == 0  # pumping
         ntc = by_identity[("net_transfer_capacity", "", de_lu)]
         assert ntc.score == 100.0
-        (stored,) = [
-            s
+        stored = {
+            (s.psr_type, s.out_area_code): s
             for s in await quality.scores(DAY, DAY, "FR", "generation_per_type")
-            if s.business_type == "A01"
-        ]
-        assert stored.present == 4 * 92  # four series under one score key, counts summed
-        assert stored.score == min(
-            d.score for k, d in by_identity.items() if k[0] == "generation_per_type"
-        )
+        }
+        # One stored score per series (production type, and pumping's consumption series).
+        assert set(stored) == {("B16", ""), ("B19", ""), ("B10", ""), ("B10", fr)}
+        for (psr, out_area), score in stored.items():
+            day_quality = by_identity[("generation_per_type", psr, out_area)]
+            assert (score.score, score.present, score.invalid) == (
+                day_quality.score,
+                day_quality.present,
+                day_quality.invalid,
+            )
+        assert stored[("B16", "")].invalid == 1
+        assert stored[("B16", "")].score < stored[("B19", "")].score == 100.0
+        series_ids = {s.identity.series_id for s in report.series}
+        assert len(series_ids) == len(report.series)  # every entry is its own catalogue row
+        flows = await quality.scores(DAY, DAY, "FR", "physical_flows")
+        assert [(s.out_area_code, s.present) for s in flows] == [(de_lu, 84)]
 
         before = len(fake_platform.requests)
         fixed = await quality.remediate(report)

@@ -69,11 +69,12 @@ alert_deliveries = Table(
 quality_scores = Table(
     "quality_scores",
     metadata,
-    Column("area_code", String(32), nullable=False),
-    Column("data_type", String(32), nullable=False),
-    Column("business_type", String(8), nullable=False),
-    Column("resolution", String(8), nullable=False),
-    Column("classification_sequence", Integer, nullable=False),
+    Column(
+        "series_id",
+        Integer,
+        nullable=False,
+        comment="series.id (as points.series_id: no FOREIGN KEY, see migration 0009)",
+    ),
     Column("day", Date, nullable=False, comment="local day of the area"),
     Column("score", Float, nullable=False),
     Column("expected", Integer, nullable=False),
@@ -85,14 +86,6 @@ quality_scores = Table(
     Column("revised_share", Float, nullable=False),
     Column("forecast_mape", Float, nullable=True),
     Column("computed_at", UtcDateTime, nullable=False),
-    PrimaryKeyConstraint(
-        "area_code",
-        "data_type",
-        "business_type",
-        "resolution",
-        "classification_sequence",
-        "day",
-        name="pk_quality_scores",
-    ),
+    PrimaryKeyConstraint("series_id", "day", name="pk_quality_scores"),
     Index("ix_quality_scores_day", "day"),
 )

@@ -3,7 +3,8 @@
 For one local day per area it reads each series of each configured data type, runs the checks of
 ``quality.score.assess_day`` (completeness at the series' own resolution, value limits, outliers
 against the same hour of recent weeks, flat lines, revision churn, forecast error against actual
-load), stores the day's score and reports it with a trend against the previous week's scores.
+load), stores the day's score per series (``series.id``) and reports it with a trend against the
+same series' scores of the previous week.
 ``remediate`` sends the missing intervals back to ``CollectionService`` to be fetched again.
 """
 
@@ -33,7 +34,6 @@ from energy_data_service.quality.settings import QualitySettings
 from energy_data_service.repositories.quality import (
     QualityRepository,
     QualitySeries,
-    SeriesId,
     StoredScore,
 )
 from energy_data_service.series_domains import is_consumption, is_directional
@@ -61,16 +61,16 @@ class SeriesQuality:
     quality: DayQuality
     trend: float | None
     gaps: list[tuple[datetime, datetime]]
-    identity: QualitySeries | None = None
-    """The series' whole identity (production type, border, horizon …) when it has more than
-    the score key."""
+    identity: QualitySeries
+    """The series' whole identity (production type, border, horizon …, its ``series.id``):
+    the key its daily score is stored under."""
     findings: list[YearFinding] = field(default_factory=list)
     """Rules broken over more than the day: a capacity held for a year that changes within the
     local year the day lies in (``quality.capacity_years``)."""
 
     def label(self) -> str:
         """The series in one line: area/type/business type/resolution and what sets it apart."""
-        whole = self.identity or QualitySeries(*_id(self))
+        whole = self.identity
         extra = [
             f"{name}={value}"
             for name, value in (
@@ -89,7 +89,7 @@ class SeriesQuality:
     def as_json(self) -> dict[str, Any]:
         """The report's entry for this series (what the API and the CLI print)."""
         q = self.quality
-        whole = self.identity or QualitySeries(*_id(self))
+        whole = self.identity
         return {
             "area": self.area,
             "area_code": self.area_code,
@@ -97,6 +97,7 @@ class SeriesQuality:
             "business_type": self.business_type,
             "resolution": self.resolution,
             "classification_sequence": self.classification_sequence,
+            "series_id": whole.series_id,
             "out_area_code": whole.out_area_code,
             "psr_type": whole.psr_type,
             "contract_type": whole.contract_type,
@@ -226,14 +227,15 @@ class DataQualityService:
         previous = await self._repository.scores(
             day - timedelta(days=TREND_DAYS), day - timedelta(days=1)
         )
-        by_series: dict[SeriesId, list[float]] = {}
+        by_series: dict[int, list[float]] = {}
         for score in previous:
             by_series.setdefault(score.series, []).append(score.score)
         results = [
-            replace(r, trend=trend(r.quality.score, by_series.get(_id(r), []))) for r in results
+            replace(r, trend=trend(r.quality.score, by_series.get(r.identity.series_id, [])))
+            for r in results
         ]
         now = self._clock()
-        await self._repository.save(_stored_scores(results, now))
+        await self._repository.save([_stored(r, now) for r in results])
         for r in results:
             self._metrics.quality_score.labels(r.area, r.data_type, r.resolution).set(
                 r.quality.score
@@ -253,7 +255,7 @@ class DataQualityService:
         )
         done = []
         for result in assessed:
-            whole = result.identity or QualitySeries(*_id(result))
+            whole = result.identity
             inside = [o for o in year.get(whole, []) if year_start <= o.timestamp < year_end]
             findings = capacity_year_findings(inside, zone)
             for finding in findings:
@@ -325,7 +327,7 @@ class DataQualityService:
         done = []
         for series in report.series:
             area = resolve_area(series.area_code)
-            whole = series.identity or QualitySeries(*_id(series))
+            whole = series.identity
             out_area = (
                 resolve_area(whole.out_area_code)
                 if whole.out_area_code and is_directional(series.data_type)
@@ -364,24 +366,21 @@ class DataQualityService:
         return done
 
 
-def _id(result: SeriesQuality) -> SeriesId:
-    return (
-        result.area_code,
-        result.data_type,
-        result.business_type,
-        result.resolution,
-        result.classification_sequence,
-    )
-
-
 def _stored(result: SeriesQuality, now: datetime) -> StoredScore:
-    q = result.quality
+    q, whole = result.quality, result.identity
     return StoredScore(
-        area_code=result.area_code,
-        data_type=result.data_type,
-        business_type=result.business_type,
-        resolution=result.resolution,
-        classification_sequence=result.classification_sequence,
+        series_id=whole.series_id,
+        area_code=whole.area_code,
+        data_type=whole.data_type,
+        business_type=whole.business_type,
+        resolution=whole.resolution,
+        classification_sequence=whole.classification_sequence,
+        out_area_code=whole.out_area_code,
+        psr_type=whole.psr_type,
+        contract_type=whole.contract_type,
+        flow_direction=whole.flow_direction,
+        price_category=whole.price_category,
+        registered_resource=whole.registered_resource,
         day=q.day,
         score=q.score,
         expected=q.expected,
@@ -394,36 +393,3 @@ def _stored(result: SeriesQuality, now: datetime) -> StoredScore:
         forecast_mape=q.forecast_mape,
         computed_at=now,
     )
-
-
-def _stored_scores(results: list[SeriesQuality], now: datetime) -> list[StoredScore]:
-    """One stored score per score key: series that share it (production types, borders,
-    horizons of one area × data type) are kept together, their counts summed and the worst
-    score kept, so a bad production type is not hidden by good ones."""
-    by_key: dict[SeriesId, list[StoredScore]] = {}
-    for result in results:
-        by_key.setdefault(_id(result), []).append(_stored(result, now))
-    kept = []
-    for scores in by_key.values():
-        first = scores[0]
-        if len(scores) == 1:
-            kept.append(first)
-            continue
-        present = sum(s.present for s in scores)
-        kept.append(
-            replace(
-                first,
-                score=min(s.score for s in scores),
-                expected=sum(s.expected for s in scores),
-                present=present,
-                missing=sum(s.missing for s in scores),
-                invalid=sum(s.invalid for s in scores),
-                outliers=sum(s.outliers for s in scores),
-                flat_points=sum(s.flat_points for s in scores),
-                revised_share=sum(s.revised_share * s.present for s in scores) / present
-                if present
-                else 0.0,
-                forecast_mape=next((s.forecast_mape for s in scores if s.forecast_mape), None),
-            )
-        )
-    return kept

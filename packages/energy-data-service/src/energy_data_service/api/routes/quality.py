@@ -1,4 +1,8 @@
-"""``/api/v1/quality``: the daily quality report and the stored scores per series and day."""
+"""``/api/v1/quality``: the daily quality report and the stored scores per series and day.
+
+A series is one row of the ``series`` catalogue: each production type, border, horizon,
+direction and price category has its own report entry and its own stored scores.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,20 @@ MAX_SCORE_DAYS = 366
 
 
 class Score(BaseModel):
+    """One series' stored score for one local day, with the series' whole identity."""
+
+    series_id: int
     area_code: str
     data_type: str
     business_type: str
     resolution: str
     classification_sequence: int
+    out_area_code: str
+    psr_type: str
+    contract_type: str
+    flow_direction: str
+    price_category: str
+    registered_resource: str
     day: date
     score: float
     expected: int

@@ -149,9 +149,22 @@ async function loadQuality() {
     return;
   }
   const names = new Map((window.dashboard.catalog?.areas || []).map((a) => [a.area_code, a.area]));
+  // Scores are per series: what sets one apart from the others of its area and type.
+  const apart = (s) =>
+    [
+      s.psr_type,
+      s.out_area_code && `\u2190 ${names.get(s.out_area_code) || s.out_area_code}`,
+      s.contract_type,
+      s.flow_direction,
+      s.price_category,
+      s.registered_resource,
+    ]
+      .filter(Boolean)
+      .join(" ");
   const rows = today.map((s) => [
     names.get(s.area_code) || s.area_code,
     s.data_type,
+    apart(s),
     s.score.toFixed(1),
     `${s.present}/${s.expected}`,
     String(s.invalid),
@@ -159,7 +172,7 @@ async function loadQuality() {
   ]);
   target.replaceChildren(
     el("p", `Local day ${newest}`, "hint"),
-    table(["area", "data type", "score", "present", "invalid", "outliers"], rows),
+    table(["area", "data type", "series", "score", "present", "invalid", "outliers"], rows),
   );
 }
 
