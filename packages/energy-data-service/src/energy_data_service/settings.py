@@ -122,7 +122,7 @@ class SchedulerSettings(BaseModel):
     leader_stale_seconds: float | None = Field(default=None, gt=0, le=3600)
     """A follower ends the lock holder's session once it has been silent this long, and leads
     (PostgreSQL only). Unset: twice (poll + check timeout), 20 s at the default poll; it must
-    exceed one poll plus the check timeout (``max(poll, 1 s)``)."""
+    exceed one poll plus the check timeout (``max(poll, 2 s)``)."""
 
     @field_validator("leader_stale_seconds", mode="before")
     @classmethod
@@ -133,7 +133,7 @@ class SchedulerSettings(BaseModel):
     def _stale_after_step_down(self) -> SchedulerSettings:
         # The same bound as ``leader_election.step_down_seconds``: a follower must not end a
         # leader before the leader's own timeout has made it step down.
-        step_down = self.leader_poll_seconds + max(self.leader_poll_seconds, 1.0)
+        step_down = self.leader_poll_seconds + max(self.leader_poll_seconds, 2.0)
         if self.leader_stale_seconds is not None and self.leader_stale_seconds <= step_down:
             raise ValueError(
                 f"SCHEDULER__LEADER_STALE_SECONDS ({self.leader_stale_seconds:g}) must exceed the"

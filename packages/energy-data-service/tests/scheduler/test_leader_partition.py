@@ -188,8 +188,10 @@ async def test_a_follower_refused_the_termination_waits_for_the_session_to_end(
                 await pair.start()
                 bound = fail_over_bound_seconds(POLL, pair.second.stale_seconds)
                 proxy.blackhole()
+                cut = time.monotonic()
                 await asyncio.sleep(bound + 2 * POLL)
-                assert not pair.second.is_leader, logs
+                since_cut = [(event, round(at - cut, 2)) for event, at in pair.events]
+                assert not pair.second.is_leader, (since_cut, logs)
                 refusals = [entry for entry in logs if entry["event"] == event]
                 assert len(refusals) == 1, logs
                 assert hint in refusals[0]["hint"]

@@ -69,8 +69,9 @@ _INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def check_timeout_seconds(poll_seconds: float) -> float:
-    """How long the leader waits for its ``pg_locks`` check before it steps down."""
-    return max(poll_seconds, 1.0)
+    """How long the leader waits for its ``pg_locks`` check (three round trips) before it steps
+    down; at least 2 s, so a loaded host's event loop does not depose a live leader."""
+    return max(poll_seconds, 2.0)
 
 
 def step_down_seconds(poll_seconds: float) -> float:
@@ -80,7 +81,7 @@ def step_down_seconds(poll_seconds: float) -> float:
 
 
 def default_stale_seconds(poll_seconds: float) -> float:
-    """Twice ``step_down_seconds``: 20 s at the default 5 s poll, 3 s at a 0.5 s poll."""
+    """Twice ``step_down_seconds``: 20 s at the default 5 s poll, 5 s at a 0.5 s poll."""
     return 2 * step_down_seconds(poll_seconds)
 
 
