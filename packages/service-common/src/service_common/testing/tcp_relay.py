@@ -68,6 +68,9 @@ class TcpRelay:
         self._thread = Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._transports: set[asyncio.BaseTransport] = set()
+        self._held: set[asyncio.StreamWriter] = set()
+        """Writers of connections held open (a partition): a collected ``StreamWriter`` closes
+        its transport, which would end the connection the fault is meant to keep silent."""
 
     def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
@@ -114,6 +117,7 @@ class TcpRelay:
         for transport in list(self._transports):
             transport.abort()  # type: ignore[attr-defined]
         self._transports.clear()
+        self._held.clear()
 
     def _serves_new(self) -> bool:
         """Whether a connection just accepted is relayed (else it is held and never answered)."""
@@ -132,6 +136,7 @@ class TcpRelay:
     ) -> None:
         self._transports.add(client.transport)
         if not self._serves_new():
+            self._held.add(client)
             return
         address = self._upstream
         try:
@@ -150,7 +155,9 @@ class TcpRelay:
         finally:
             for pipe in pipes:
                 pipe.cancel()
-            if not self._keeps_finished():
+            if self._keeps_finished():
+                self._held.update((client, upstream))
+            else:
                 for transport in (client.transport, upstream.transport):
                     transport.abort()
                     self._transports.discard(transport)
