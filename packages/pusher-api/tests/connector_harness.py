@@ -10,10 +10,12 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -29,6 +31,35 @@ from pusher_api.messages import CommandStatus, DeviceCommand, StatusReport
 MQTT_HOST = "127.0.0.1"
 MQTT_PORT = 1883
 TIMEOUT_S = 20.0
+
+
+@contextlib.contextmanager
+def run_mosquitto(conf: str, directory: Path) -> Iterator[int]:
+    """A Mosquitto of its own with `conf` (written to `directory`) on a free loopback port.
+
+    `conf` has no listener line: this adds one. It runs as root, because as root Mosquitto
+    would switch to its own user, who cannot read pytest's private tmp dir.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    path = directory / "mosquitto.conf"
+    path.write_text(f"user root\nlistener {port} 127.0.0.1\n{conf}")
+    process = subprocess.Popen(
+        ["mosquitto", "-c", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            assert process.poll() is None, f"mosquitto did not start with {path}"
+            assert time.monotonic() < deadline, "mosquitto did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def connector_settings(bootstrap_servers: str) -> MqttConnectorSettings:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,8 @@ import yaml
 from pusher_api.connector.device_protocol import responses_subscription
 from pusher_api.connector.settings import MqttConnectorSettings
 from pusher_api.settings import Settings
+
+from .connector_harness import run_mosquitto
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -50,43 +50,21 @@ def test_compose_requires_keys_and_uses_the_settings_names() -> None:
     assert f"topic read {responses_subscription(group)}" in acl
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _mosquitto(tmp_path: Path, accounts: dict[str, str]) -> Iterator[int]:
-    """Mosquitto with the shipped ACL and accounts, on a free port."""
+    """Mosquitto with the shipped configuration, ACL and accounts, on a free port."""
     passwd = tmp_path / "passwd"
     passwd.touch()
     for user, password in accounts.items():
         subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, password], check=True)
     shutil.copy(ROOT / "deploy/mosquitto/acl", tmp_path / "acl")
-    port = _free_port()
     conf = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
-    conf = conf.replace("listener 1883", f"listener {port} 127.0.0.1")
+    assert "listener 1883\n" in conf
+    conf = conf.replace("listener 1883\n", "")
     conf = conf.replace("/mosquitto/config/", f"{tmp_path}/").replace("persistence true", "")
     conf = conf.replace("persistence_location /mosquitto/data/", "")
-    # as root, mosquitto would switch to its own user, who cannot read pytest's private tmp dir
-    (tmp_path / "mosquitto.conf").write_text("user root\n" + conf)
-    process = subprocess.Popen(
-        ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            assert time.monotonic() < deadline, "mosquitto did not start"
-            time.sleep(0.05)
+    with run_mosquitto(conf, tmp_path) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def _collect(client: aiomqtt.Client, seconds: float) -> list[str]:

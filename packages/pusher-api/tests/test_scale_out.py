@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,10 +45,12 @@ from pusher_api.testing.kafka import read_topic
 from pusher_api.testing.server import free_port
 
 from .conftest import command
-from .connector_harness import MQTT_HOST, MQTT_PORT, connector_settings, running_connector
+from .connector_harness import MQTT_HOST, connector_settings, run_mosquitto, running_connector
 from .test_events import event_stream
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka, pytest.mark.mqtt]
+
+ROOT = Path(__file__).resolve().parents[3]
 
 REPLICAS = 3
 CONNECTORS = 2
@@ -115,7 +118,8 @@ class Devices:
     """`DEVICE_CLIENTS` MQTT clients playing `DEVICES` devices (and one watched device): each
     command is answered with success at once. `answered` holds the request ids they got."""
 
-    def __init__(self) -> None:
+    def __init__(self, mqtt_port: int) -> None:
+        self.mqtt_port = mqtt_port
         self.prefix = f"scale-{uuid.uuid4().hex[:6]}"
         self.watched = f"{self.prefix}-watched"
         self.answered: set[str] = set()
@@ -131,7 +135,10 @@ class Devices:
             for k in range(DEVICE_CLIENTS):
                 mqtt = await stack.enter_async_context(
                     aiomqtt.Client(
-                        MQTT_HOST, MQTT_PORT, protocol=aiomqtt.ProtocolVersion.V5, timeout=60
+                        MQTT_HOST,
+                        self.mqtt_port,
+                        protocol=aiomqtt.ProtocolVersion.V5,
+                        timeout=60,
                     )
                 )
                 mqtt.pending_calls_threshold = 10_000  # replies are sent without waiting
@@ -227,11 +234,23 @@ async def until_final(
 
 
 @pytest.mark.timeout(TIMEOUT_S)
-async def test_three_replicas_serve_as_one(dev_broker: DevBroker, postgres_url: str) -> None:
-    settings = connector_settings(dev_broker.bootstrap_servers)
+async def test_three_replicas_serve_as_one(
+    dev_broker: DevBroker, postgres_url: str, tmp_path: Path
+) -> None:
     begun = time.monotonic()
-    devices = Devices()
     with contextlib.ExitStack() as stack:
+        # A broker of its own with the shipped queue bound: with Mosquitto's default (1,000
+        # queued per client) a burst of replies to the connectors' subscription is dropped
+        # past it and those commands stay `delivered` (the stall this test once hit in CI).
+        shipped = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
+        (queue_bound,) = re.findall(r"^max_queued_messages \d+$", shipped, re.MULTILINE)
+        mqtt_port = stack.enter_context(
+            run_mosquitto(f"allow_anonymous true\n{queue_bound}\n", tmp_path)
+        )
+        settings = connector_settings(dev_broker.bootstrap_servers).model_copy(
+            update={"mqtt_port": mqtt_port}
+        )
+        devices = Devices(mqtt_port)
         # The connectors start together, so both join the connector group's first generation;
         # then the replicas, together, so they form the status group's first generation. (All
         # five at once overloads a busy 2-core machine: a connector then missed its group's
