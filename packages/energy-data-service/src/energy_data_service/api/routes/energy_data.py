@@ -267,6 +267,32 @@ def _bad_request(message: str) -> HTTPException:
     return HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=message)
 
 
+def _download(
+    batches: SeriesBatches, name: str, format: Literal["csv", "parquet"]
+) -> StreamingResponse:
+    """A file answer, streamed: `name`.csv or `name`.parquet."""
+    if format == "csv":
+        chunks, media_type = csv_chunks(batches), "text/csv"
+    else:
+        chunks, media_type = parquet_chunks(batches), "application/vnd.apache.parquet"
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
+    )
+
+
+def _page_size(limit: int | None, settings: Settings, unit: str) -> int:
+    """The page asked for (or the default), or 400 above the cap."""
+    page_size = limit or settings.api.default_limit
+    if page_size > settings.api.max_limit:
+        raise _bad_request(
+            f"limit {page_size} is above the cap of {settings.api.max_limit} {unit} per page: "
+            "use a smaller limit and follow next_cursor, or narrow the time range"
+        )
+    return page_size
+
+
 def _resolve(area_code: str, data_type: str) -> tuple[str, str, str, ZoneInfo]:
     """(EIC, short name, data type, local zone) or 400 listing close matches / valid choices."""
     try:
@@ -638,23 +664,8 @@ async def get_energy_data(
             )
         batches = _one_series(reads, chosen, start, end, known_at)
         name = f"{short_name}_{kind}_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}"
-        if format == "csv":
-            return StreamingResponse(
-                csv_chunks(batches),
-                media_type="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-            )
-        return StreamingResponse(
-            parquet_chunks(batches),
-            media_type="application/vnd.apache.parquet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'},
-        )
-    page_size = limit or settings.api.default_limit
-    if page_size > settings.api.max_limit:
-        raise _bad_request(
-            f"limit {page_size} is above the cap of {settings.api.max_limit} points per page: "
-            "use a smaller limit and follow next_cursor, or narrow the time range"
-        )
+        return _download(batches, name, format)
+    page_size = _page_size(limit, settings, "points")
     rows: list[tuple[datetime, float, float | None]] = []
     if chosen is not None:
         rows = await reads.page(
@@ -732,23 +743,8 @@ async def _get_table(
             )
         batches = _stream_all(reads, chosen, start, end, known_at)
         name = f"energy_data_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}"
-        if format == "csv":
-            return StreamingResponse(
-                csv_chunks(batches),
-                media_type="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-            )
-        return StreamingResponse(
-            parquet_chunks(batches),
-            media_type="application/vnd.apache.parquet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'},
-        )
-    page_size = limit or settings.api.default_limit
-    if page_size > settings.api.max_limit:
-        raise _bad_request(
-            f"limit {page_size} is above the cap of {settings.api.max_limit} rows per page: "
-            "use a smaller limit and follow next_cursor, or narrow the time range"
-        )
+        return _download(batches, name, format)
+    page_size = _page_size(limit, settings, "rows")
     remaining = list(chosen)
     after: datetime | None = None
     if cursor is not None:
