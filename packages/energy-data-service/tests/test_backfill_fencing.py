@@ -195,7 +195,11 @@ async def test_a_stalled_cli_backfill_resumed_elsewhere_never_writes_again(
         owner = finished.owner
 
         os.kill(process.pid, signal.SIGCONT)  # the stalled process wakes up mid-chunk
-        out, err = process.communicate(timeout=120)
+        # Wait in a thread: this process's own pending work (the alert evaluation the resumed
+        # run queued writes alerts) must go on, or a transaction it has open holds SQLite's
+        # write lock while the event loop is blocked, and the woken process meets "database
+        # is locked" instead of its takeover.
+        out, err = await asyncio.to_thread(process.communicate, timeout=120)
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGCONT)
@@ -203,7 +207,7 @@ async def test_a_stalled_cli_backfill_resumed_elsewhere_never_writes_again(
             process.wait(10)
     print(f"\nstalled backfill woke after the takeover: exit {process.returncode}")
     assert process.returncode == 1, err
-    assert "taken over" in out + err
+    assert "taken over" in out + err, out + err
     assert await _chunks(container) == after_resume  # it stored nothing more
     job_after = await container.backfills.get_job(job.id)
     assert job_after is not None

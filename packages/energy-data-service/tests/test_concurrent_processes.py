@@ -75,7 +75,8 @@ def _together(url: str, mode: str) -> list[subprocess.CompletedProcess[str]]:
 @pytest.mark.chaos
 def test_processes_started_together_on_a_fresh_database_all_migrate(database_url: str) -> None:
     results = _together(database_url, "migrate")
-    failures = [r.stderr[-1500:] for r in results if r.returncode != 0]
+    failures = [r.stderr[-6000:] for r in results if r.returncode != 0]
+    print(*failures)
     print(f"\n{PROCESSES} processes migrating one fresh database: {len(failures)} failed")
     assert failures == []
 

@@ -7,10 +7,11 @@ PostgreSQL, a ``.migrate-lock`` file beside an SQLite file, taken before the ver
 the copy made), so the second process finds the schema current.
 
 On SQLite a database already at the target revision is recognised by one plain read first,
-without any lock: the migration transaction takes SQLite's write lock (``BEGIN IMMEDIATE``)
-and holds it while Alembic loads its scripts, which on a loaded machine took seconds; every
-process opening the database did that, so a busy database's writers waited out their busy
-timeout behind processes that had nothing to migrate ("database is locked").
+without any lock (a file not yet created is opened only under the lock): the migration
+transaction takes SQLite's write lock (``BEGIN IMMEDIATE``) and holds it while Alembic loads
+its scripts, which on a loaded machine took seconds; every process opening the database did
+that, so a busy database's writers waited out their busy timeout behind processes that had
+nothing to migrate ("database is locked").
 
 Migrations run in one transaction on both backends. Python's sqlite3 would commit DDL as it
 goes, so SQLite migrations run on a connection of their own that issues ``BEGIN`` itself
@@ -55,7 +56,7 @@ async def upgrade(target: str | AsyncEngine, revision: str = "head") -> None:
     engine = create_engine(target) if isinstance(target, str) else target
     try:
         if engine.dialect.name == "sqlite":
-            if await _sqlite_at(engine, revision):
+            if not _sqlite_file_new(engine) and await _sqlite_at(engine, revision):
                 return
             async with sqlite_file_lock(engine):
                 await _upgrade_sqlite(engine.url.render_as_string(hide_password=False), revision)
@@ -95,6 +96,20 @@ async def _upgrade_sqlite(url: str, revision: str) -> None:
         backup.unlink(missing_ok=True)
 
 
+def _sqlite_file_new(engine: AsyncEngine) -> bool:
+    """True for a SQLite file not yet created (or still empty).
+
+    The first connection to such a file switches it to WAL, which takes an exclusive lock;
+    processes started together each doing that beside one creating the tables met "database is
+    locked" now and then, so a new file is only opened under the migration lock.
+    """
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    path = Path(database).expanduser()
+    return not path.exists() or path.stat().st_size == 0
+
+
 async def _sqlite_at(engine: AsyncEngine, revision: str) -> bool:
     """True when the SQLite database is at ``revision`` already (read without a write lock)."""
     async with engine.connect() as connection:
@@ -120,6 +135,7 @@ def _target_revision(url: str, revision: str) -> str | None:
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # no implicit BEGIN/COMMIT around statements
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # a new file is WAL from its first table on
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
