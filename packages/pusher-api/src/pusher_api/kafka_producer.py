@@ -134,6 +134,9 @@ class CommandPublisher:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
+            except BaseException:  # stopped while connecting: close what start() opened
+                await producer.stop()
+                raise
             self._producer = producer
             self._record_success()
             log.info("kafka.producer_connected", servers=self._settings.kafka_bootstrap_servers)
