@@ -324,3 +324,25 @@ async def test_concurrent_posts_all_land(start_api: StartApi) -> None:
     assert sorted(json.loads(r.value)["request_id"] for r in records) == sorted(
         r.json()["request_id"] for r in responses
     )
+
+
+def test_header_answers_as_starlette_headers_get() -> None:
+    """`deps.header`, the command routes' header lookup, gives what `request.headers.get`
+    gives: the first of repeated headers, latin-1 text, None for one that is missing."""
+    from pusher_api.deps import header
+    from starlette.requests import Request
+
+    raw = [
+        (b"host", b"127.0.0.1"),
+        (b"traceparent", b"first"),
+        (b"traceparent", b"second"),
+        (b"x-client-id", "caf\u00e9".encode("latin-1")),
+        (b"idempotency-key", b""),
+    ]
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": raw})
+    for name in ("traceparent", "x-client-id", "idempotency-key", "x-api-key", "host"):
+        assert header(request, name.encode()) == request.headers.get(name)
+    assert header(request, b"traceparent") == "first"
+    assert header(request, b"x-client-id") == "caf\u00e9"
+    assert header(request, b"idempotency-key") == ""
+    assert header(request, b"x-api-key") is None

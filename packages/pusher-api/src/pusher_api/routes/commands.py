@@ -19,7 +19,15 @@ from pydantic import ValidationError
 from service_common import json_bytes
 
 from pusher_api.cancellation import cancel_command
-from pusher_api.deps import Caller, DispatcherDep, SettingsDep, StoreDep, authorize, services_of
+from pusher_api.deps import (
+    Caller,
+    DispatcherDep,
+    SettingsDep,
+    StoreDep,
+    authorize,
+    header,
+    services_of,
+)
 from pusher_api.dispatcher import fingerprint
 from pusher_api.messages import CommandRequest, valid_traceparent, validation_errors
 from pusher_api.schemas import (
@@ -109,7 +117,7 @@ async def publish_command(request: Request) -> Response:
     except ValidationError as error:
         raise RequestValidationError(validation_errors(error, ("body",))) from None
     dispatcher = services_of(request).dispatcher
-    traceparent = request.headers.get("traceparent")
+    traceparent = header(request, b"traceparent")
     answer = await dispatcher.submit(
         command,
         key,
@@ -133,7 +141,7 @@ async def publish_batch(request: Request) -> Response:
     body = await request.body()
     dispatcher = services_of(request).dispatcher
     items = _batch_items(_json_body(body), dispatcher.max_batch_size)
-    traceparent = request.headers.get("traceparent")
+    traceparent = header(request, b"traceparent")
     answer = await dispatcher.submit_batch(
         items, key, len(body), valid_traceparent(traceparent) if traceparent else None
     )
@@ -247,7 +255,7 @@ def _idempotency_key(request: Request, caller: str) -> str | None:
     name itself with `X-Client-Id` (a 400 says so): an address is no identity behind a proxy,
     and one client must never get another's answer.
     """
-    key = request.headers.get("idempotency-key")
+    key = header(request, b"idempotency-key")
     if key is None:
         return None
     if not 1 <= len(key) <= 200:
@@ -261,7 +269,7 @@ def _idempotency_key(request: Request, caller: str) -> str | None:
                 }
             ]
         )
-    client_id = request.headers.get("x-client-id")
+    client_id = header(request, b"x-client-id")
     if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
