@@ -345,7 +345,14 @@ def median(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: on a shared machine they say how much of it the
+    run had."""
+    return " ".join(f"{average:.2f}" for average in os.getloadavg())
+
+
 def main() -> None:
+    load_before = load_average()
     singles = [orjson.dumps(command(i)) for i in range(1000)]
     batch = orjson.dumps({"commands": [command(i) for i in range(BATCH)]})
     results: dict[str, list[dict[str, float]]] = {
@@ -419,7 +426,11 @@ def main() -> None:
         median(results["aiokafka send_batch"], "rate"),
     )
     combined = 1 / (1 / max(noop_batch, noop_lean) + 1 / max(floor, floor_batched))
-    print(f"\nPusher API, {os.cpu_count()} CPUs, medians of {REPEATS} runs of {DURATION_S:.0f} s\n")
+    print(
+        f"\nPusher API, {os.cpu_count()} CPUs, medians of {REPEATS} runs of {DURATION_S:.0f} s, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load_before} before, "
+        f"{load_average()} after\n"
+    )
     print("| case | commands/s | p99 latency | vs baseline | goal |")
     print("|---|---:|---:|---:|---|")
     rows = [
