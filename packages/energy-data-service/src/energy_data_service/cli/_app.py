@@ -13,7 +13,8 @@ app = typer.Typer(name="energy-data", no_args_is_help=True, add_completion=False
 
 @app.callback()
 def _logging(ctx: typer.Context) -> None:
-    """Collect, store and serve ENTSO-E load, forecast and price data."""
+    """Collect, store and serve ENTSO-E series (load, generation, transmission, prices, balancing)
+    with every value's history."""
     try:
         log = load_settings().log
         level, log_format = log.level, log.format
