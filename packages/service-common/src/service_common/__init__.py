@@ -16,6 +16,7 @@ from service_common.json_response import AwareTimestamp, OrjsonResponse, Timesta
 from service_common.logging import configure_logging
 from service_common.metrics import AppMetrics
 from service_common.serving import run_event_loop, serve_app
+from service_common.sqlite_file import sqlite_file
 from service_common.utc_datetime import UtcDateTime, sqlite_timestamp
 
 __all__ = [
@@ -36,5 +37,6 @@ __all__ = [
     "run_event_loop",
     "serve_app",
     "split_commas",
+    "sqlite_file",
     "sqlite_timestamp",
 ]

@@ -27,6 +27,8 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from service_common.sqlite_file import sqlite_file
+
 DEFAULT_VERSION_TABLE = "alembic_version"
 
 
@@ -54,8 +56,8 @@ async def advisory_lock(connection: AsyncConnection, lock_id: int) -> None:
 @contextlib.asynccontextmanager
 async def sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
     """Hold an exclusive lock on ``<database>.migrate-lock`` (SQLite files only)."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
+    database = sqlite_file(engine.url)
+    if database is None:
         yield
         return
     try:
@@ -71,10 +73,9 @@ async def sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
         lock.close()  # closing the descriptor releases the lock
 
 
-def _open_lock_file(database: str) -> BinaryIO:
-    path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(path.name + ".migrate-lock").open("a+b")
+def _open_lock_file(database: Path) -> BinaryIO:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return database.with_name(database.name + ".migrate-lock").open("a+b")
 
 
 def run_environment(metadata: MetaData, version_table: str = DEFAULT_VERSION_TABLE) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import structlog
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from service_common import sqlite_file
 from service_common.migrations import advisory_lock, run_upgrade, sqlite_file_lock
 from service_common.migrations import alembic_config as _alembic_config
 from sqlalchemy import event, text
@@ -81,9 +82,9 @@ async def _upgrade_sqlite(url: str, revision: str) -> None:
     try:
         async with engine.connect() as connection:
             pending = await connection.run_sync(_pending, url, revision)
-        database = make_url(url).database
-        if pending and database and database != ":memory:" and not database.startswith("file:"):
-            backup = await asyncio.to_thread(_sqlite_copy, Path(database))
+        database = sqlite_file(make_url(url))
+        if pending and database is not None:
+            backup = await asyncio.to_thread(_sqlite_copy, database)
         async with engine.begin() as connection:
             await connection.run_sync(run_upgrade, MIGRATIONS, url, revision)
     except Exception:
@@ -103,11 +104,12 @@ def _sqlite_file_new(engine: AsyncEngine) -> bool:
     processes started together each doing that beside one creating the tables met "database is
     locked" now and then, so a new file is only opened under the migration lock.
     """
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return False
-    path = Path(database).expanduser()
-    return not path.exists() or path.stat().st_size == 0
+    database = sqlite_file(engine.url)
+    return database is not None and _holds_nothing(database)
+
+
+def _holds_nothing(database: Path) -> bool:
+    return not database.exists() or database.stat().st_size == 0
 
 
 async def _sqlite_at(engine: AsyncEngine, revision: str) -> bool:
@@ -158,11 +160,10 @@ def _pending(connection: Connection, url: str, revision: str) -> bool:
 
 def _sqlite_copy(database: Path) -> Path | None:
     """A consistent copy of a live SQLite database (WAL included) beside it, if it has data."""
-    source = database.expanduser()
-    if not source.exists() or source.stat().st_size == 0:
+    if _holds_nothing(database):
         return None
-    backup = source.with_name(source.name + ".pre-migration")
-    src, dst = sqlite3.connect(source), sqlite3.connect(backup)
+    backup = database.with_name(database.name + ".pre-migration")
+    src, dst = sqlite3.connect(database), sqlite3.connect(backup)
     try:
         src.backup(dst)
     finally:
